@@ -1,0 +1,572 @@
+//! The Switchboard wire protocol, version 1: the contract between the server, the operator core,
+//! the console and the visitor widget.
+//!
+//! Everything that crosses a process boundary is declared here, once. The console (`ui/`) and
+//! the widget (`widget/`) get TypeScript declarations generated from these types (see
+//! [`typescript`]); a test fails when the committed files drift from the Rust types.
+//!
+//! Shape of a WebSocket session (operator or visitor):
+//! 1. `GET <ws path>?v=1`: the server answers 426 before the upgrade when `v` is missing or not
+//!    [`PROTOCOL_VERSION`].
+//! 2. The client's first frame is [`ClientFrame::Hello`] with its token and, when resuming, the
+//!    last event sequence number it applied (`since`).
+//! 3. The server answers [`ServerFrame::Welcome`] and then either replays every event after
+//!    `since` or sends a snapshot event, then live [`ServerFrame::Event`]s with increasing `seq`.
+//! 4. Commands carry a client-generated [`ClientId`]; the server treats it as an idempotency key
+//!    and answers each with a [`ServerFrame::Reply`] holding the same id.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+pub mod endpoints;
+pub mod typescript;
+
+pub use endpoints::*;
+
+/// The protocol version this build speaks. Bumped on any incompatible wire change.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Query parameter carrying the protocol version on WebSocket upgrade requests.
+pub const VERSION_QUERY_PARAM: &str = "v";
+/// Largest text frame the server accepts; larger frames are refused with [`ErrorCode::TooLarge`].
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Longest message body, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4_000;
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+        #[serde(transparent)]
+        pub struct $name(#[ts(type = "number")] pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A chat (session) on the server.
+    ChatId
+);
+id_type!(
+    /// A staff member (operator, supervisor or admin).
+    OperatorId
+);
+id_type!(
+    /// A website visitor.
+    VisitorId
+);
+id_type!(
+    /// A live chat: one support channel with its own members, settings and embed key.
+    LiveChatId
+);
+id_type!(
+    /// A message in a chat, server-assigned and increasing within the server.
+    MessageId
+);
+
+/// Milliseconds since the Unix epoch, UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(transparent)]
+pub struct Timestamp(#[ts(type = "number")] pub i64);
+
+/// A client-generated command id (a UUID in practice). The server uses it as the idempotency key:
+/// a command resent with the same id gets the first outcome again and has no second effect.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(transparent)]
+pub struct ClientId(pub String);
+
+impl ClientId {
+    /// Longest accepted client id; longer ones are a [`ErrorCode::BadRequest`].
+    pub const MAX_LEN: usize = 64;
+}
+
+/// Error codes shared with TypeScript. A code exists only where a client branches on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorCode {
+    /// The request or frame was well-formed JSON but not a valid request.
+    BadRequest,
+    /// The frame was not valid JSON or not a known frame type.
+    BadFrame,
+    /// Missing, wrong, revoked or expired credentials. Sign in again.
+    Unauthorized,
+    /// Signed in, but not allowed to do this.
+    Forbidden,
+    /// The thing named does not exist (or is not visible to the caller).
+    NotFound,
+    /// The state changed under the caller, e.g. the chat was taken by someone else.
+    Conflict,
+    /// The client speaks a protocol version the server does not (HTTP 426).
+    UpgradeRequired,
+    /// A frame or message over the size limits.
+    TooLarge,
+    /// Something failed on the server; the request may be retried.
+    Internal,
+}
+
+/// The error body of every REST error response and every failed command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// A sentence for a person, e.g. "This chat was taken by Ann Operator."
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Lifecycle of a chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ChatState {
+    /// Waiting for an operator: ringing or offered.
+    Pending,
+    /// Has a responsible operator.
+    Active,
+    /// Ended by an operator or the visitor.
+    Closed,
+    /// The visitor left while the chat was pending.
+    Abandoned,
+}
+
+/// Where the visitor wrote from (B43).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Channel {
+    Web,
+}
+
+/// An operator's availability (B07).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Availability {
+    Online,
+    Away,
+    Offline,
+}
+
+/// A staff member as others see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OperatorRef {
+    pub id: OperatorId,
+    pub name: String,
+}
+
+/// A live chat the signed-in person can access.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveChatSummary {
+    pub id: LiveChatId,
+    pub name: String,
+    /// Whether the signed-in person supervises this live chat.
+    pub supervisor: bool,
+}
+
+/// The signed-in staff member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OperatorProfile {
+    pub id: OperatorId,
+    pub name: String,
+    pub email: String,
+    pub live_chats: Vec<LiveChatSummary>,
+}
+
+/// What staff know of a visitor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorProfile {
+    pub id: VisitorId,
+    pub name: String,
+    pub email: Option<String>,
+    /// The page the visitor started the chat from.
+    pub page_url: Option<String>,
+}
+
+/// A chat as staff see it in lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSummary {
+    pub id: ChatId,
+    pub live_chat: LiveChatId,
+    pub state: ChatState,
+    pub channel: Channel,
+    pub visitor: VisitorProfile,
+    /// The visitor's pre-chat question.
+    pub subject: String,
+    /// The operator responsible for the chat, once accepted.
+    pub responsible: Option<OperatorRef>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Who wrote a message, as staff see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Author {
+    Visitor { name: String },
+    Operator { id: OperatorId, name: String },
+    System,
+}
+
+/// Who may read a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Visibility {
+    /// Reaches the visitor.
+    Public,
+    /// Staff only (a note). Never sent to a visitor by any path.
+    Note,
+}
+
+/// A message as staff see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: MessageId,
+    pub chat: ChatId,
+    /// The sender's command id, so a sender can match its local echo.
+    pub client_id: Option<ClientId>,
+    pub author: Author,
+    pub visibility: Visibility,
+    /// Plain text. Clients render it as text, never as markup.
+    pub body: String,
+    pub sent_at: Timestamp,
+}
+
+/// Why a ring stopped for this operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum RingStopReason {
+    /// This operator accepted it.
+    AcceptedByYou,
+    /// Another operator accepted it.
+    AcceptedBy { operator: OperatorRef },
+    /// This operator muted it; it waits in their Awaiting list.
+    Muted,
+    /// The visitor left while it was pending.
+    Abandoned,
+    /// The chat was ended.
+    Ended,
+    /// This operator is no longer eligible (away, offline, full).
+    Unavailable,
+}
+
+/// Events on an operator's stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum OperatorEvent {
+    /// The full state the operator needs, sent when a resume from `since` is not possible.
+    /// A client replaces what it knows with this.
+    #[serde(rename_all = "camelCase")]
+    Snapshot {
+        chats: Vec<ChatSummary>,
+        ringing: Vec<ChatId>,
+        availability: Availability,
+    },
+    /// A chat was created or changed (state, responsible operator, ...).
+    ChatUpserted { chat: ChatSummary },
+    /// A message was posted in a chat this operator can see.
+    MessagePosted { message: Message },
+    /// A pending chat started ringing for this operator.
+    RingStarted { chat: ChatId },
+    /// A chat stopped ringing for this operator.
+    RingStopped { chat: ChatId, reason: RingStopReason },
+    /// This operator's availability changed (from this or another device).
+    AvailabilityChanged { availability: Availability },
+}
+
+/// A message as the visitor sees it: the type has no way to carry a note.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorMessage {
+    pub id: MessageId,
+    pub client_id: Option<ClientId>,
+    pub from: VisitorSideAuthor,
+    pub body: String,
+    pub sent_at: Timestamp,
+}
+
+/// Who wrote a message, as the visitor sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum VisitorSideAuthor {
+    /// The visitor themself.
+    Me,
+    /// Staff, by display name.
+    Operator { name: String },
+    System,
+}
+
+/// The visitor's chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorChat {
+    pub id: ChatId,
+    pub state: ChatState,
+    pub subject: String,
+    /// Staff currently in the chat, by display name, in join order.
+    pub operators: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+/// Events on a visitor's stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum VisitorEvent {
+    /// Everything the visitor needs to draw the widget, sent when a resume is not possible.
+    Snapshot {
+        chat: Option<VisitorChat>,
+        messages: Vec<VisitorMessage>,
+    },
+    /// The chat changed state.
+    ChatUpdated { chat: VisitorChat },
+    MessagePosted { message: VisitorMessage },
+    /// "<name> joined".
+    OperatorJoined { name: String },
+    /// "<name> left".
+    OperatorLeft { name: String },
+}
+
+/// Frames a client sends on a WebSocket. `C` is [`OperatorCommand`] or [`VisitorCommand`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ClientFrame<C> {
+    /// First frame of every connection.
+    Hello {
+        token: String,
+        /// Last event sequence number applied; `None` asks for a snapshot.
+        #[ts(type = "number | null")]
+        since: Option<u64>,
+    },
+    Command { id: ClientId, command: C },
+    Ping {
+        #[ts(type = "number")]
+        nonce: u64,
+    },
+}
+
+/// Frames the server sends on a WebSocket. `E` is the event type, `R` the response type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ServerFrame<E, R> {
+    /// Answer to `Hello`: the session is authenticated. `head` is the stream's latest sequence
+    /// number; `resumed` says whether the events after `since` follow (else a snapshot does).
+    Welcome {
+        protocol: u32,
+        #[ts(type = "number")]
+        head: u64,
+        resumed: bool,
+    },
+    Event {
+        #[ts(type = "number")]
+        seq: u64,
+        event: E,
+    },
+    /// The outcome of the command with this id.
+    Reply { id: ClientId, outcome: Outcome<R> },
+    /// A connection-level error (malformed frame, bad token). Fatal ones close the socket.
+    Error { error: ApiError },
+    Pong {
+        #[ts(type = "number")]
+        nonce: u64,
+    },
+}
+
+/// The result of a command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "status", rename_all = "camelCase")]
+pub enum Outcome<R> {
+    Ok { response: R },
+    Error { error: ApiError },
+}
+
+impl<R> Outcome<R> {
+    pub fn into_result(self) -> Result<R, ApiError> {
+        match self {
+            Outcome::Ok { response } => Ok(response),
+            Outcome::Error { error } => Err(error),
+        }
+    }
+}
+
+impl<R> From<Result<R, ApiError>> for Outcome<R> {
+    fn from(result: Result<R, ApiError>) -> Self {
+        match result {
+            Ok(response) => Outcome::Ok { response },
+            Err(error) => Outcome::Error { error },
+        }
+    }
+}
+
+/// Acknowledgement of a command that returns nothing else.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Ack {}
+
+/// A command paired with its response type, so a client's `request(cmd)` is typed end to end.
+pub trait Command: Serialize + Into<Self::Envelope> {
+    /// The enum this command travels in ([`OperatorCommand`] or [`VisitorCommand`]).
+    type Envelope;
+    /// What a successful reply carries.
+    type Response;
+    /// The enum the response travels in.
+    type ResponseEnvelope;
+    /// Takes this command's response out of its envelope; `None` when the server answered with
+    /// another variant (a protocol violation).
+    fn response(envelope: Self::ResponseEnvelope) -> Option<Self::Response>;
+}
+
+macro_rules! commands {
+    (
+        $envelope:ident, $response_envelope:ident;
+        $( $(#[$meta:meta])* $variant:ident($command:ident) -> $response:ty; )*
+    ) => {
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+        #[serde(tag = "type", rename_all = "camelCase")]
+        pub enum $envelope {
+            $( $(#[$meta])* $variant($command), )*
+        }
+
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+        #[serde(tag = "type", rename_all = "camelCase")]
+        pub enum $response_envelope {
+            $( $variant($response), )*
+        }
+
+        $(
+            impl From<$command> for $envelope {
+                fn from(command: $command) -> Self {
+                    $envelope::$variant(command)
+                }
+            }
+
+            impl Command for $command {
+                type Envelope = $envelope;
+                type Response = $response;
+                type ResponseEnvelope = $response_envelope;
+                fn response(envelope: $response_envelope) -> Option<$response> {
+                    match envelope {
+                        $response_envelope::$variant(response) => Some(response),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// Accept a ringing or awaiting chat: become responsible and join it (B10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptChat {
+    pub chat: ChatId,
+}
+
+/// Post a public reply or a note.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SendMessage {
+    pub chat: ChatId,
+    pub body: String,
+    pub visibility: Visibility,
+}
+
+/// End a chat (B25).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EndChat {
+    pub chat: ChatId,
+}
+
+/// Silence one ringing request for this operator only (B02).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MuteRing {
+    pub chat: ChatId,
+}
+
+/// Change this operator's availability (B07).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SetAvailability {
+    pub availability: Availability,
+}
+
+/// The operator's new availability.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailabilityState {
+    pub availability: Availability,
+}
+
+commands! {
+    OperatorCommand, OperatorResponse;
+    Accept(AcceptChat) -> ChatSummary;
+    Send(SendMessage) -> Message;
+    End(EndChat) -> ChatSummary;
+    Mute(MuteRing) -> Ack;
+    SetAvailability(SetAvailability) -> AvailabilityState;
+}
+
+/// Start a chat from the widget's pre-chat form (B51). A visitor has at most one open chat:
+/// starting again returns the open one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StartChat {
+    pub name: String,
+    pub email: Option<String>,
+    pub question: String,
+    pub page_url: Option<String>,
+}
+
+/// Post a message as the visitor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorSend {
+    pub body: String,
+}
+
+/// The visitor ends their chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaveChat {}
+
+commands! {
+    VisitorCommand, VisitorResponse;
+    Start(StartChat) -> VisitorChat;
+    Send(VisitorSend) -> VisitorMessage;
+    Leave(LeaveChat) -> VisitorChat;
+}
+
+/// Frames an operator client sends.
+pub type OperatorClientFrame = ClientFrame<OperatorCommand>;
+/// Frames the server sends an operator client.
+pub type OperatorServerFrame = ServerFrame<OperatorEvent, OperatorResponse>;
+/// Frames a visitor client sends.
+pub type VisitorClientFrame = ClientFrame<VisitorCommand>;
+/// Frames the server sends a visitor client.
+pub type VisitorServerFrame = ServerFrame<VisitorEvent, VisitorResponse>;
+
+#[cfg(test)]
+mod tests;

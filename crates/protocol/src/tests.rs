@@ -1,0 +1,444 @@
+//! Snapshot tests for every wire type (the JSON a peer sees), and the TypeScript drift check.
+
+use std::path::PathBuf;
+
+use insta::assert_json_snapshot;
+
+use crate::*;
+
+fn operator_ref() -> OperatorRef {
+    OperatorRef {
+        id: OperatorId(2),
+        name: "Ann Operator".into(),
+    }
+}
+
+fn chat_summary() -> ChatSummary {
+    ChatSummary {
+        id: ChatId(7),
+        live_chat: LiveChatId(1),
+        state: ChatState::Active,
+        channel: Channel::Web,
+        visitor: VisitorProfile {
+            id: VisitorId(11),
+            name: "Maria".into(),
+            email: Some("maria@example.com".into()),
+            page_url: Some("https://shop.example.com/pricing".into()),
+        },
+        subject: "Pricing question".into(),
+        responsible: Some(operator_ref()),
+        created_at: Timestamp(1_700_000_000_000),
+        updated_at: Timestamp(1_700_000_060_000),
+    }
+}
+
+fn message(visibility: Visibility) -> Message {
+    Message {
+        id: MessageId(42),
+        chat: ChatId(7),
+        client_id: Some(ClientId("5f0c6a3e-client".into())),
+        author: Author::Operator {
+            id: OperatorId(2),
+            name: "Ann Operator".into(),
+        },
+        visibility,
+        body: "<b>hello</b> stays text".into(),
+        sent_at: Timestamp(1_700_000_030_000),
+    }
+}
+
+fn visitor_chat() -> VisitorChat {
+    VisitorChat {
+        id: ChatId(7),
+        state: ChatState::Pending,
+        subject: "Pricing question".into(),
+        operators: vec!["Ann Operator".into()],
+        created_at: Timestamp(1_700_000_000_000),
+    }
+}
+
+fn visitor_message() -> VisitorMessage {
+    VisitorMessage {
+        id: MessageId(43),
+        client_id: None,
+        from: VisitorSideAuthor::Operator {
+            name: "Ann Operator".into(),
+        },
+        body: "Hi Maria".into(),
+        sent_at: Timestamp(1_700_000_031_000),
+    }
+}
+
+#[test]
+fn operator_events() {
+    assert_json_snapshot!(
+        "operator_events",
+        vec![
+            OperatorEvent::Snapshot {
+                chats: vec![chat_summary()],
+                ringing: vec![ChatId(8)],
+                availability: Availability::Online,
+            },
+            OperatorEvent::ChatUpserted {
+                chat: chat_summary()
+            },
+            OperatorEvent::MessagePosted {
+                message: message(Visibility::Note)
+            },
+            OperatorEvent::RingStarted { chat: ChatId(8) },
+            OperatorEvent::RingStopped {
+                chat: ChatId(8),
+                reason: RingStopReason::AcceptedBy {
+                    operator: operator_ref()
+                },
+            },
+            OperatorEvent::RingStopped {
+                chat: ChatId(8),
+                reason: RingStopReason::AcceptedByYou,
+            },
+            OperatorEvent::RingStopped {
+                chat: ChatId(8),
+                reason: RingStopReason::Muted,
+            },
+            OperatorEvent::RingStopped {
+                chat: ChatId(8),
+                reason: RingStopReason::Abandoned,
+            },
+            OperatorEvent::RingStopped {
+                chat: ChatId(8),
+                reason: RingStopReason::Ended,
+            },
+            OperatorEvent::RingStopped {
+                chat: ChatId(8),
+                reason: RingStopReason::Unavailable,
+            },
+            OperatorEvent::AvailabilityChanged {
+                availability: Availability::Away,
+            },
+        ]
+    );
+}
+
+#[test]
+fn visitor_events() {
+    assert_json_snapshot!(
+        "visitor_events",
+        vec![
+            VisitorEvent::Snapshot {
+                chat: Some(visitor_chat()),
+                messages: vec![visitor_message()],
+            },
+            VisitorEvent::ChatUpdated {
+                chat: visitor_chat()
+            },
+            VisitorEvent::MessagePosted {
+                message: VisitorMessage {
+                    from: VisitorSideAuthor::Me,
+                    ..visitor_message()
+                },
+            },
+            VisitorEvent::MessagePosted {
+                message: VisitorMessage {
+                    from: VisitorSideAuthor::System,
+                    ..visitor_message()
+                },
+            },
+            VisitorEvent::OperatorJoined {
+                name: "Ann Operator".into()
+            },
+            VisitorEvent::OperatorLeft {
+                name: "Ann Operator".into()
+            },
+        ]
+    );
+}
+
+#[test]
+fn operator_frames() {
+    let client: Vec<OperatorClientFrame> = vec![
+        ClientFrame::Hello {
+            token: "token".into(),
+            since: Some(12),
+        },
+        ClientFrame::Command {
+            id: ClientId("c1".into()),
+            command: AcceptChat { chat: ChatId(7) }.into(),
+        },
+        ClientFrame::Command {
+            id: ClientId("c2".into()),
+            command: SendMessage {
+                chat: ChatId(7),
+                body: "Hello".into(),
+                visibility: Visibility::Public,
+            }
+            .into(),
+        },
+        ClientFrame::Command {
+            id: ClientId("c3".into()),
+            command: EndChat { chat: ChatId(7) }.into(),
+        },
+        ClientFrame::Command {
+            id: ClientId("c4".into()),
+            command: MuteRing { chat: ChatId(7) }.into(),
+        },
+        ClientFrame::Command {
+            id: ClientId("c5".into()),
+            command: SetAvailability {
+                availability: Availability::Online,
+            }
+            .into(),
+        },
+        ClientFrame::Ping { nonce: 3 },
+    ];
+    assert_json_snapshot!("operator_client_frames", client);
+
+    let server: Vec<OperatorServerFrame> = vec![
+        ServerFrame::Welcome {
+            protocol: PROTOCOL_VERSION,
+            head: 12,
+            resumed: true,
+        },
+        ServerFrame::Event {
+            seq: 13,
+            event: OperatorEvent::RingStarted { chat: ChatId(7) },
+        },
+        ServerFrame::Reply {
+            id: ClientId("c1".into()),
+            outcome: Outcome::Ok {
+                response: OperatorResponse::Accept(chat_summary()),
+            },
+        },
+        ServerFrame::Reply {
+            id: ClientId("c2".into()),
+            outcome: Outcome::Ok {
+                response: OperatorResponse::Send(message(Visibility::Public)),
+            },
+        },
+        ServerFrame::Reply {
+            id: ClientId("c3".into()),
+            outcome: Outcome::Ok {
+                response: OperatorResponse::End(chat_summary()),
+            },
+        },
+        ServerFrame::Reply {
+            id: ClientId("c4".into()),
+            outcome: Outcome::Ok {
+                response: OperatorResponse::Mute(Ack {}),
+            },
+        },
+        ServerFrame::Reply {
+            id: ClientId("c5".into()),
+            outcome: Outcome::Ok {
+                response: OperatorResponse::SetAvailability(AvailabilityState {
+                    availability: Availability::Online,
+                }),
+            },
+        },
+        ServerFrame::Reply {
+            id: ClientId("c6".into()),
+            outcome: Outcome::Error {
+                error: ApiError::new(ErrorCode::Conflict, "This chat was taken by Bob."),
+            },
+        },
+        ServerFrame::Error {
+            error: ApiError::new(ErrorCode::BadFrame, "expected a JSON frame"),
+        },
+        ServerFrame::Pong { nonce: 3 },
+    ];
+    assert_json_snapshot!("operator_server_frames", server);
+}
+
+#[test]
+fn visitor_frames() {
+    let client: Vec<VisitorClientFrame> = vec![
+        ClientFrame::Hello {
+            token: "visitor-token".into(),
+            since: None,
+        },
+        ClientFrame::Command {
+            id: ClientId("v1".into()),
+            command: StartChat {
+                name: "Maria".into(),
+                email: None,
+                question: "Pricing question".into(),
+                page_url: Some("https://shop.example.com/pricing".into()),
+            }
+            .into(),
+        },
+        ClientFrame::Command {
+            id: ClientId("v2".into()),
+            command: VisitorSend {
+                body: "Hello?".into(),
+            }
+            .into(),
+        },
+        ClientFrame::Command {
+            id: ClientId("v3".into()),
+            command: LeaveChat {}.into(),
+        },
+    ];
+    assert_json_snapshot!("visitor_client_frames", client);
+
+    let server: Vec<VisitorServerFrame> = vec![
+        ServerFrame::Reply {
+            id: ClientId("v1".into()),
+            outcome: Outcome::Ok {
+                response: VisitorResponse::Start(visitor_chat()),
+            },
+        },
+        ServerFrame::Reply {
+            id: ClientId("v2".into()),
+            outcome: Outcome::Ok {
+                response: VisitorResponse::Send(visitor_message()),
+            },
+        },
+        ServerFrame::Reply {
+            id: ClientId("v3".into()),
+            outcome: Outcome::Ok {
+                response: VisitorResponse::Leave(visitor_chat()),
+            },
+        },
+    ];
+    assert_json_snapshot!("visitor_server_frames", server);
+}
+
+#[test]
+fn rest_bodies() {
+    assert_json_snapshot!(
+        "health",
+        Health {
+            status: "ok".into(),
+            protocol: PROTOCOL_VERSION,
+            version: "0.1.0".into(),
+        }
+    );
+    assert_json_snapshot!(
+        "sign_in_request",
+        SignInRequest {
+            email: "ann@example.com".into(),
+            password: "secret".into(),
+        }
+    );
+    assert_json_snapshot!(
+        "sign_in_response",
+        SignInResponse {
+            token: "token".into(),
+            operator: OperatorProfile {
+                id: OperatorId(2),
+                name: "Ann Operator".into(),
+                email: "ann@example.com".into(),
+                live_chats: vec![LiveChatSummary {
+                    id: LiveChatId(1),
+                    name: "Acme website".into(),
+                    supervisor: false,
+                }],
+            },
+        }
+    );
+    assert_json_snapshot!(
+        "chat_history",
+        ChatHistory {
+            chat: chat_summary(),
+            messages: vec![
+                message(Visibility::Public),
+                Message {
+                    author: Author::Visitor {
+                        name: "Maria".into()
+                    },
+                    ..message(Visibility::Public)
+                },
+                Message {
+                    author: Author::System,
+                    ..message(Visibility::Public)
+                },
+            ],
+        }
+    );
+    assert_json_snapshot!(
+        "visitor_session",
+        (
+            VisitorSessionRequest {
+                embed_key: "demo".into()
+            },
+            VisitorSessionResponse {
+                token: "visitor-token".into(),
+                visitor: VisitorId(11),
+                live_chat_name: "Acme website".into(),
+            }
+        )
+    );
+    assert_json_snapshot!(
+        "errors",
+        [
+            ErrorCode::BadRequest,
+            ErrorCode::BadFrame,
+            ErrorCode::Unauthorized,
+            ErrorCode::Forbidden,
+            ErrorCode::NotFound,
+            ErrorCode::Conflict,
+            ErrorCode::UpgradeRequired,
+            ErrorCode::TooLarge,
+            ErrorCode::Internal,
+        ]
+    );
+}
+
+#[test]
+fn frames_round_trip() {
+    let frame: OperatorServerFrame = ServerFrame::Event {
+        seq: 5,
+        event: OperatorEvent::MessagePosted {
+            message: message(Visibility::Public),
+        },
+    };
+    let text = serde_json::to_string(&frame).unwrap();
+    let back: OperatorServerFrame = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, frame, "a server frame must survive a JSON round trip unchanged");
+}
+
+#[test]
+fn typed_command_pairs_unwrap_only_their_own_response() {
+    let accepted = OperatorResponse::Accept(chat_summary());
+    assert_eq!(AcceptChat::response(accepted.clone()), Some(chat_summary()));
+    assert_eq!(
+        EndChat::response(accepted),
+        None,
+        "an Accept response must not pass for an End response"
+    );
+}
+
+#[test]
+fn secrets_are_redacted_in_debug_output() {
+    let request = SignInRequest {
+        email: "ann@example.com".into(),
+        password: "hunter2".into(),
+    };
+    assert!(!format!("{request:?}").contains("hunter2"));
+    let response = VisitorSessionResponse {
+        token: "tok-secret".into(),
+        visitor: VisitorId(1),
+        live_chat_name: "x".into(),
+    };
+    assert!(!format!("{response:?}").contains("tok-secret"));
+}
+
+#[test]
+fn typescript_bindings_are_current() {
+    let rendered = typescript::render();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let update = std::env::var_os("UPDATE_TYPESCRIPT").is_some();
+    for copy in typescript::COMMITTED_COPIES {
+        let path = root.join(copy);
+        if update {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &rendered).unwrap();
+            continue;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == rendered,
+            "{copy} is out of date with the Rust wire types; \
+             run `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-protocol` and commit the result"
+        );
+    }
+}
