@@ -1,1 +1,22 @@
-//! placeholder
+//! The Switchboard live-chat server: REST and WebSocket endpoints of protocol v1 over axum,
+//! storage in SQLite, and ring-all routing.
+//!
+//! Map: [`config`] loads settings; [`server`] starts and stops; `http` holds the routes and
+//! `session` one WebSocket session; `hub` serialises every state change (one lock, one
+//! transaction per change) and pushes events; `routing` decides who rings; `storage` is the
+//! SQLite schema and queries.
+
+pub mod config;
+mod credentials;
+mod http;
+mod hub;
+mod routing;
+pub mod server;
+mod session;
+pub mod storage;
+
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use config::{Config, ConfigError, Overrides};
+pub use server::{Server, ServerError};

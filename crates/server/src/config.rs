@@ -1,0 +1,188 @@
+//! Server configuration: an optional TOML file, then environment variables, then CLI flags, each
+//! overriding the one before.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything the server needs to start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// The SQLite database file; created with its schema when missing.
+    pub database: PathBuf,
+    /// Folder holding the built widget (`widget.js`); `None` serves a clear 404 instead.
+    pub widget_dir: Option<PathBuf>,
+    /// Seed the demo organisation (idempotent).
+    pub demo: bool,
+    /// Lifetime of an operator token, in days.
+    pub operator_token_days: i64,
+    /// Lifetime of a visitor token, in days.
+    pub visitor_token_days: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: PathBuf::from("switchboard.sqlite3"),
+            widget_dir: None,
+            demo: false,
+            operator_token_days: 30,
+            visitor_token_days: 30,
+        }
+    }
+}
+
+/// A config source failed to load or parse.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("could not read config file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("{name} is not a valid socket address: {value:?}")]
+    BadAddress { name: String, value: String },
+}
+
+/// The TOML file's shape: every key optional, unknown keys refused so typos surface.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+struct FileConfig {
+    bind: Option<String>,
+    database: Option<PathBuf>,
+    widget_dir: Option<PathBuf>,
+    demo: Option<bool>,
+    operator_token_days: Option<i64>,
+    visitor_token_days: Option<i64>,
+}
+
+/// Values given on the command line; `None` keeps what file and environment said.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub bind: Option<SocketAddr>,
+    pub database: Option<PathBuf>,
+    pub widget_dir: Option<PathBuf>,
+    pub demo: bool,
+}
+
+impl Config {
+    /// Loads `file` (when given), then the `SWITCHBOARD_*` variables from `environment`, then
+    /// `overrides`. The environment is passed in so tests need not touch the process's own.
+    pub fn load(
+        file: Option<&Path>,
+        environment: impl IntoIterator<Item = (String, String)>,
+        overrides: Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let parsed: FileConfig =
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: path.to_owned(),
+                    source,
+                })?;
+            if let Some(bind) = parsed.bind {
+                config.bind = parse_address("bind", &bind)?;
+            }
+            if let Some(database) = parsed.database {
+                config.database = database;
+            }
+            if parsed.widget_dir.is_some() {
+                config.widget_dir = parsed.widget_dir;
+            }
+            if let Some(demo) = parsed.demo {
+                config.demo = demo;
+            }
+            if let Some(days) = parsed.operator_token_days {
+                config.operator_token_days = days;
+            }
+            if let Some(days) = parsed.visitor_token_days {
+                config.visitor_token_days = days;
+            }
+        }
+        for (name, value) in environment {
+            match name.as_str() {
+                "SWITCHBOARD_BIND" => config.bind = parse_address(&name, &value)?,
+                "SWITCHBOARD_DATABASE" => config.database = PathBuf::from(value),
+                "SWITCHBOARD_WIDGET_DIR" => config.widget_dir = Some(PathBuf::from(value)),
+                _ => {}
+            }
+        }
+        if let Some(bind) = overrides.bind {
+            config.bind = bind;
+        }
+        if let Some(database) = overrides.database {
+            config.database = database;
+        }
+        if overrides.widget_dir.is_some() {
+            config.widget_dir = overrides.widget_dir;
+        }
+        config.demo |= overrides.demo;
+        Ok(config)
+    }
+}
+
+fn parse_address(name: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| ConfigError::BadAddress {
+        name: name.to_owned(),
+        value: value.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_environment_which_overrides_the_file() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let file = directory.path().join("server.toml");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:7000\"\ndatabase = \"from-file.db\"\ndemo = true\n",
+        )
+        .expect("write config");
+        let environment = vec![
+            ("SWITCHBOARD_DATABASE".to_owned(), "from-env.db".to_owned()),
+            (
+                "SWITCHBOARD_WIDGET_DIR".to_owned(),
+                "widget/dist".to_owned(),
+            ),
+        ];
+        let overrides = Overrides {
+            bind: Some("127.0.0.1:0".parse().expect("address")),
+            ..Overrides::default()
+        };
+        let config = Config::load(Some(&file), environment, overrides).expect("config loads");
+        assert_eq!(config.bind, "127.0.0.1:0".parse().expect("address"));
+        assert_eq!(config.database, PathBuf::from("from-env.db"));
+        assert_eq!(config.widget_dir, Some(PathBuf::from("widget/dist")));
+        assert!(
+            config.demo,
+            "demo from the file survives when no flag says otherwise"
+        );
+    }
+
+    #[test]
+    fn a_typo_in_the_file_is_an_error() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let file = directory.path().join("server.toml");
+        std::fs::write(&file, "bnid = \"127.0.0.1:7000\"\n").expect("write config");
+        let error = Config::load(Some(&file), Vec::new(), Overrides::default());
+        assert!(matches!(error, Err(ConfigError::Parse { .. })));
+    }
+}

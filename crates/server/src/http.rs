@@ -1,0 +1,377 @@
+//! The HTTP surface: REST endpoints, WebSocket upgrades (protocol version checked first), the
+//! widget bundle and the demo page. Every error is an `ApiError` JSON body with its status.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use switchboard_protocol::{
+    Ack, ApiError, ChatId, CreateVisitorSession, DEMO_PAGE_PATH, Endpoint, ErrorCode,
+    GetChatHistory, GetHealth, GetMe, Health, MAX_FRAME_BYTES, OPERATOR_WS_PATH, OperatorId,
+    PROTOCOL_VERSION, SignIn, SignInRequest, SignOut, VERSION_QUERY_PARAM, VISITOR_WS_PATH,
+    VisitorSessionRequest, WIDGET_SCRIPT_PATH,
+};
+use tokio::sync::watch;
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::credentials;
+use crate::hub::SharedHub;
+use crate::session::{self, OperatorRole, Role, VisitorRole};
+
+/// Largest WebSocket message axum accepts. Above [`MAX_FRAME_BYTES`] so an oversized frame can
+/// be answered with `tooLarge` instead of the connection being dropped.
+const WEBSOCKET_MESSAGE_LIMIT: usize = MAX_FRAME_BYTES * 4;
+
+const DEMO_PAGE: &str = include_str!("demo.html");
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: SharedHub,
+    pub widget_dir: Option<Arc<PathBuf>>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// An error response: the status follows from the code.
+pub struct HttpError(pub ApiError);
+
+impl From<ApiError> for HttpError {
+    fn from(error: ApiError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let status = match self.0.code {
+            ErrorCode::BadRequest | ErrorCode::BadFrame => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
+            ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (status, axum::Json(self.0)).into_response()
+    }
+}
+
+type HttpResult<T> = Result<axum::Json<T>, HttpError>;
+
+fn error(code: ErrorCode, message: &str) -> HttpError {
+    HttpError(ApiError::new(code, message))
+}
+
+/// The application's routes.
+pub fn router(state: AppState) -> Router {
+    // The widget runs on customers' sites, so its endpoints answer any origin. It carries its
+    // token in a header, never a cookie, so no credentials mode is needed.
+    let cross_origin = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
+    let visitor_routes = Router::new()
+        .route(CreateVisitorSession::PATH, post(create_visitor_session))
+        .route(VISITOR_WS_PATH, get(visitor_ws))
+        .route(WIDGET_SCRIPT_PATH, get(widget_script))
+        .route(GetHealth::PATH, get(health))
+        .layer(cross_origin);
+    Router::new()
+        .route(SignIn::PATH, post(sign_in))
+        .route(SignOut::PATH, post(sign_out))
+        .route(GetMe::PATH, get(me))
+        .route(GetChatHistory::PATH, get(chat_history))
+        .route(OPERATOR_WS_PATH, get(operator_ws))
+        .route(DEMO_PAGE_PATH, get(demo_page))
+        .merge(visitor_routes)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_FRAME_BYTES))
+        .with_state(state)
+}
+
+async fn not_found() -> HttpError {
+    error(ErrorCode::NotFound, "There is nothing at this address.")
+}
+
+/// Parses a JSON body, mapping every failure to an `ApiError`.
+fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, HttpError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            error(ErrorCode::TooLarge, "The request body is too large.")
+        } else {
+            error(ErrorCode::BadRequest, "The request body could not be read.")
+        }
+    })?;
+    serde_json::from_slice(&body).map_err(|parse| {
+        HttpError(ApiError::new(
+            ErrorCode::BadRequest,
+            format!("The request body is not valid: {parse}"),
+        ))
+    })
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<String, HttpError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(|token| token.trim().to_owned())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| {
+            error(
+                ErrorCode::Unauthorized,
+                "Sign in first: this needs a bearer token.",
+            )
+        })
+}
+
+/// Runs hub work off the async workers (SQLite is synchronous).
+async fn with_hub<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&SharedHub) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, HttpError> {
+    let hub = state.hub.clone();
+    tokio::task::spawn_blocking(move || work(&hub))
+        .await
+        .map_err(|_| error(ErrorCode::Internal, "The request failed on the server."))?
+        .map_err(HttpError)
+}
+
+async fn authenticated_operator(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<OperatorId, HttpError> {
+    let token = bearer_token(headers)?;
+    with_hub(state, move |hub| {
+        hub.lock().operator_for_token(&token)?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "This session is not valid any more. Sign in again.",
+            )
+        })
+    })
+    .await
+}
+
+fn ok<T: Serialize>(value: T) -> HttpResult<T> {
+    Ok(axum::Json(value))
+}
+
+async fn health() -> HttpResult<Health> {
+    ok(Health {
+        status: "ok".to_owned(),
+        protocol: PROTOCOL_VERSION,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+/// A hash to verify against when the email is unknown, so a wrong email costs the same time as
+/// a wrong password and does not reveal which emails exist.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| credentials::hash_password("decoy password").unwrap_or_default())
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> HttpResult<switchboard_protocol::SignInResponse> {
+    let request: SignInRequest = json_body(body)?;
+    let response = with_hub(&state, move |hub| {
+        let stored = hub.lock().operator_credentials(request.email.trim())?;
+        // Argon2 runs outside the hub lock so sign-ins do not stall chats.
+        let (operator, hash) = match stored {
+            Some((operator, hash)) => (Some(operator), hash),
+            None => (None, decoy_hash().to_owned()),
+        };
+        let verified = credentials::verify_password(&request.password, &hash);
+        match (operator, verified) {
+            (Some(operator), true) => hub.lock().issue_operator_token(operator),
+            _ => Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "Wrong email or password.",
+            )),
+        }
+    })
+    .await?;
+    ok(response)
+}
+
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> HttpResult<Ack> {
+    let token = bearer_token(&headers)?;
+    with_hub(&state, move |hub| {
+        if hub.lock().revoke_operator_token(&token)? {
+            Ok(Ack {})
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "This session is not valid any more.",
+            ))
+        }
+    })
+    .await
+    .map(axum::Json)
+}
+
+async fn me(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> HttpResult<switchboard_protocol::OperatorProfile> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    with_hub(&state, move |hub| {
+        hub.lock()
+            .operator_profile(operator)?
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "This account no longer exists."))
+    })
+    .await
+    .map(axum::Json)
+}
+
+async fn chat_history(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(chat): Path<String>,
+) -> HttpResult<switchboard_protocol::ChatHistory> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    let chat = chat
+        .parse::<i64>()
+        .map(ChatId)
+        .map_err(|_| error(ErrorCode::NotFound, "There is no such chat."))?;
+    with_hub(&state, move |hub| hub.lock().chat_history(operator, chat))
+        .await
+        .map(axum::Json)
+}
+
+async fn create_visitor_session(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> HttpResult<switchboard_protocol::VisitorSessionResponse> {
+    let request: VisitorSessionRequest = json_body(body)?;
+    with_hub(&state, move |hub| {
+        hub.lock().create_visitor_session(&request.embed_key)
+    })
+    .await
+    .map(axum::Json)
+}
+
+async fn operator_ws(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    upgrade_session::<OperatorRole>(state, query, upgrade)
+}
+
+async fn visitor_ws(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    upgrade_session::<VisitorRole>(state, query, upgrade)
+}
+
+/// Whether the query string asks for the protocol version this server speaks.
+fn speaks_our_version(query: Option<&str>) -> bool {
+    let expected = PROTOCOL_VERSION.to_string();
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .any(|(name, value)| name == VERSION_QUERY_PARAM && value == expected)
+}
+
+fn upgrade_session<R: Role>(
+    state: AppState,
+    query: Option<String>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    // The version is checked before upgrading, so an old client gets a plain 426 it can show
+    // as "update the app" rather than a socket that fails later.
+    if !speaks_our_version(query.as_deref()) {
+        return error(
+            ErrorCode::UpgradeRequired,
+            &format!("This app speaks a protocol version the server does not; the server speaks v{PROTOCOL_VERSION}. Please update."),
+        )
+        .into_response();
+    }
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(_) => {
+            return error(
+                ErrorCode::BadRequest,
+                "This address needs a WebSocket upgrade.",
+            )
+            .into_response();
+        }
+    };
+    let hub = state.hub.clone();
+    let shutdown = state.shutdown.clone();
+    upgrade
+        .max_message_size(WEBSOCKET_MESSAGE_LIMIT)
+        .max_frame_size(WEBSOCKET_MESSAGE_LIMIT)
+        .on_upgrade(move |socket| session::run::<R>(socket, hub, shutdown))
+}
+
+async fn widget_script(State(state): State<AppState>) -> Response {
+    let missing = || {
+        error(
+            ErrorCode::NotFound,
+            "The widget is not built: build widget/ and start the server with --widget-dir pointing at the folder holding widget.js.",
+        )
+        .into_response()
+    };
+    let Some(directory) = state.widget_dir.as_ref() else {
+        return missing();
+    };
+    match tokio::fs::read(directory.join("widget.js")).await {
+        Ok(script) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/javascript; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            ],
+            script,
+        )
+            .into_response(),
+        Err(_) => missing(),
+    }
+}
+
+async fn demo_page() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        DEMO_PAGE,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_protocol_version_is_accepted() {
+        assert!(speaks_our_version(Some("v=1")));
+        assert!(speaks_our_version(Some("x=2&v=1")));
+        assert!(!speaks_our_version(None));
+        assert!(!speaks_our_version(Some("v=2")));
+        assert!(!speaks_our_version(Some("v=")));
+        assert!(!speaks_our_version(Some("version=1")));
+    }
+}

@@ -1,0 +1,172 @@
+//! Starting and stopping a server: open the database, seed the demo when asked, bind, serve.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_protocol::OperatorId;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::credentials;
+use crate::http::{self, AppState};
+use crate::hub::{Hub, SharedHub, TokenLifetimes};
+use crate::storage::{self, StoreError};
+
+/// The server failed to start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    #[error("could not open the database {path}")]
+    Database {
+        path: std::path::PathBuf,
+        #[source]
+        source: StoreError,
+    },
+    #[error("could not listen on {address}")]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("storage failure")]
+    Store(#[from] StoreError),
+    #[error("the server stopped unexpectedly")]
+    Serve(#[source] std::io::Error),
+    #[error("the server task failed")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+/// A running server.
+pub struct Server {
+    address: SocketAddr,
+    hub: SharedHub,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// How long stopping waits for connections to finish before cutting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+impl Server {
+    /// Opens the database (migrating it), seeds the demo when `config.demo`, binds and starts
+    /// serving in the background.
+    pub async fn start(config: Config) -> Result<Server, ServerError> {
+        let database_path = config.database.clone();
+        let demo = config.demo;
+        let database = tokio::task::spawn_blocking(move || {
+            let mut database = storage::open(&database_path)?;
+            if demo {
+                storage::seed_demo(&mut database)?;
+            }
+            Ok::<_, StoreError>(database)
+        })
+        .await
+        .map_err(ServerError::Task)?
+        .map_err(|source| ServerError::Database {
+            path: config.database.clone(),
+            source,
+        })?;
+        let lifetimes = TokenLifetimes {
+            operator_days: config.operator_token_days,
+            visitor_days: config.visitor_token_days,
+        };
+        let hub = SharedHub::new(Hub::new(database, lifetimes)?);
+        let listener =
+            TcpListener::bind(config.bind)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    address: config.bind,
+                    source,
+                })?;
+        let address = listener.local_addr().map_err(|source| ServerError::Bind {
+            address: config.bind,
+            source,
+        })?;
+        let (shutdown, shutdown_signal) = watch::channel(false);
+        let state = AppState {
+            hub: hub.clone(),
+            widget_dir: config.widget_dir.clone().map(Arc::new),
+            shutdown: shutdown_signal.clone(),
+        };
+        let app = http::router(state);
+        let mut signal = shutdown_signal;
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = signal.wait_for(|stopping| *stopping).await;
+                })
+                .await
+        });
+        tracing::info!(%address, "listening");
+        Ok(Server {
+            address,
+            hub,
+            shutdown,
+            task,
+        })
+    }
+
+    /// Closes every live WebSocket session without stopping the server; clients reconnect.
+    pub fn drop_connections(&self) {
+        self.hub.lock().drop_connections();
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Adds an operator as a member of the live chat with `embed_key` (hashes the password with
+    /// argon2, about 50 ms).
+    pub fn create_operator(
+        &self,
+        email: &str,
+        name: &str,
+        password: &str,
+        embed_key: &str,
+    ) -> Result<OperatorId, StoreError> {
+        let hash = credentials::hash_password(password)?;
+        let mut hub = self.hub.lock();
+        let live_chat = hub.live_chat_by_embed_key(embed_key)?.ok_or_else(|| {
+            StoreError::Invalid(format!("no live chat has the embed key {embed_key:?}"))
+        })?;
+        hub.create_operator(email, name, &hash, live_chat)
+    }
+
+    /// Stops accepting connections, closes the WebSocket sessions and waits for the server to
+    /// finish.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let mut task = self.task;
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => tracing::warn!(%error, "server stopped with an error"),
+            Ok(Err(error)) => tracing::warn!(%error, "server task failed"),
+            Err(_) => {
+                tracing::warn!("server did not stop in time; cutting its connections");
+                task.abort();
+            }
+        }
+    }
+
+    /// Serves until `signal` completes, then stops; or returns early if serving fails.
+    pub async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> Result<(), ServerError> {
+        tokio::select! {
+            () = signal => {
+                self.stop().await;
+                Ok(())
+            }
+            result = &mut self.task => match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(ServerError::Serve(error)),
+                Err(error) => Err(ServerError::Task(error)),
+            },
+        }
+    }
+}

@@ -1,0 +1,1052 @@
+//! The SQLite store: opening (WAL, numbered migrations tracked by `PRAGMA user_version`), the demo
+//! seed, and every query the server runs. Functions take a `&Connection` so they run the same
+//! inside or outside a transaction.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use switchboard_protocol::{
+    Author, Availability, Channel, ChatId, ChatState, ChatSummary, ClientId, LiveChatId,
+    LiveChatSummary, Message, MessageId, OperatorId, OperatorProfile, OperatorRef, Timestamp,
+    Visibility, VisitorChat, VisitorId, VisitorMessage, VisitorProfile, VisitorSideAuthor,
+};
+
+use crate::credentials::{self, CredentialError};
+
+/// Schema migrations, in order. Entry `n` moves a database from `user_version` n to n + 1; never
+/// edit a released entry, append a new one.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// Events kept per stream; older ones are trimmed, and a client behind them gets a snapshot.
+pub const EVENTS_KEPT_PER_STREAM: u64 = 10_000;
+/// Closed chats included in an operator snapshot.
+const RECENT_CLOSED_CHATS: i64 = 100;
+
+pub const DEMO_LIVE_CHAT_NAME: &str = "Acme website";
+pub const DEMO_EMBED_KEY: &str = "demo";
+pub const DEMO_PASSWORD: &str = "switchboard";
+/// The demo staff: email, display name, supervisor.
+pub const DEMO_OPERATORS: &[(&str, &str, bool)] = &[
+    ("ann@example.com", "Ann Operator", false),
+    ("bob@example.com", "Bob Operator", false),
+    ("sue@example.com", "Sue Supervisor", true),
+];
+
+/// A storage operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database error")]
+    Database(#[from] rusqlite::Error),
+    #[error("database at version {found} is newer than this server ({known} migrations)")]
+    TooNew { found: i64, known: usize },
+    #[error("credential error")]
+    Credential(#[from] CredentialError),
+    #[error("stored data is invalid: {0}")]
+    Invalid(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Opens (creating when missing) and migrates the database.
+pub fn open(path: &Path) -> StoreResult<Connection> {
+    let mut connection = Connection::open(path)?;
+    // WAL lets readers (other tools, backups) proceed while the server writes; NORMAL sync is
+    // durable across process crashes, which is what a chat server needs.
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.pragma_update(None, "foreign_keys", true)?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrate(&mut connection)?;
+    Ok(connection)
+}
+
+/// Applies the migrations the database has not seen yet, each in its own transaction.
+pub fn migrate(connection: &mut Connection) -> StoreResult<()> {
+    let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version < 0 || version as usize > MIGRATIONS.len() {
+        return Err(StoreError::TooNew {
+            found: version,
+            known: MIGRATIONS.len(),
+        });
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(migration)?;
+        transaction.pragma_update(None, "user_version", (index + 1) as i64)?;
+        transaction.commit()?;
+        tracing::info!(version = index + 1, "applied database migration");
+    }
+    Ok(())
+}
+
+/// The schema version of an open database.
+pub fn schema_version(connection: &Connection) -> StoreResult<i64> {
+    Ok(connection.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}
+
+/// Creates the demo organisation unless it exists; running it again adds nothing.
+pub fn seed_demo(connection: &mut Connection) -> StoreResult<()> {
+    let transaction = connection.transaction()?;
+    let live_chat = match live_chat_by_embed_key(&transaction, DEMO_EMBED_KEY)? {
+        Some((id, _)) => id,
+        None => {
+            transaction.execute(
+                "INSERT INTO live_chats (name, embed_key) VALUES (?1, ?2)",
+                params![DEMO_LIVE_CHAT_NAME, DEMO_EMBED_KEY],
+            )?;
+            LiveChatId(transaction.last_insert_rowid())
+        }
+    };
+    for (email, name, supervisor) in DEMO_OPERATORS {
+        let operator = match operator_credentials(&transaction, email)? {
+            Some((id, _)) => id,
+            None => {
+                let hash = credentials::hash_password(DEMO_PASSWORD)?;
+                insert_operator(&transaction, email, name, &hash)?
+            }
+        };
+        add_membership(&transaction, operator, live_chat, *supervisor)?;
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+pub fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0);
+    Timestamp(millis)
+}
+
+// ----- operators and live chats -----
+
+pub fn insert_operator(
+    connection: &Connection,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+) -> StoreResult<OperatorId> {
+    connection.execute(
+        "INSERT INTO operators (email, name, password_hash) VALUES (?1, ?2, ?3)",
+        params![email, name, password_hash],
+    )?;
+    Ok(OperatorId(connection.last_insert_rowid()))
+}
+
+pub fn add_membership(
+    connection: &Connection,
+    operator: OperatorId,
+    live_chat: LiveChatId,
+    supervisor: bool,
+) -> StoreResult<()> {
+    connection.execute(
+        "INSERT OR IGNORE INTO memberships (operator_id, live_chat_id, supervisor) VALUES (?1, ?2, ?3)",
+        params![operator.0, live_chat.0, supervisor],
+    )?;
+    Ok(())
+}
+
+/// The operator's id and password hash, by email (case-insensitive).
+pub fn operator_credentials(
+    connection: &Connection,
+    email: &str,
+) -> StoreResult<Option<(OperatorId, String)>> {
+    Ok(connection
+        .query_row(
+            "SELECT id, password_hash FROM operators WHERE email = ?1",
+            [email],
+            |row| Ok((OperatorId(row.get(0)?), row.get(1)?)),
+        )
+        .optional()?)
+}
+
+pub fn operator_name(connection: &Connection, operator: OperatorId) -> StoreResult<String> {
+    Ok(connection.query_row(
+        "SELECT name FROM operators WHERE id = ?1",
+        [operator.0],
+        |row| row.get(0),
+    )?)
+}
+
+pub fn operator_ref(connection: &Connection, operator: OperatorId) -> StoreResult<OperatorRef> {
+    Ok(OperatorRef {
+        id: operator,
+        name: operator_name(connection, operator)?,
+    })
+}
+
+pub fn operator_profile(
+    connection: &Connection,
+    operator: OperatorId,
+) -> StoreResult<Option<OperatorProfile>> {
+    let Some((name, email)) = connection
+        .query_row(
+            "SELECT name, email FROM operators WHERE id = ?1",
+            [operator.0],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut statement = connection.prepare(
+        "SELECT l.id, l.name, m.supervisor FROM memberships m JOIN live_chats l ON l.id = m.live_chat_id
+         WHERE m.operator_id = ?1 ORDER BY l.id",
+    )?;
+    let live_chats = statement
+        .query_map([operator.0], |row| {
+            Ok(LiveChatSummary {
+                id: LiveChatId(row.get(0)?),
+                name: row.get(1)?,
+                supervisor: row.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(OperatorProfile {
+        id: operator,
+        name,
+        email,
+        live_chats,
+    }))
+}
+
+pub fn availability(connection: &Connection, operator: OperatorId) -> StoreResult<Availability> {
+    let text: String = connection.query_row(
+        "SELECT availability FROM operators WHERE id = ?1",
+        [operator.0],
+        |row| row.get(0),
+    )?;
+    parse_availability(&text)
+}
+
+pub fn set_availability(
+    connection: &Connection,
+    operator: OperatorId,
+    availability: Availability,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE operators SET availability = ?2 WHERE id = ?1",
+        params![operator.0, availability_name(availability)],
+    )?;
+    Ok(())
+}
+
+pub fn is_member(
+    connection: &Connection,
+    operator: OperatorId,
+    live_chat: LiveChatId,
+) -> StoreResult<bool> {
+    Ok(connection
+        .query_row(
+            "SELECT 1 FROM memberships WHERE operator_id = ?1 AND live_chat_id = ?2",
+            [operator.0, live_chat.0],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+pub fn members(connection: &Connection, live_chat: LiveChatId) -> StoreResult<Vec<OperatorId>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT operator_id FROM memberships WHERE live_chat_id = ?1 ORDER BY operator_id",
+    )?;
+    let members = statement
+        .query_map([live_chat.0], |row| Ok(OperatorId(row.get(0)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(members)
+}
+
+/// Every operator with their availability and live chats, for the routing state at start-up.
+pub fn all_operators(
+    connection: &Connection,
+) -> StoreResult<Vec<(OperatorId, Availability, Vec<LiveChatId>)>> {
+    let mut statement = connection.prepare("SELECT id, availability FROM operators ORDER BY id")?;
+    let operators = statement
+        .query_map([], |row| {
+            Ok((OperatorId(row.get(0)?), row.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut membership = connection.prepare(
+        "SELECT live_chat_id FROM memberships WHERE operator_id = ?1 ORDER BY live_chat_id",
+    )?;
+    let mut result = Vec::with_capacity(operators.len());
+    for (operator, availability) in operators {
+        let live_chats = membership
+            .query_map([operator.0], |row| Ok(LiveChatId(row.get(0)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        result.push((operator, parse_availability(&availability)?, live_chats));
+    }
+    Ok(result)
+}
+
+pub fn live_chat_by_embed_key(
+    connection: &Connection,
+    embed_key: &str,
+) -> StoreResult<Option<(LiveChatId, String)>> {
+    Ok(connection
+        .query_row(
+            "SELECT id, name FROM live_chats WHERE embed_key = ?1",
+            [embed_key],
+            |row| Ok((LiveChatId(row.get(0)?), row.get(1)?)),
+        )
+        .optional()?)
+}
+
+// ----- tokens and visitors -----
+
+pub fn insert_operator_token(
+    connection: &Connection,
+    token_hash: &str,
+    operator: OperatorId,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> StoreResult<()> {
+    connection.execute(
+        "INSERT INTO operator_tokens (token_hash, operator_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![token_hash, operator.0, now.0, expires_at.0],
+    )?;
+    Ok(())
+}
+
+pub fn operator_for_token(
+    connection: &Connection,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<OperatorId>> {
+    Ok(connection
+        .query_row(
+            "SELECT operator_id FROM operator_tokens WHERE token_hash = ?1 AND expires_at > ?2",
+            params![token_hash, now.0],
+            |row| Ok(OperatorId(row.get(0)?)),
+        )
+        .optional()?)
+}
+
+pub fn delete_operator_token(connection: &Connection, token_hash: &str) -> StoreResult<bool> {
+    Ok(connection.execute(
+        "DELETE FROM operator_tokens WHERE token_hash = ?1",
+        [token_hash],
+    )? > 0)
+}
+
+pub fn insert_visitor(
+    connection: &Connection,
+    live_chat: LiveChatId,
+    now: Timestamp,
+) -> StoreResult<VisitorId> {
+    connection.execute(
+        "INSERT INTO visitors (live_chat_id, created_at) VALUES (?1, ?2)",
+        params![live_chat.0, now.0],
+    )?;
+    Ok(VisitorId(connection.last_insert_rowid()))
+}
+
+pub fn insert_visitor_token(
+    connection: &Connection,
+    token_hash: &str,
+    visitor: VisitorId,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> StoreResult<()> {
+    connection.execute(
+        "INSERT INTO visitor_tokens (token_hash, visitor_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![token_hash, visitor.0, now.0, expires_at.0],
+    )?;
+    Ok(())
+}
+
+/// The visitor and their live chat for a valid, unexpired visitor token.
+pub fn visitor_for_token(
+    connection: &Connection,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<(VisitorId, LiveChatId)>> {
+    Ok(connection
+        .query_row(
+            "SELECT v.id, v.live_chat_id FROM visitor_tokens t JOIN visitors v ON v.id = t.visitor_id
+             WHERE t.token_hash = ?1 AND t.expires_at > ?2",
+            params![token_hash, now.0],
+            |row| Ok((VisitorId(row.get(0)?), LiveChatId(row.get(1)?))),
+        )
+        .optional()?)
+}
+
+pub fn update_visitor_contact(
+    connection: &Connection,
+    visitor: VisitorId,
+    name: &str,
+    email: Option<&str>,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE visitors SET name = ?2, email = ?3 WHERE id = ?1",
+        params![visitor.0, name, email],
+    )?;
+    Ok(())
+}
+
+// ----- chats -----
+
+/// The columns of a chat the server decides on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatRow {
+    pub id: ChatId,
+    pub live_chat: LiveChatId,
+    pub visitor: VisitorId,
+    pub state: ChatState,
+    pub responsible: Option<OperatorId>,
+}
+
+pub fn chat_row(connection: &Connection, chat: ChatId) -> StoreResult<Option<ChatRow>> {
+    let row = connection
+        .query_row(
+            "SELECT id, live_chat_id, visitor_id, state, responsible_id FROM chats WHERE id = ?1",
+            [chat.0],
+            |row| {
+                Ok((
+                    ChatId(row.get(0)?),
+                    LiveChatId(row.get(1)?),
+                    VisitorId(row.get(2)?),
+                    row.get::<_, String>(3)?,
+                    row.get::<_, Option<i64>>(4)?,
+                ))
+            },
+        )
+        .optional()?;
+    row.map(|(id, live_chat, visitor, state, responsible)| {
+        Ok(ChatRow {
+            id,
+            live_chat,
+            visitor,
+            state: parse_state(&state)?,
+            responsible: responsible.map(OperatorId),
+        })
+    })
+    .transpose()
+}
+
+pub fn insert_chat(
+    connection: &Connection,
+    live_chat: LiveChatId,
+    visitor: VisitorId,
+    subject: &str,
+    page_url: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<ChatId> {
+    connection.execute(
+        "INSERT INTO chats (live_chat_id, visitor_id, state, subject, page_url, created_at, updated_at)
+         VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?5)",
+        params![live_chat.0, visitor.0, subject, page_url, now.0],
+    )?;
+    Ok(ChatId(connection.last_insert_rowid()))
+}
+
+pub fn update_chat(
+    connection: &Connection,
+    chat: ChatId,
+    state: ChatState,
+    responsible: Option<OperatorId>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE chats SET state = ?2, responsible_id = ?3, updated_at = ?4 WHERE id = ?1",
+        params![chat.0, state_name(state), responsible.map(|id| id.0), now.0],
+    )?;
+    Ok(())
+}
+
+/// The visitor's open (pending or active) chat.
+pub fn open_chat_of_visitor(
+    connection: &Connection,
+    visitor: VisitorId,
+) -> StoreResult<Option<ChatId>> {
+    Ok(connection
+        .query_row(
+            "SELECT id FROM chats WHERE visitor_id = ?1 AND state IN ('pending', 'active')
+             ORDER BY id DESC LIMIT 1",
+            [visitor.0],
+            |row| Ok(ChatId(row.get(0)?)),
+        )
+        .optional()?)
+}
+
+/// The visitor's open chat, else their most recent one.
+pub fn current_chat_of_visitor(
+    connection: &Connection,
+    visitor: VisitorId,
+) -> StoreResult<Option<ChatId>> {
+    if let Some(open) = open_chat_of_visitor(connection, visitor)? {
+        return Ok(Some(open));
+    }
+    Ok(connection
+        .query_row(
+            "SELECT id FROM chats WHERE visitor_id = ?1 ORDER BY id DESC LIMIT 1",
+            [visitor.0],
+            |row| Ok(ChatId(row.get(0)?)),
+        )
+        .optional()?)
+}
+
+const CHAT_SUMMARY_SELECT: &str = "SELECT c.id, c.live_chat_id, c.state, c.subject, c.page_url,
+        c.created_at, c.updated_at, v.id, v.name, v.email, o.id, o.name
+    FROM chats c JOIN visitors v ON v.id = c.visitor_id LEFT JOIN operators o ON o.id = c.responsible_id";
+
+fn chat_summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ChatSummary, String)> {
+    let responsible = match (
+        row.get::<_, Option<i64>>(10)?,
+        row.get::<_, Option<String>>(11)?,
+    ) {
+        (Some(id), Some(name)) => Some(OperatorRef {
+            id: OperatorId(id),
+            name,
+        }),
+        _ => None,
+    };
+    let summary = ChatSummary {
+        id: ChatId(row.get(0)?),
+        live_chat: LiveChatId(row.get(1)?),
+        // Parsed by the caller, which can report a bad value as a store error.
+        state: ChatState::Pending,
+        channel: Channel::Web,
+        visitor: VisitorProfile {
+            id: VisitorId(row.get(7)?),
+            name: row.get(8)?,
+            email: row.get(9)?,
+            page_url: row.get(4)?,
+        },
+        subject: row.get(3)?,
+        responsible,
+        created_at: Timestamp(row.get(5)?),
+        updated_at: Timestamp(row.get(6)?),
+    };
+    Ok((summary, row.get(2)?))
+}
+
+fn finish_summary((mut summary, state): (ChatSummary, String)) -> StoreResult<ChatSummary> {
+    summary.state = parse_state(&state)?;
+    Ok(summary)
+}
+
+pub fn chat_summary(connection: &Connection, chat: ChatId) -> StoreResult<Option<ChatSummary>> {
+    let sql = format!("{CHAT_SUMMARY_SELECT} WHERE c.id = ?1");
+    connection
+        .query_row(&sql, [chat.0], chat_summary_from_row)
+        .optional()?
+        .map(finish_summary)
+        .transpose()
+}
+
+/// The chats an operator's snapshot holds: open chats of their live chats, plus the most
+/// recently closed ones.
+pub fn snapshot_chats(
+    connection: &Connection,
+    operator: OperatorId,
+) -> StoreResult<Vec<ChatSummary>> {
+    let sql = format!(
+        "{CHAT_SUMMARY_SELECT} WHERE c.live_chat_id IN (SELECT live_chat_id FROM memberships WHERE operator_id = ?1)
+           AND c.state IN ('pending', 'active')
+         UNION ALL
+         SELECT * FROM ({CHAT_SUMMARY_SELECT}
+           WHERE c.live_chat_id IN (SELECT live_chat_id FROM memberships WHERE operator_id = ?1)
+             AND c.state IN ('closed', 'abandoned')
+           ORDER BY c.updated_at DESC LIMIT ?2)"
+    );
+    let mut statement = connection.prepare(&sql)?;
+    let rows = statement
+        .query_map(
+            params![operator.0, RECENT_CLOSED_CHATS],
+            chat_summary_from_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(finish_summary).collect()
+}
+
+/// Pending chats with the operators who muted each, for the routing state at start-up.
+pub fn pending_chats(
+    connection: &Connection,
+) -> StoreResult<Vec<(ChatId, LiveChatId, Vec<OperatorId>)>> {
+    let mut statement = connection
+        .prepare("SELECT id, live_chat_id FROM chats WHERE state = 'pending' ORDER BY id")?;
+    let chats = statement
+        .query_map([], |row| Ok((ChatId(row.get(0)?), LiveChatId(row.get(1)?))))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut mutes = connection.prepare("SELECT operator_id FROM chat_mutes WHERE chat_id = ?1")?;
+    let mut result = Vec::with_capacity(chats.len());
+    for (chat, live_chat) in chats {
+        let muted = mutes
+            .query_map([chat.0], |row| Ok(OperatorId(row.get(0)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        result.push((chat, live_chat, muted));
+    }
+    Ok(result)
+}
+
+pub fn insert_mute(connection: &Connection, chat: ChatId, operator: OperatorId) -> StoreResult<()> {
+    connection.execute(
+        "INSERT OR IGNORE INTO chat_mutes (chat_id, operator_id) VALUES (?1, ?2)",
+        [chat.0, operator.0],
+    )?;
+    Ok(())
+}
+
+/// The chat as its visitor sees it.
+pub fn visitor_chat(connection: &Connection, chat: ChatId) -> StoreResult<Option<VisitorChat>> {
+    let Some(summary) = chat_summary(connection, chat)? else {
+        return Ok(None);
+    };
+    // Foundation: the responsible operator is the one staff member in an active chat.
+    let operators = match (summary.state, summary.responsible) {
+        (ChatState::Active, Some(responsible)) => vec![responsible.name],
+        _ => Vec::new(),
+    };
+    Ok(Some(VisitorChat {
+        id: summary.id,
+        state: summary.state,
+        subject: summary.subject,
+        operators,
+        created_at: summary.created_at,
+    }))
+}
+
+// ----- messages -----
+
+/// Who writes a new message.
+#[derive(Clone, Copy, Debug)]
+pub enum NewAuthor {
+    Visitor,
+    Operator(OperatorId),
+    System,
+}
+
+pub fn insert_message(
+    connection: &Connection,
+    chat: ChatId,
+    author: NewAuthor,
+    visibility: Visibility,
+    body: &str,
+    client_id: Option<&ClientId>,
+    now: Timestamp,
+) -> StoreResult<Message> {
+    let (kind, operator) = match author {
+        NewAuthor::Visitor => ("visitor", None),
+        NewAuthor::Operator(operator) => ("operator", Some(operator.0)),
+        NewAuthor::System => ("system", None),
+    };
+    connection.execute(
+        "INSERT INTO messages (chat_id, author_kind, author_operator_id, visibility, body, client_id, sent_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            chat.0,
+            kind,
+            operator,
+            visibility_name(visibility),
+            body,
+            client_id.map(|id| id.0.as_str()),
+            now.0
+        ],
+    )?;
+    let id = MessageId(connection.last_insert_rowid());
+    let mut messages = messages_where(connection, "m.id = ?1", id.0)?;
+    messages
+        .pop()
+        .ok_or_else(|| StoreError::Invalid(format!("message {id} vanished after insert")))
+}
+
+/// Every message of a chat, notes included: for staff only.
+pub fn chat_messages(connection: &Connection, chat: ChatId) -> StoreResult<Vec<Message>> {
+    messages_where(connection, "m.chat_id = ?1", chat.0)
+}
+
+/// The messages of a chat a visitor may read. Notes are filtered out by
+/// [`visitor_message`], the one gate between staff messages and the visitor.
+pub fn visitor_messages(connection: &Connection, chat: ChatId) -> StoreResult<Vec<VisitorMessage>> {
+    Ok(chat_messages(connection, chat)?
+        .iter()
+        .filter_map(visitor_message)
+        .collect())
+}
+
+/// The visitor's view of a message; `None` for a note, which must never reach a visitor.
+pub fn visitor_message(message: &Message) -> Option<VisitorMessage> {
+    if message.visibility != Visibility::Public {
+        return None;
+    }
+    let from = match &message.author {
+        Author::Visitor { .. } => VisitorSideAuthor::Me,
+        Author::Operator { name, .. } => VisitorSideAuthor::Operator { name: name.clone() },
+        Author::System => VisitorSideAuthor::System,
+    };
+    Some(VisitorMessage {
+        id: message.id,
+        client_id: message.client_id.clone(),
+        from,
+        body: message.body.clone(),
+        sent_at: message.sent_at,
+    })
+}
+
+fn messages_where(
+    connection: &Connection,
+    condition: &str,
+    value: i64,
+) -> StoreResult<Vec<Message>> {
+    let sql = format!(
+        "SELECT m.id, m.chat_id, m.client_id, m.author_kind, m.author_operator_id, o.name, v.name,
+                m.visibility, m.body, m.sent_at
+         FROM messages m JOIN chats c ON c.id = m.chat_id JOIN visitors v ON v.id = c.visitor_id
+         LEFT JOIN operators o ON o.id = m.author_operator_id
+         WHERE {condition} ORDER BY m.id"
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    let rows = statement
+        .query_map([value], |row| {
+            Ok((
+                MessageId(row.get(0)?),
+                ChatId(row.get(1)?),
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, Option<i64>>(4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, String>(6)?,
+                row.get::<_, String>(7)?,
+                row.get::<_, String>(8)?,
+                Timestamp(row.get(9)?),
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(
+            |(
+                id,
+                chat,
+                client_id,
+                kind,
+                operator,
+                operator_name,
+                visitor_name,
+                visibility,
+                body,
+                sent_at,
+            )| {
+                let author = match kind.as_str() {
+                    "visitor" => Author::Visitor { name: visitor_name },
+                    "operator" => Author::Operator {
+                        id: OperatorId(operator.unwrap_or_default()),
+                        name: operator_name.unwrap_or_default(),
+                    },
+                    "system" => Author::System,
+                    other => return Err(StoreError::Invalid(format!("author kind {other:?}"))),
+                };
+                Ok(Message {
+                    id,
+                    chat,
+                    client_id: client_id.map(ClientId),
+                    author,
+                    visibility: parse_visibility(&visibility)?,
+                    body,
+                    sent_at,
+                })
+            },
+        )
+        .collect()
+}
+
+// ----- event log -----
+
+/// Appends an event to a stream and returns its sequence number; trims the stream to its last
+/// [`EVENTS_KEPT_PER_STREAM`] events.
+pub fn append_event(
+    connection: &Connection,
+    stream: &str,
+    payload: &str,
+    now: Timestamp,
+) -> StoreResult<u64> {
+    let seq = stream_head(connection, stream)? + 1;
+    connection
+        .prepare_cached("INSERT INTO events (stream, seq, payload, at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![stream, seq as i64, payload, now.0])?;
+    if seq > EVENTS_KEPT_PER_STREAM {
+        connection
+            .prepare_cached("DELETE FROM events WHERE stream = ?1 AND seq <= ?2")?
+            .execute(params![stream, (seq - EVENTS_KEPT_PER_STREAM) as i64])?;
+    }
+    Ok(seq)
+}
+
+/// The stream's latest sequence number (0 when it never had an event).
+pub fn stream_head(connection: &Connection, stream: &str) -> StoreResult<u64> {
+    let head: i64 = connection
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE stream = ?1")?
+        .query_row([stream], |row| row.get(0))?;
+    Ok(head as u64)
+}
+
+/// The events after `since`, or `None` when the log no longer holds all of them (or `since` is
+/// from another history), in which case the client needs a snapshot.
+pub fn events_after(
+    connection: &Connection,
+    stream: &str,
+    since: u64,
+) -> StoreResult<Option<Vec<(u64, String)>>> {
+    let head = stream_head(connection, stream)?;
+    if since > head {
+        return Ok(None);
+    }
+    let mut statement = connection.prepare_cached(
+        "SELECT seq, payload FROM events WHERE stream = ?1 AND seq > ?2 ORDER BY seq",
+    )?;
+    let events = statement
+        .query_map(params![stream, since as i64], |row| {
+            Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let complete = match events.first() {
+        Some((first, _)) => *first == since + 1,
+        None => since == head,
+    };
+    Ok(complete.then_some(events))
+}
+
+// ----- command log -----
+
+pub fn command_outcome(
+    connection: &Connection,
+    actor: &str,
+    client_id: &ClientId,
+) -> StoreResult<Option<String>> {
+    Ok(connection
+        .prepare_cached("SELECT outcome FROM command_log WHERE actor = ?1 AND client_id = ?2")?
+        .query_row(params![actor, client_id.0], |row| row.get(0))
+        .optional()?)
+}
+
+pub fn store_command_outcome(
+    connection: &Connection,
+    actor: &str,
+    client_id: &ClientId,
+    outcome: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    connection
+        .prepare_cached("INSERT OR REPLACE INTO command_log (actor, client_id, outcome, at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![actor, client_id.0, outcome, now.0])?;
+    Ok(())
+}
+
+// ----- enum mapping -----
+
+pub fn state_name(state: ChatState) -> &'static str {
+    match state {
+        ChatState::Pending => "pending",
+        ChatState::Active => "active",
+        ChatState::Closed => "closed",
+        ChatState::Abandoned => "abandoned",
+    }
+}
+
+fn parse_state(text: &str) -> StoreResult<ChatState> {
+    match text {
+        "pending" => Ok(ChatState::Pending),
+        "active" => Ok(ChatState::Active),
+        "closed" => Ok(ChatState::Closed),
+        "abandoned" => Ok(ChatState::Abandoned),
+        other => Err(StoreError::Invalid(format!("chat state {other:?}"))),
+    }
+}
+
+fn availability_name(availability: Availability) -> &'static str {
+    match availability {
+        Availability::Online => "online",
+        Availability::Away => "away",
+        Availability::Offline => "offline",
+    }
+}
+
+fn parse_availability(text: &str) -> StoreResult<Availability> {
+    match text {
+        "online" => Ok(Availability::Online),
+        "away" => Ok(Availability::Away),
+        "offline" => Ok(Availability::Offline),
+        other => Err(StoreError::Invalid(format!("availability {other:?}"))),
+    }
+}
+
+fn visibility_name(visibility: Visibility) -> &'static str {
+    match visibility {
+        Visibility::Public => "public",
+        Visibility::Note => "note",
+    }
+}
+
+fn parse_visibility(text: &str) -> StoreResult<Visibility> {
+    match text {
+        "public" => Ok(Visibility::Public),
+        "note" => Ok(Visibility::Note),
+        other => Err(StoreError::Invalid(format!("visibility {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(connection: &Connection, table: &str) -> i64 {
+        connection
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+            .expect("count rows")
+    }
+
+    #[test]
+    fn opening_twice_reruns_no_migration() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let path = directory.path().join("server.sqlite3");
+        let first = open(&path).expect("first open migrates");
+        assert_eq!(
+            schema_version(&first).expect("version"),
+            MIGRATIONS.len() as i64
+        );
+        let journal: String = first
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .expect("journal mode");
+        assert_eq!(journal, "wal");
+        drop(first);
+        let second = open(&path).expect("second open is a no-op");
+        assert_eq!(
+            schema_version(&second).expect("version"),
+            MIGRATIONS.len() as i64
+        );
+    }
+
+    #[test]
+    fn a_database_from_a_newer_server_is_refused() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let path = directory.path().join("server.sqlite3");
+        let connection = open(&path).expect("open");
+        connection
+            .pragma_update(None, "user_version", 99)
+            .expect("set version");
+        drop(connection);
+        assert!(matches!(
+            open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn demo_seed_twice_adds_nothing_the_second_time() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let mut connection = open(&directory.path().join("server.sqlite3")).expect("open");
+        seed_demo(&mut connection).expect("first seed");
+        seed_demo(&mut connection).expect("second seed");
+        assert_eq!(count(&connection, "live_chats"), 1);
+        assert_eq!(count(&connection, "operators"), 3);
+        assert_eq!(count(&connection, "memberships"), 3);
+        let (sue, hash) = operator_credentials(&connection, "sue@example.com")
+            .expect("query")
+            .expect("sue exists");
+        assert!(credentials::verify_password(DEMO_PASSWORD, &hash));
+        let profile = operator_profile(&connection, sue)
+            .expect("query")
+            .expect("profile");
+        assert_eq!(profile.name, "Sue Supervisor");
+        assert!(
+            profile.live_chats[0].supervisor,
+            "Sue supervises the demo live chat"
+        );
+    }
+
+    #[test]
+    fn one_visitor_has_at_most_one_open_chat() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let mut connection = open(&directory.path().join("server.sqlite3")).expect("open");
+        seed_demo(&mut connection).expect("seed");
+        let (live_chat, _) = live_chat_by_embed_key(&connection, DEMO_EMBED_KEY)
+            .expect("query")
+            .expect("demo live chat");
+        let visitor = insert_visitor(&connection, live_chat, now()).expect("visitor");
+        insert_chat(&connection, live_chat, visitor, "Hi", None, now()).expect("first chat");
+        assert!(
+            insert_chat(&connection, live_chat, visitor, "Again", None, now()).is_err(),
+            "the partial unique index refuses a second open chat"
+        );
+    }
+
+    #[test]
+    fn the_event_log_resumes_only_without_gaps() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let connection = open(&directory.path().join("server.sqlite3")).expect("open");
+        for index in 0..5 {
+            append_event(&connection, "operator:1", &format!("{index}"), now()).expect("append");
+        }
+        assert_eq!(stream_head(&connection, "operator:1").expect("head"), 5);
+        let replay = events_after(&connection, "operator:1", 3)
+            .expect("query")
+            .expect("resumable");
+        assert_eq!(
+            replay.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+            vec![4, 5]
+        );
+        assert_eq!(
+            events_after(&connection, "operator:1", 5).expect("query"),
+            Some(Vec::new())
+        );
+        assert_eq!(
+            events_after(&connection, "operator:1", 9).expect("query"),
+            None
+        );
+        connection
+            .execute("DELETE FROM events WHERE seq <= 2", [])
+            .expect("simulate trimming");
+        assert_eq!(
+            events_after(&connection, "operator:1", 1).expect("query"),
+            None
+        );
+        assert!(
+            events_after(&connection, "operator:1", 2)
+                .expect("query")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn each_stream_keeps_its_last_ten_thousand_events() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let mut connection = open(&directory.path().join("server.sqlite3")).expect("open");
+        let transaction = connection.transaction().expect("transaction");
+        for _ in 0..EVENTS_KEPT_PER_STREAM + 5 {
+            append_event(&transaction, "visitor:1", "{}", now()).expect("append");
+        }
+        append_event(&transaction, "visitor:2", "{}", now()).expect("append");
+        transaction.commit().expect("commit");
+        let kept: i64 = connection
+            .query_row(
+                "SELECT COUNT(*) FROM events WHERE stream = 'visitor:1'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("count");
+        assert_eq!(kept as u64, EVENTS_KEPT_PER_STREAM);
+        assert_eq!(
+            stream_head(&connection, "visitor:1").expect("head"),
+            EVENTS_KEPT_PER_STREAM + 5
+        );
+        assert_eq!(
+            events_after(&connection, "visitor:1", 4).expect("query"),
+            None,
+            "trimmed events cannot be replayed"
+        );
+        assert!(
+            events_after(&connection, "visitor:1", 5)
+                .expect("query")
+                .is_some()
+        );
+        assert_eq!(
+            stream_head(&connection, "visitor:2").expect("head"),
+            1,
+            "streams are independent"
+        );
+    }
+}
