@@ -32,7 +32,8 @@ use crate::session::{self, OperatorRole, Role, VisitorRole};
 /// be answered with `tooLarge` instead of the connection being dropped.
 const WEBSOCKET_MESSAGE_LIMIT: usize = MAX_FRAME_BYTES * 4;
 
-const DEMO_PAGE: &str = include_str!("demo.html");
+/// The demo shop page lives with the widget it demonstrates.
+const DEMO_PAGE: &str = include_str!("../../../widget/demo.html");
 
 /// What every handler shares.
 #[derive(Clone)]

@@ -1,0 +1,571 @@
+// End-to-end test of the visitor widget against the real server and Debian's Chromium.
+//
+// Starts `switchboard-server --demo` on an ephemeral port, opens its /demo page in headless
+// Chromium, starts a chat from the widget, answers it as Ann Operator over the real operator
+// WebSocket, reloads the page and checks the conversation is still there; then embeds the widget
+// cross-origin under a strict CSP. Prints each check and `N passed, N failed`; exits non-zero on
+// any failure. The server, the browser and the helper web server are always stopped.
+//
+// Env: SWITCHBOARD_SERVER_BIN (default ../target/debug/switchboard-server from widget/),
+//      CHROMIUM_BIN (default /usr/bin/chromium).
+
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import WebSocket from "ws";
+
+const WIDGET_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const SERVER_BIN = path.resolve(
+  WIDGET_DIR,
+  process.env.SWITCHBOARD_SERVER_BIN ?? "../target/debug/switchboard-server",
+);
+const CHROMIUM_BIN = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
+const DIST_DIR = path.join(WIDGET_DIR, "dist");
+const ARTIFACTS_DIR = path.resolve(WIDGET_DIR, "../target/e2e-artifacts");
+/** The whole run must end well inside two minutes, whatever hangs. */
+const RUN_LIMIT_MS = 110_000;
+const STEP_TIMEOUT_MS = 15_000;
+
+const QUESTION = "Do you ship tents to Norway?";
+const FIRST_REPLY = "Yes, we ship to Norway in 3 to 5 days.";
+const HOSTILE = `<img src=x onerror="window.__pwned=1">`;
+const VISITOR_MESSAGE = "Great, thanks!";
+const AFTER_RELOAD = "Still here after the reload.";
+const WELCOME_BACK = "Sorry, we were gone for a moment.";
+
+let passed = 0;
+let failed = 0;
+let broken = null; // The first failure: later checks depend on earlier ones and are not run.
+let pageOnFailure = null; // Screenshotted when a check fails, to see what the visitor saw.
+
+async function check(name, body) {
+  if (broken !== null) {
+    failed += 1;
+    console.log(`not run - ${name} (after: ${broken})`);
+    return;
+  }
+  try {
+    await body();
+    passed += 1;
+    console.log(`ok - ${name}`);
+  } catch (error) {
+    failed += 1;
+    broken = name;
+    console.log(`FAIL - ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    if (pageOnFailure !== null) await screenshot(pageOnFailure, "failure");
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real server.
+
+const serverLog = [];
+
+function startServer(databasePath, bind = "127.0.0.1:0") {
+  const child = spawn(
+    SERVER_BIN,
+    ["--demo", "--bind", bind, "--database", databasePath, "--widget-dir", DIST_DIR],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" } },
+  );
+  const remember = (line) => {
+    serverLog.push(line);
+    if (serverLog.length > 80) serverLog.shift();
+  };
+  createInterface({ input: child.stderr }).on("line", remember);
+  const address = new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      remember(line);
+      const match = /switchboard-server listening on (http:\/\/\S+)/.exec(line);
+      if (match) resolve(match[1].replace(/\/$/, ""));
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => reject(new Error(`server exited early (code ${code}, signal ${signal})`)));
+  });
+  return { child, address };
+}
+
+async function stopProcess(child) {
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// An operator client speaking the real protocol over `ws`.
+
+class OperatorClient {
+  constructor(origin) {
+    this.origin = origin;
+    this.frames = [];
+    this.waiters = [];
+    this.socket = null;
+  }
+
+  async signIn(email, password) {
+    const response = await fetch(`${this.origin}/api/v1/auth/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password }),
+      signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`sign-in answered HTTP ${response.status}: ${await response.text()}`);
+    const body = await response.json();
+    this.token = body.token;
+    this.profile = body.operator;
+  }
+
+  async connect() {
+    const url = `${this.origin.replace(/^http/, "ws")}/api/v1/operator/ws?v=1`;
+    this.socket = new WebSocket(url);
+    this.socket.on("message", (data) => {
+      const frame = JSON.parse(String(data));
+      this.frames.push(frame);
+      for (const waiter of [...this.waiters]) {
+        if (waiter.predicate(frame)) {
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          waiter.resolve(frame);
+        }
+      }
+    });
+    await withTimeout(
+      new Promise((resolve, reject) => {
+        this.socket.once("open", resolve);
+        this.socket.once("error", reject);
+      }),
+      STEP_TIMEOUT_MS,
+      "the operator WebSocket to open",
+    );
+    const welcome = this.next((frame) => frame.type === "welcome", "welcome");
+    this.socket.send(JSON.stringify({ type: "hello", token: this.token, since: null }));
+    await welcome;
+  }
+
+  /** The first frame (already received or still to come) matching `predicate`. */
+  next(predicate, what, { after = 0 } = {}) {
+    const seen = this.frames.slice(after).find(predicate);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return withTimeout(
+      new Promise((resolve) => this.waiters.push({ predicate, resolve })),
+      STEP_TIMEOUT_MS,
+      `operator frame: ${what}`,
+    );
+  }
+
+  async command(command) {
+    const id = randomUUID();
+    const answer = this.next((frame) => frame.type === "reply" && frame.id === id, `reply to ${command.type}`);
+    this.socket.send(JSON.stringify({ type: "command", id, command }));
+    const reply = await answer;
+    assert(reply.outcome.status === "ok", `${command.type} failed: ${JSON.stringify(reply.outcome)}`);
+    return reply.outcome.response;
+  }
+
+  close() {
+    this.socket?.terminate();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Widget helpers. Playwright's CSS locators pierce open shadow roots, so `data-testid` works.
+
+const testId = (page, id) => page.locator(`#switchboard-widget [data-testid="${id}"]`);
+
+async function widgetMessages(page) {
+  return page.evaluate(() => {
+    const root = document.getElementById("switchboard-widget")?.shadowRoot;
+    if (!root) return [];
+    return Array.from(root.querySelectorAll('[data-testid="sb-message"]'), (node) => ({
+      from: node.getAttribute("data-from"),
+      author: node.querySelector(".author")?.textContent ?? null,
+      text: node.querySelector(".body")?.textContent ?? "",
+      pending: node.classList.contains("pending"),
+    }));
+  });
+}
+
+/**
+ * Waits (inside the page, on its own animation frames) until the widget shows a message matching
+ * `wanted` = {from, text, contains?, delivered?}; returns everything shown at that point.
+ */
+async function waitForMessage(page, wanted, what) {
+  try {
+    await page.waitForFunction(
+      ({ from, text, contains, delivered }) => {
+        const root = document.getElementById("switchboard-widget")?.shadowRoot;
+        if (!root) return false;
+        return Array.from(root.querySelectorAll('[data-testid="sb-message"]')).some((node) => {
+          const body = node.querySelector(".body")?.textContent ?? "";
+          return (
+            node.getAttribute("data-from") === from &&
+            (contains ? body.includes(text) : body === text) &&
+            !(delivered && node.classList.contains("pending"))
+          );
+        });
+      },
+      { contains: false, delivered: false, ...wanted },
+      { timeout: STEP_TIMEOUT_MS },
+    );
+  } catch (error) {
+    const shown = await widgetMessages(page).catch(() => "unreadable");
+    throw new Error(`the widget never showed ${what} (${error.message.split("\n")[0]}); it shows ${JSON.stringify(shown)}`);
+  }
+  return widgetMessages(page);
+}
+
+async function waitForStatus(page, text) {
+  try {
+    await page.waitForFunction(
+      (wanted) =>
+        document
+          .getElementById("switchboard-widget")
+          ?.shadowRoot?.querySelector('[data-testid="sb-status"]')
+          ?.textContent?.includes(wanted),
+      text,
+      { timeout: STEP_TIMEOUT_MS },
+    );
+  } catch {
+    const shown = await testId(page, "sb-status").textContent().catch(() => "unreadable");
+    throw new Error(`the status never read ${JSON.stringify(text)}; it reads ${JSON.stringify(shown)}`);
+  }
+}
+
+async function openPanel(page) {
+  await testId(page, "sb-launcher").waitFor({ state: "visible" });
+  if (!(await testId(page, "sb-panel").isVisible())) await testId(page, "sb-launcher").click();
+  await testId(page, "sb-panel").waitFor({ state: "visible" });
+}
+
+function watchPage(page, problems) {
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    const text = message.text();
+    const source = message.location()?.url ?? "";
+    // The browser asks every site for /favicon.ico on its own; a 404 there is not ours.
+    if (source.endsWith("/favicon.ico")) return;
+    if (message.type() === "error" || /Content Security Policy/i.test(text)) problems.push(`console: ${text} (${source})`);
+  });
+}
+
+async function screenshot(page, name) {
+  try {
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, `widget-${name}.png`), timeout: 5_000 });
+  } catch (error) {
+    console.log(`  (screenshot ${name} failed: ${error.message})`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const scratch = mkdtempSync(path.join(tmpdir(), "switchboard-widget-e2e-"));
+  let server = null;
+  let browser = null;
+  let operator = null;
+  let shop = null;
+  const watchdog = setTimeout(() => {
+    console.log(`FAIL - the run exceeded ${RUN_LIMIT_MS} ms`);
+    console.log(`${passed} passed, ${failed + 1} failed`);
+    server?.child.kill("SIGKILL");
+    process.exit(1);
+  }, RUN_LIMIT_MS);
+
+  try {
+    let origin = "";
+    let page = null;
+    const problems = [];
+    let chatId = null;
+    const hellos = []; // Every hello the page's widget sent, to see what it resumed from.
+
+    await check("the widget bundle (under 40 KB), the server binary and Chromium exist", async () => {
+      const bundle = path.join(DIST_DIR, "widget.js");
+      assert(existsSync(bundle), `no ${bundle}: run \`npm run build\` first`);
+      const size = statSync(bundle).size;
+      assert(size < 40 * 1024, `widget.js is ${size} bytes; the budget is 40 KB`);
+      assert(existsSync(SERVER_BIN), `no server binary at ${SERVER_BIN}: cargo build -p switchboard-server`);
+      assert(existsSync(CHROMIUM_BIN), `no Chromium at ${CHROMIUM_BIN}`);
+    });
+
+    await check("the server starts with the demo organisation on an ephemeral port", async () => {
+      server = startServer(path.join(scratch, "e2e.sqlite3"));
+      origin = await withTimeout(server.address, 30_000, "the server's listening line");
+      const health = await fetch(`${origin}/api/v1/health`, { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+      assert(health.ok, `health answered HTTP ${health.status}`);
+    });
+
+    await check("Ann Operator signs in and connects to the operator WebSocket", async () => {
+      operator = new OperatorClient(origin);
+      await operator.signIn("ann@example.com", "switchboard");
+      await operator.connect();
+      const snapshot = await operator.next((frame) => frame.type === "event" && frame.event.type === "snapshot", "snapshot");
+      if (snapshot.event.availability !== "online") {
+        await operator.command({ type: "setAvailability", availability: "online" });
+      }
+    });
+
+    await check("Chromium opens the demo page and the widget mounts in an open shadow root", async () => {
+      browser = await withTimeout(
+        chromium.launchPersistentContext(path.join(scratch, "chromium-profile"), {
+          executablePath: CHROMIUM_BIN,
+          headless: true,
+          timeout: 30_000,
+          args: [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        }),
+        40_000,
+        "Chromium to start",
+      );
+      browser.setDefaultTimeout(STEP_TIMEOUT_MS);
+      page = browser.pages()[0] ?? (await browser.newPage());
+      watchPage(page, problems);
+      pageOnFailure = page;
+      page.on("websocket", (socket) => {
+        socket.on("framesent", ({ payload }) => {
+          const frame = JSON.parse(String(payload));
+          if (frame.type === "hello") hellos.push(frame);
+        });
+      });
+      const response = await page.goto(`${origin}/demo`, { waitUntil: "load" });
+      assert(response?.ok(), `GET /demo answered ${response?.status()}`);
+      await testId(page, "sb-launcher").waitFor({ state: "visible" });
+      const shadowMode = await page.evaluate(() => document.getElementById("switchboard-widget")?.shadowRoot?.mode);
+      assert(shadowMode === "open", `shadow root mode is ${shadowMode}`);
+    });
+
+    await check("b51: the visitor fills the pre-chat form and waits for an operator", async () => {
+      await openPanel(page);
+      await testId(page, "sb-name").fill("Vera Visitor");
+      await testId(page, "sb-email").fill("vera@example.com");
+      await testId(page, "sb-question").fill(QUESTION);
+      await testId(page, "sb-start").click();
+      await waitForStatus(page, "Waiting for an operator…");
+      await waitForMessage(page, { from: "me", text: QUESTION }, "the question");
+      await screenshot(page, "waiting");
+    });
+
+    await check("the chat rings for Ann, she accepts, and the widget shows 'Ann Operator joined'", async () => {
+      const ring = await operator.next((frame) => frame.type === "event" && frame.event.type === "ringStarted", "ringStarted");
+      chatId = ring.event.chat;
+      const accepted = await operator.command({ type: "accept", chat: chatId });
+      const visitor = accepted.visitor;
+      assert(
+        visitor.name === "Vera Visitor" && visitor.email === "vera@example.com" && visitor.pageUrl === `${origin}/demo`,
+        `the operator sees the visitor as ${JSON.stringify(visitor)}`,
+      );
+      assert(accepted.subject === QUESTION, `the chat's subject is ${JSON.stringify(accepted.subject)}`);
+      await waitForMessage(page, { from: "system", text: "Ann Operator joined", contains: true }, "the join notice");
+    });
+
+    await check("Ann's reply shows on the left with her name", async () => {
+      await operator.command({ type: "send", chat: chatId, body: FIRST_REPLY, visibility: "public" });
+      const shown = await waitForMessage(page, { from: "operator", text: FIRST_REPLY }, "the reply");
+      const reply = shown.find((entry) => entry.text === FIRST_REPLY);
+      assert(reply.author === "Ann Operator", `the reply's author reads ${JSON.stringify(reply.author)}`);
+    });
+
+    await check("a hostile operator message renders as literal text and runs nothing", async () => {
+      await operator.command({ type: "send", chat: chatId, body: HOSTILE, visibility: "public" });
+      await waitForMessage(page, { from: "operator", text: HOSTILE }, "the hostile text, literally");
+      const injected = await page.evaluate(() => ({
+        pwned: window.__pwned,
+        images: document.getElementById("switchboard-widget")?.shadowRoot?.querySelectorAll("img").length ?? -1,
+      }));
+      assert(injected.pwned === undefined, "window.__pwned was set: markup ran");
+      assert(injected.images === 0, `the widget holds ${injected.images} <img> elements`);
+    });
+
+    await check("the visitor sends with Enter and Ann receives it", async () => {
+      const mark = operator.frames.length;
+      await testId(page, "sb-composer").fill(VISITOR_MESSAGE);
+      await testId(page, "sb-composer").press("Enter");
+      const posted = await operator.next(
+        (frame) => frame.type === "event" && frame.event.type === "messagePosted" && frame.event.message.body === VISITOR_MESSAGE,
+        "the visitor's message",
+        { after: mark },
+      );
+      assert(posted.event.message.author.kind === "visitor", `author is ${JSON.stringify(posted.event.message.author)}`);
+      await waitForMessage(page, { from: "me", text: VISITOR_MESSAGE, delivered: true }, "my message delivered");
+      await screenshot(page, "chat");
+    });
+
+    await check("after a reload the conversation is still there", async () => {
+      await page.reload({ waitUntil: "load" });
+      await openPanel(page);
+      const expected = [
+        (entry) => entry.from === "me" && entry.text === QUESTION,
+        (entry) => entry.from === "system" && entry.text.includes("Ann Operator joined"),
+        (entry) => entry.from === "operator" && entry.text === FIRST_REPLY,
+        (entry) => entry.from === "operator" && entry.text === HOSTILE,
+        (entry) => entry.from === "me" && entry.text === VISITOR_MESSAGE,
+      ];
+      const shown = await waitForMessage(page, { from: "me", text: VISITOR_MESSAGE }, "the conversation after the reload");
+      let position = -1;
+      for (const [index, matches] of expected.entries()) {
+        const found = shown.findIndex((entry, at) => at > position && matches(entry));
+        assert(found > position, `entry ${index} missing or out of order after reload: ${JSON.stringify(shown)}`);
+        position = found;
+      }
+      const joins = shown.filter((entry) => entry.text.includes("Ann Operator joined"));
+      assert(joins.length === 1, `the join notice shows ${joins.length} times`);
+      const pwned = await page.evaluate(() => window.__pwned);
+      assert(pwned === undefined, "window.__pwned was set after the reload");
+      const resumedFrom = hellos.at(-1)?.since;
+      assert(Number.isInteger(resumedFrom), `after the reload the widget said hello with since=${resumedFrom}`);
+    });
+
+    await check("after the reload the visitor can send again and Ann receives it", async () => {
+      const mark = operator.frames.length;
+      await testId(page, "sb-composer").fill(AFTER_RELOAD);
+      await testId(page, "sb-send").click();
+      await operator.next(
+        (frame) => frame.type === "event" && frame.event.type === "messagePosted" && frame.event.message.body === AFTER_RELOAD,
+        "the message sent after the reload",
+        { after: mark },
+      );
+      await waitForMessage(page, { from: "me", text: AFTER_RELOAD, delivered: true }, "the message delivered");
+      await screenshot(page, "after-reload");
+    });
+
+    await check("the widget rides out a server restart, resumes, and shows nothing twice", async () => {
+      const quietUntil = problems.length;
+      const hellosBefore = hellos.length;
+      await stopProcess(server.child);
+      operator.close();
+      await waitForStatus(page, "Retrying");
+      server = startServer(path.join(scratch, "e2e.sqlite3"), new URL(origin).host);
+      const restarted = await withTimeout(server.address, 30_000, "the restarted server's listening line");
+      assert(restarted === origin, `the server came back at ${restarted}, not ${origin}`);
+      operator = new OperatorClient(origin);
+      await operator.signIn("ann@example.com", "switchboard");
+      await operator.connect();
+      // Backoff grows while the server is down; 15 s covers several attempts.
+      await waitForStatus(page, "You are chatting with Ann Operator");
+      await operator.command({ type: "send", chat: chatId, body: WELCOME_BACK, visibility: "public" });
+      const shown = await waitForMessage(page, { from: "operator", text: WELCOME_BACK }, "the message after the restart");
+      for (const text of [QUESTION, FIRST_REPLY, HOSTILE, VISITOR_MESSAGE, AFTER_RELOAD, WELCOME_BACK]) {
+        const copies = shown.filter((entry) => entry.text === text).length;
+        assert(copies === 1, `${JSON.stringify(text)} shows ${copies} times after the restart`);
+      }
+      const resumeHello = hellos.slice(hellosBefore).at(-1);
+      assert(
+        resumeHello !== undefined && Number.isInteger(resumeHello.since) && resumeHello.since > 0,
+        `the widget reconnected with since=${resumeHello?.since}: it should resume from its last seq`,
+      );
+      // While the server was down the browser logs its refused connections; those were the point.
+      const outage = problems.splice(quietUntil);
+      const unexpected = outage.filter((problem) => !/WebSocket connection|Failed to load resource|ERR_CONNECTION_REFUSED/i.test(problem));
+      problems.push(...unexpected);
+    });
+
+    await check("the visitor ends the chat, Ann sees it closed, and 'Start a new chat' brings the form back", async () => {
+      const mark = operator.frames.length;
+      await testId(page, "sb-end").click();
+      await waitForStatus(page, "This chat has ended.");
+      const ended = await operator.next(
+        (frame) =>
+          frame.type === "event" &&
+          frame.event.type === "chatUpserted" &&
+          frame.event.chat.id === chatId &&
+          (frame.event.chat.state === "closed" || frame.event.chat.state === "abandoned"),
+        "the chat closed",
+        { after: mark },
+      );
+      assert(ended.event.chat.state === "closed", `an active chat the visitor left is ${ended.event.chat.state}`);
+      assert(!(await testId(page, "sb-composer").isVisible()), "the composer is still shown after the end");
+      await screenshot(page, "ended");
+      await page.locator("#switchboard-widget button", { hasText: "Start a new chat" }).click();
+      await testId(page, "sb-question").waitFor({ state: "visible" });
+      const name = await testId(page, "sb-name").inputValue();
+      assert(name === "Vera Visitor", `the form's name is not prefilled: ${JSON.stringify(name)}`);
+    });
+
+    await check("the demo page logged no errors or CSP violations", async () => {
+      assert(problems.length === 0, problems.join("; "));
+    });
+
+    await check("embedded cross-origin under a strict CSP, the widget derives the server from its src", async () => {
+      const wsOrigin = origin.replace(/^http/, "ws");
+      const policy = [
+        "default-src 'none'",
+        `script-src ${origin}`,
+        `connect-src ${origin} ${wsOrigin}`,
+        "style-src 'none'",
+        "base-uri 'none'",
+      ].join("; ");
+      const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Other shop</title></head>
+<body><h1>Another website</h1><script src="${origin}/widget.js" data-embed-key="demo" defer></script></body></html>`;
+      shop = createServer((request, response) => {
+        response.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": policy });
+        response.end(html);
+      });
+      await new Promise((resolve) => shop.listen(0, "127.0.0.1", resolve));
+      const shopOrigin = `http://127.0.0.1:${shop.address().port}`;
+      const crossProblems = [];
+      const other = await browser.newPage();
+      watchPage(other, crossProblems);
+      pageOnFailure = other;
+      await other.goto(`${shopOrigin}/`, { waitUntil: "load" });
+      await openPanel(other);
+      await testId(other, "sb-name").fill("Cross Origin");
+      await testId(other, "sb-question").fill("Does this work from another site?");
+      await testId(other, "sb-start").click();
+      await waitForStatus(other, "Waiting for an operator…");
+      const launcherBackground = await other.evaluate(() => {
+        const launcher = document.getElementById("switchboard-widget")?.shadowRoot?.querySelector('[data-testid="sb-launcher"]');
+        return launcher ? getComputedStyle(launcher).backgroundColor : null;
+      });
+      assert(launcherBackground === "rgb(36, 86, 214)", `widget styles not applied under CSP: ${launcherBackground}`);
+      await screenshot(other, "cross-origin");
+      assert(crossProblems.length === 0, crossProblems.join("; "));
+    });
+  } finally {
+    operator?.close();
+    if (browser !== null) await withTimeout(browser.close(), 10_000, "Chromium to close").catch(() => {});
+    if (shop !== null) await new Promise((resolve) => shop.close(resolve));
+    if (server !== null) await stopProcess(server.child);
+    clearTimeout(watchdog);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+
+  if (failed > 0 && serverLog.length > 0) {
+    console.log("--- last server output ---");
+    for (const line of serverLog.slice(-30)) console.log(line);
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+main().catch((error) => {
+  console.log(`FAIL - the run crashed: ${error?.stack ?? error}`);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+});

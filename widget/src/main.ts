@@ -1,0 +1,81 @@
+// Entry point of `widget.js`. A website embeds it with
+//   <script src="https://<server>/widget.js" data-embed-key="<key>" defer></script>
+// The server's origin comes from the script's own `src`, so the widget talks to the server that
+// served it, whatever site it is embedded in.
+
+import { type ClientEnvironment, type SocketFactory, VisitorClient, randomUuid } from "./client";
+import { pageStorage } from "./persistence";
+import { HOST_ID, mountWidget } from "./view";
+
+/** Read while the script runs: `document.currentScript` is null once it has finished. */
+const ownScript = document.currentScript;
+
+function findScript(): HTMLScriptElement | null {
+  if (ownScript instanceof HTMLScriptElement && ownScript.src !== "") return ownScript;
+  // Loaded some other way (e.g. injected by a tag manager): fall back to the tag with our attribute.
+  return document.querySelector<HTMLScriptElement>("script[data-embed-key][src]");
+}
+
+const browserSocket: SocketFactory = (url, handlers) => {
+  const socket = new WebSocket(url);
+  let closed = false;
+  const closeOnce = (): void => {
+    if (closed) return;
+    closed = true;
+    handlers.close();
+  };
+  socket.addEventListener("open", () => handlers.open());
+  socket.addEventListener("message", (event: MessageEvent<unknown>) => {
+    if (typeof event.data === "string") handlers.message(event.data);
+  });
+  socket.addEventListener("close", closeOnce);
+  socket.addEventListener("error", closeOnce);
+  return {
+    send: (data) => socket.send(data),
+    close: () => {
+      closed = true;
+      socket.close();
+    },
+  };
+};
+
+function boot(): void {
+  if (document.getElementById(HOST_ID) !== null) return; // Embedded twice: one widget is enough.
+  const script = findScript();
+  if (script === null) return;
+  const embedKey = script.dataset["embedKey"] ?? "";
+  if (embedKey === "") {
+    console.warn("Switchboard widget: the script tag needs a data-embed-key attribute.");
+    return;
+  }
+  const origin = new URL(script.src, location.href).origin;
+  const environment: ClientEnvironment = {
+    post: (url, body) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        credentials: "omit",
+      }),
+    openSocket: browserSocket,
+    storage: pageStorage(),
+    setTimer: (callback, delayMs) => window.setTimeout(callback, delayMs),
+    clearTimer: (handle) => window.clearTimeout(handle as number),
+    random: Math.random,
+    now: Date.now,
+    newId: randomUuid,
+    pageUrl: () => location.href,
+  };
+  const client = new VisitorClient({ origin, embedKey }, environment);
+  const widget = mountWidget(document, client);
+  document.body.append(widget.host);
+  window.addEventListener("online", () => client.reconnectNow());
+  client.start();
+  if (client.view.open) client.setOpen(true);
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", boot, { once: true });
+} else {
+  boot();
+}
