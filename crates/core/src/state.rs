@@ -1,0 +1,301 @@
+//! The console-facing view of the core: what the console renders and the events that update it.
+//!
+//! Everything here crosses to the console over IPC, so it is serialisable and has a generated
+//! TypeScript declaration (see [`crate::typescript`]).
+
+use serde::{Deserialize, Serialize};
+use switchboard_protocol::{
+    Availability, ChatState, ChatSummary, Message, OperatorId, OperatorProfile, Timestamp,
+};
+use ts_rs::TS;
+
+/// Health of the link to the server, one value at a time (the console shows one banner).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ConnectionState {
+    /// No session: the console shows the sign-in form.
+    SignedOut,
+    /// Opening the first connection of this session.
+    Connecting,
+    /// Live: events arrive as they happen.
+    Connected,
+    /// Signed in, but not connected and not trying (the core was shut down).
+    Offline,
+    /// Waiting to retry; `at` is when the next attempt starts.
+    Reconnecting { at: Timestamp },
+    /// The server speaks a newer protocol: the app must be updated. No retries.
+    UpgradeRequired,
+}
+
+/// Whether the OS keychain holds the session token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum KeychainState {
+    Available,
+    /// The token lives in memory only for this run; the operator signs in again next start.
+    Unavailable {
+        reason: String,
+    },
+}
+
+/// What the ring tone is doing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum RingerState {
+    /// Nothing rings.
+    Silent,
+    /// At least one chat rings and the tone plays.
+    Ringing,
+    /// Chats ring but the operator muted ringing globally: visual alerts only.
+    Muted,
+    /// No sound output; alerts are visual only (D03).
+    NoDevice { reason: String },
+}
+
+/// The console list a chat belongs to (B40).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ChatGroup {
+    /// Pending, waiting for an operator.
+    Unassigned,
+    /// Pending, muted by me: mine to find and start (B02).
+    Awaiting,
+    /// Active with me responsible.
+    MyChats,
+    /// Active with someone else responsible (visible to supervisors).
+    OthersActive,
+    /// Closed or abandoned.
+    Closed,
+}
+
+/// A chat as the console lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsoleChat {
+    pub summary: ChatSummary,
+    /// Visitor messages not yet read by me (counted while I am responsible, B12).
+    pub unread: u32,
+    /// Rings for me right now.
+    pub ringing: bool,
+    /// Muted by me while still pending.
+    pub awaiting: bool,
+    pub group: ChatGroup,
+}
+
+/// The console's counters (B41); the tray shows the same numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Counters {
+    pub unread: u32,
+    pub unassigned: u32,
+    pub ringing: u32,
+    pub my_chats: u32,
+    pub awaiting: u32,
+}
+
+/// Everything the console needs to draw itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CoreState {
+    pub connection: ConnectionState,
+    pub keychain: KeychainState,
+    pub operator: Option<OperatorProfile>,
+    pub availability: Availability,
+    pub chats: Vec<ConsoleChat>,
+    pub counters: Counters,
+    pub ringer: RingerState,
+    pub ringer_muted: bool,
+}
+
+/// Changes the console subscribes to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum CoreEvent {
+    Connection {
+        state: ConnectionState,
+    },
+    Session {
+        operator: Option<OperatorProfile>,
+        keychain: KeychainState,
+    },
+    /// The whole chat list after any change.
+    Chats {
+        chats: Vec<ConsoleChat>,
+        counters: Counters,
+    },
+    MessagePosted {
+        message: Message,
+    },
+    Ringer {
+        state: RingerState,
+        muted: bool,
+    },
+    Availability {
+        availability: Availability,
+    },
+}
+
+/// Chat facts the cache keeps per chat, before grouping.
+#[derive(Clone, Debug)]
+pub(crate) struct CachedChat {
+    pub summary: ChatSummary,
+    pub unread: u32,
+    pub ringing: bool,
+    pub awaiting: bool,
+}
+
+/// Which list a chat belongs in, seen by operator `me`.
+pub(crate) fn group_of(chat: &CachedChat, me: Option<OperatorId>) -> ChatGroup {
+    match chat.summary.state {
+        ChatState::Closed | ChatState::Abandoned => ChatGroup::Closed,
+        ChatState::Pending if chat.awaiting => ChatGroup::Awaiting,
+        ChatState::Pending => ChatGroup::Unassigned,
+        ChatState::Active => match (&chat.summary.responsible, me) {
+            (Some(responsible), Some(me)) if responsible.id == me => ChatGroup::MyChats,
+            _ => ChatGroup::OthersActive,
+        },
+    }
+}
+
+/// Groups the cached chats for the console, newest activity first, and counts them.
+pub(crate) fn console_view(
+    chats: Vec<CachedChat>,
+    me: Option<OperatorId>,
+) -> (Vec<ConsoleChat>, Counters) {
+    let mut counters = Counters::default();
+    let mut console: Vec<ConsoleChat> = chats
+        .into_iter()
+        .map(|chat| {
+            let group = group_of(&chat, me);
+            // A ring or an awaiting mark only means something while the chat is pending.
+            let pending = chat.summary.state == ChatState::Pending;
+            let ringing = chat.ringing && pending;
+            let awaiting = chat.awaiting && pending;
+            counters.unread += chat.unread;
+            counters.ringing += u32::from(ringing);
+            match group {
+                ChatGroup::Unassigned => counters.unassigned += 1,
+                ChatGroup::Awaiting => counters.awaiting += 1,
+                ChatGroup::MyChats => counters.my_chats += 1,
+                ChatGroup::OthersActive | ChatGroup::Closed => {}
+            }
+            ConsoleChat {
+                summary: chat.summary,
+                unread: chat.unread,
+                ringing,
+                awaiting,
+                group,
+            }
+        })
+        .collect();
+    console.sort_by(|a, b| {
+        b.summary
+            .updated_at
+            .cmp(&a.summary.updated_at)
+            .then(b.summary.id.cmp(&a.summary.id))
+    });
+    (console, counters)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_protocol::{
+        Channel, ChatId, LiveChatId, OperatorRef, VisitorId, VisitorProfile,
+    };
+
+    const ME: OperatorId = OperatorId(1);
+    const OTHER: OperatorId = OperatorId(2);
+
+    fn cached(id: i64, state: ChatState, responsible: Option<OperatorId>) -> CachedChat {
+        CachedChat {
+            summary: ChatSummary {
+                id: ChatId(id),
+                live_chat: LiveChatId(1),
+                state,
+                channel: Channel::Web,
+                visitor: VisitorProfile {
+                    id: VisitorId(id),
+                    name: "Visitor".to_owned(),
+                    email: None,
+                    page_url: None,
+                },
+                subject: "Help".to_owned(),
+                responsible: responsible.map(|id| OperatorRef {
+                    id,
+                    name: "Operator".to_owned(),
+                }),
+                created_at: Timestamp(id),
+                updated_at: Timestamp(id),
+            },
+            unread: 0,
+            ringing: false,
+            awaiting: false,
+        }
+    }
+
+    #[test]
+    fn b40_chats_are_grouped_and_b41_counted_for_the_console() {
+        let mut ringing = cached(1, ChatState::Pending, None);
+        ringing.ringing = true;
+        let mut muted = cached(2, ChatState::Pending, None);
+        muted.awaiting = true;
+        let mut mine = cached(3, ChatState::Active, Some(ME));
+        mine.unread = 2;
+        let theirs = cached(4, ChatState::Active, Some(OTHER));
+        let closed = cached(5, ChatState::Closed, Some(ME));
+        let mut abandoned = cached(6, ChatState::Abandoned, None);
+        // A stale ring mark on a chat that is no longer pending must not count.
+        abandoned.ringing = true;
+
+        let (chats, counters) = console_view(
+            vec![ringing, muted, mine, theirs, closed, abandoned],
+            Some(ME),
+        );
+        let group = |id: i64| {
+            chats
+                .iter()
+                .find(|c| c.summary.id == ChatId(id))
+                .unwrap()
+                .group
+        };
+        assert_eq!(group(1), ChatGroup::Unassigned);
+        assert_eq!(group(2), ChatGroup::Awaiting);
+        assert_eq!(group(3), ChatGroup::MyChats);
+        assert_eq!(group(4), ChatGroup::OthersActive);
+        assert_eq!(group(5), ChatGroup::Closed);
+        assert_eq!(group(6), ChatGroup::Closed);
+        assert_eq!(
+            counters,
+            Counters {
+                unread: 2,
+                unassigned: 1,
+                ringing: 1,
+                my_chats: 1,
+                awaiting: 1,
+            }
+        );
+        assert_eq!(
+            chats.iter().map(|c| c.summary.id.0).collect::<Vec<_>>(),
+            vec![6, 5, 4, 3, 2, 1],
+            "newest activity first"
+        );
+    }
+
+    #[test]
+    fn console_types_serialise_camel_case_and_tagged() {
+        let event = CoreEvent::Connection {
+            state: ConnectionState::Reconnecting { at: Timestamp(5) },
+        };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::json!({"type": "connection", "state": {"type": "reconnecting", "at": 5}})
+        );
+        let counters = serde_json::to_value(Counters::default()).unwrap();
+        assert!(counters.get("myChats").is_some());
+        assert_eq!(
+            serde_json::to_value(ChatGroup::OthersActive).unwrap(),
+            serde_json::json!("othersActive")
+        );
+    }
+}

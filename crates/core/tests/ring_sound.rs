@@ -1,0 +1,317 @@
+//! D03: the ring is real sound. A child process (this test binary, re-executed) plays through
+//! ALSA's default device, which a private `~/.asoundrc` points at a WAV file; the parent then
+//! measures the samples: sound while a chat rings, silence once another operator accepts it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use switchboard_core::protocol::ChatState;
+use switchboard_core::{
+    AudioOutput, ConnectionState, Core, CoreConfig, CredentialStore, RingerState,
+};
+use switchboard_server::test_support::{
+    ANN, BOB, DEMO_EMBED_KEY, DEMO_PASSWORD, TestServer, TestVisitor,
+};
+
+/// Set in the re-executed child to the folder holding `.asoundrc`; the child writes its
+/// timeline there.
+const CHILD_ENV: &str = "SWITCHBOARD_RING_SOUND_CHILD";
+const TEST_NAME: &str = "d03_ring_sounds_while_ringing_and_stops_when_another_operator_accepts";
+const WAIT: Duration = Duration::from_secs(20);
+const RINGING_FOR: Duration = Duration::from_secs(2);
+const SILENT_FOR: Duration = Duration::from_millis(1500);
+/// Slack for the audio pipeline's buffering at each edge.
+const EDGE: Duration = Duration::from_millis(300);
+
+#[test]
+fn d03_ring_sounds_while_ringing_and_stops_when_another_operator_accepts() {
+    if let Some(folder) = std::env::var_os(CHILD_ENV) {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(child(PathBuf::from(folder)));
+        return;
+    }
+    let folder = tempfile::tempdir().expect("a folder for the capture");
+    let capture = folder.path().join("capture.wav");
+    std::fs::write(
+        folder.path().join(".asoundrc"),
+        format!(
+            "pcm.!default {{ type file; slave.pcm \"null\"; file \"{}\"; format \"wav\" }}\n",
+            capture.display()
+        ),
+    )
+    .expect("write .asoundrc");
+    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
+        .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, folder.path())
+        .env("HOME", folder.path())
+        .output()
+        .expect("the child runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the ringing child failed:\n{stdout}\n{stderr}"
+    );
+
+    let timeline =
+        std::fs::read_to_string(folder.path().join("timeline")).expect("the child's timeline");
+    let marks: Vec<u64> = timeline
+        .split_whitespace()
+        .map(|mark| mark.parse().expect("milliseconds"))
+        .collect();
+    let [ring_ms, stop_ms, end_ms] = marks[..] else {
+        panic!("unexpected timeline {timeline:?}");
+    };
+    let wav = Wav::read(&capture);
+    let blocks = wav.block_rms(BLOCK);
+    let loud = |rms: &f64| *rms > 0.02;
+    let first_loud = blocks.iter().position(loud);
+    let last_loud = blocks.iter().rposition(loud);
+    let (Some(first_loud), Some(last_loud)) = (first_loud, last_loud) else {
+        panic!(
+            "the capture ({:.1} s) holds no sound at all: the ring never played",
+            wav.seconds()
+        );
+    };
+    let block_ms = BLOCK.as_millis() as u64;
+    // ALSA's null device takes samples as fast as they come on some machines and in real time
+    // on others; only a real-time capture can be lined up with the child's clock.
+    let real_time = wav.seconds() < (end_ms as f64 / 1000.0) * 1.5 + 1.0;
+    let onset = if real_time {
+        (ring_ms / block_ms) as usize
+    } else {
+        first_loud
+    };
+    let tone_on = (onset + (EDGE.as_millis() as u64 / block_ms) as usize
+        ..onset + (900 / block_ms) as usize)
+        .filter_map(|index| blocks.get(index))
+        .fold(f64::MAX, |quietest, rms| quietest.min(*rms));
+    let silent_tail_ms = (blocks.len() - 1 - last_loud) as u64 * block_ms;
+    // After the accept (plus buffering) nothing sounds; the tail must outlast the tone's own
+    // one-second pause, or "stopped" could not be told from "between two rings".
+    let required_tail_ms = if real_time {
+        (end_ms - stop_ms).saturating_sub(EDGE.as_millis() as u64 + block_ms)
+    } else {
+        3_000
+    };
+    eprintln!(
+        "capture: {:.1} s recorded ({}, format {:?}, {} channels, {} Hz), timeline ring {ring_ms} / stop {stop_ms} / end {end_ms} ms; \
+         sound in blocks {first_loud}..={last_loud} of {}, quietest tone block RMS {tone_on:.4}, \
+         silent tail {silent_tail_ms} ms",
+        wav.seconds(),
+        if real_time {
+            "real time"
+        } else {
+            "faster than real time"
+        },
+        wav.format,
+        wav.channels,
+        wav.rate,
+        blocks.len()
+    );
+    assert!(
+        first_loud > 0,
+        "the capture starts silent: nothing rang before the chat arrived"
+    );
+    assert!(
+        (0.05..0.3).contains(&tone_on),
+        "the ring is clearly audible, at a moderate volume, while the chat rings (RMS {tone_on})"
+    );
+    if real_time {
+        let stopped_block = ((stop_ms + EDGE.as_millis() as u64) / block_ms) as usize;
+        assert!(
+            last_loud < stopped_block,
+            "sound after the accept (block {last_loud})"
+        );
+    }
+    assert!(
+        silent_tail_ms >= required_tail_ms,
+        "the ring must stop once Bob accepts: only {silent_tail_ms} ms of silence at the end"
+    );
+}
+
+/// The child: rings Ann's core for a chat, lets it ring, has Bob accept, stays silent a while.
+async fn child(folder: PathBuf) {
+    let server = TestServer::start().await;
+    let data = tempfile::tempdir().expect("a data folder");
+    let ann = Core::start(CoreConfig {
+        server_url: server.url(),
+        data_dir: data.path().join("ann"),
+        credentials: CredentialStore::Memory,
+        audio: AudioOutput::Default,
+    })
+    .await
+    .expect("Ann's core starts");
+    // The ringer opens the device during start: sample 0 of the capture is about now.
+    let origin = Instant::now();
+    assert!(
+        !matches!(ann.state().ringer, RingerState::NoDevice { .. }),
+        "the ALSA file device must open: {:?}",
+        ann.state().ringer
+    );
+    let bob = Core::start(CoreConfig {
+        server_url: server.url(),
+        data_dir: data.path().join("bob"),
+        credentials: CredentialStore::Memory,
+        audio: AudioOutput::Disabled,
+    })
+    .await
+    .expect("Bob's core starts");
+    ann.sign_in(ANN, DEMO_PASSWORD).await.expect("Ann signs in");
+    bob.sign_in(BOB, DEMO_PASSWORD).await.expect("Bob signs in");
+    for core in [&ann, &bob] {
+        core.wait_until(WAIT, |state| state.connection == ConnectionState::Connected)
+            .await
+            .expect("connected");
+    }
+
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat = visitor.start_chat("Nora", "Can you hear me?").await.id;
+    ann.wait_until(WAIT, |state| state.ringer == RingerState::Ringing)
+        .await
+        .expect("Ann's ringer rings");
+    let ring = origin.elapsed();
+    bob.wait_until(WAIT, |state| state.counters.ringing == 1)
+        .await
+        .expect("it rings for Bob too");
+    // The scenario itself: the chat rings unanswered for a while.
+    tokio::time::sleep(RINGING_FOR).await;
+
+    let accepted = bob.accept(chat).await.expect("Bob accepts");
+    assert_eq!(accepted.state, ChatState::Active);
+    ann.wait_until(WAIT, |state| state.ringer == RingerState::Silent)
+        .await
+        .expect("Ann's ringer stops when Bob accepts");
+    let stop = origin.elapsed();
+    tokio::time::sleep(SILENT_FOR).await;
+    let end = origin.elapsed();
+    ann.shutdown().await;
+    bob.shutdown().await;
+    std::fs::write(
+        folder.join("timeline"),
+        format!(
+            "{} {} {}",
+            ring.as_millis(),
+            stop.as_millis(),
+            end.as_millis()
+        ),
+    )
+    .expect("write the timeline");
+    server.stop().await;
+}
+
+/// The capture's RMS is taken in blocks of this much sample time.
+const BLOCK: Duration = Duration::from_millis(100);
+
+/// A WAV written by ALSA's file plugin, read block by block (captures run to hundreds of MB
+/// when the null device takes samples faster than real time). The plugin may leave the RIFF
+/// length fields unset, so the samples are simply whatever follows the `data` chunk header;
+/// and it tags 32-bit float samples as integer PCM (format 1), so 32-bit data is decoded as
+/// the float samples cpal writes (a wrong guess shows up as an absurd RMS, not a pass).
+struct Wav {
+    path: PathBuf,
+    channels: usize,
+    rate: usize,
+    format: (usize, usize),
+    data_start: u64,
+    data_bytes: u64,
+}
+
+impl Wav {
+    fn read(path: &Path) -> Wav {
+        let mut header = vec![0; 4096];
+        let mut file = std::fs::File::open(path).expect("the capture file exists");
+        let length = file.metadata().expect("capture metadata").len();
+        let read = std::io::Read::read(&mut file, &mut header).expect("read the WAV header");
+        let bytes = &header[..read];
+        assert!(bytes.len() > 44 && &bytes[..4] == b"RIFF", "not a WAV file");
+        let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
+        let u32_at = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
+        };
+        let mut at = 12;
+        let (mut channels, mut rate, mut bits, mut format) = (0, 0, 0, 0);
+        let data_start = loop {
+            assert!(at + 8 <= bytes.len(), "no data chunk in the capture header");
+            let id = &bytes[at..at + 4];
+            let size = u32_at(at + 4);
+            if id == b"fmt " {
+                format = u16_at(at + 8);
+                channels = u16_at(at + 10);
+                rate = u32_at(at + 12);
+                bits = u16_at(at + 22);
+            } else if id == b"data" {
+                break at as u64 + 8;
+            }
+            at += 8 + size + (size & 1);
+        };
+        assert!(
+            matches!((format, bits), (1, 16) | (1, 32) | (3, 32)),
+            "unexpected WAV sample format {:?}",
+            (format, bits)
+        );
+        Wav {
+            path: path.to_owned(),
+            channels: channels.max(1),
+            rate: rate.max(1),
+            format: (format, bits),
+            data_start,
+            data_bytes: length.saturating_sub(data_start),
+        }
+    }
+
+    fn sample_bytes(&self) -> usize {
+        self.format.1 / 8
+    }
+
+    fn seconds(&self) -> f64 {
+        let samples = self.data_bytes as f64 / self.sample_bytes() as f64;
+        samples / (self.channels * self.rate) as f64
+    }
+
+    fn sample(&self, raw: &[u8]) -> f64 {
+        match self.format {
+            (1, 16) => f64::from(i16::from_le_bytes([raw[0], raw[1]])) / 32768.0,
+            _ => f64::from(f32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]])),
+        }
+    }
+
+    /// Root mean square of every block of `block` sample time, in order.
+    fn block_rms(&self, block: Duration) -> Vec<f64> {
+        use std::io::{Read, Seek, SeekFrom};
+        let per_block = (self.rate as u128 * block.as_millis() / 1000) as usize
+            * self.channels
+            * self.sample_bytes();
+        let mut file = std::io::BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(&self.path).expect("reopen the capture"),
+        );
+        file.seek(SeekFrom::Start(self.data_start))
+            .expect("seek to the samples");
+        let mut chunk = vec![0; per_block];
+        let mut blocks = Vec::new();
+        loop {
+            let mut filled = 0;
+            while filled < per_block {
+                match file.read(&mut chunk[filled..]).expect("read the samples") {
+                    0 => break,
+                    read => filled += read,
+                }
+            }
+            let samples = chunk[..filled].chunks_exact(self.sample_bytes());
+            if samples.len() == 0 {
+                return blocks;
+            }
+            let count = samples.len() as f64;
+            blocks.push((samples.map(|raw| self.sample(raw).powi(2)).sum::<f64>() / count).sqrt());
+            if filled < per_block {
+                return blocks;
+            }
+        }
+    }
+}
