@@ -1,0 +1,151 @@
+// The chat list, the selected group and chat, and the messages of the chats opened so far.
+
+import { toApiError, type Backend } from '../lib/backend';
+import type { ChatGroup, ConsoleChat, Counters } from '../lib/core';
+import { messages as text } from '../lib/i18n';
+import type { ChatId, LiveChatId, Message } from '../lib/protocol';
+import { chatsInGroup } from './grouping';
+import { mergeMessage, mergeMessages } from './timeline';
+
+export const NO_COUNTERS: Counters = { unread: 0, unassigned: 0, ringing: 0, myChats: 0, awaiting: 0 };
+
+export type TimelineState =
+  | { status: 'loading'; messages: Message[] }
+  | { status: 'loaded'; messages: Message[] }
+  | { status: 'failed'; messages: Message[]; error: string };
+
+export class ChatsStore {
+  chats = $state<ConsoleChat[]>([]);
+  counters = $state<Counters>({ ...NO_COUNTERS });
+  selectedGroup = $state<ChatGroup>('unassigned');
+  selectedLiveChat = $state<LiveChatId | null>(null);
+  selectedChatId = $state<ChatId | null>(null);
+  timelines = $state<Record<ChatId, TimelineState>>({});
+  /** Error of the last chat action (accept, end, mute), shown in the chat header. */
+  actionError = $state<string | null>(null);
+  busy = $state(false);
+
+  visibleChats = $derived(chatsInGroup(this.chats, this.selectedGroup, this.selectedLiveChat));
+  selectedChat = $derived(this.chats.find((chat) => chat.summary.id === this.selectedChatId) ?? null);
+  selectedTimeline = $derived(
+    this.selectedChatId === null ? null : (this.timelines[this.selectedChatId] ?? null),
+  );
+
+  private readonly backend: Backend;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  replaceChats(chats: ConsoleChat[], counters: Counters): void {
+    this.chats = chats;
+    this.counters = counters;
+  }
+
+  reset(): void {
+    this.chats = [];
+    this.counters = { ...NO_COUNTERS };
+    this.selectedChatId = null;
+    this.selectedGroup = 'unassigned';
+    this.selectedLiveChat = null;
+    this.timelines = {};
+    this.actionError = null;
+  }
+
+  find(chat: ChatId): ConsoleChat | null {
+    return this.chats.find((candidate) => candidate.summary.id === chat) ?? null;
+  }
+
+  selectGroup(group: ChatGroup): void {
+    this.selectedGroup = group;
+  }
+
+  selectLiveChat(liveChat: LiveChatId | null): void {
+    this.selectedLiveChat = liveChat;
+  }
+
+  /** Opens a chat: loads its history once and marks it read. */
+  async open(chat: ChatId): Promise<void> {
+    this.selectedChatId = chat;
+    this.actionError = null;
+    const loads: Promise<unknown>[] = [this.markReadIfUnread(chat)];
+    if (this.timelines[chat]?.status !== 'loaded') loads.push(this.load(chat));
+    await Promise.all(loads);
+  }
+
+  async load(chat: ChatId): Promise<void> {
+    const known = this.timelines[chat]?.messages ?? [];
+    this.timelines[chat] = { status: 'loading', messages: known };
+    try {
+      const loaded = await this.backend.chatMessages(chat);
+      // Events that arrived while loading are kept: merge, don't overwrite.
+      const current = this.timelines[chat]?.messages ?? [];
+      this.timelines[chat] = { status: 'loaded', messages: mergeMessages(current, loaded) };
+    } catch (reason) {
+      this.timelines[chat] = {
+        status: 'failed',
+        messages: this.timelines[chat]?.messages ?? [],
+        error: toApiError(reason, text.chat.loadFailed).message,
+      };
+    }
+  }
+
+  /** Adds a posted message to its chat's timeline, if that chat was opened. */
+  addMessage(message: Message): void {
+    const timeline = this.timelines[message.chat];
+    if (timeline === undefined) return;
+    this.timelines[message.chat] = { ...timeline, messages: mergeMessage(timeline.messages, message) };
+  }
+
+  async markReadIfUnread(chat: ChatId): Promise<void> {
+    if ((this.find(chat)?.unread ?? 0) === 0) return;
+    try {
+      await this.backend.markRead(chat);
+    } catch {
+      // Read state is cosmetic; the badge stays and the next open retries.
+    }
+  }
+
+  async accept(chat: ChatId): Promise<boolean> {
+    return this.act(async () => {
+      const summary = await this.backend.acceptChat(chat);
+      this.upsertSummary(summary);
+      // Follow the chat into My Chats so it stays in view after the list regroups.
+      this.selectedGroup = 'myChats';
+    });
+  }
+
+  async end(chat: ChatId): Promise<boolean> {
+    return this.act(async () => {
+      this.upsertSummary(await this.backend.endChat(chat));
+    });
+  }
+
+  async mute(chat: ChatId): Promise<boolean> {
+    return this.act(() => this.backend.muteChat(chat));
+  }
+
+  private upsertSummary(summary: ConsoleChat['summary']): void {
+    // The core's `chats` event follows with the authoritative grouping; until then the header
+    // already shows the new state so the button the operator pressed does not linger.
+    this.chats = this.chats.map((chat) =>
+      chat.summary.id === summary.id && chat.summary.updatedAt <= summary.updatedAt
+        ? { ...chat, summary }
+        : chat,
+    );
+  }
+
+  private async act(action: () => Promise<void>): Promise<boolean> {
+    this.busy = true;
+    this.actionError = null;
+    try {
+      await action();
+      return true;
+    } catch (reason) {
+      this.actionError = toApiError(reason, text.chat.actionFailed).message;
+      return false;
+    } finally {
+      this.busy = false;
+    }
+  }
+}

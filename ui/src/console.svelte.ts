@@ -1,0 +1,130 @@
+// The console's whole state: one store per domain, fed by the core's snapshot and event stream.
+// Components read the stores and call their actions; only this file interprets `CoreEvent`s.
+
+import { Announcer } from './announcer/announcer.svelte';
+import { AvailabilityStore } from './availability/availability.svelte';
+import { newlyRinging } from './chats/grouping';
+import { ChatsStore } from './chats/chats.svelte';
+import { ComposerStore } from './composer/composer.svelte';
+import { ConnectionStore } from './connection/connection.svelte';
+import { toApiError, type Backend } from './lib/backend';
+import type { CoreEvent, CoreState } from './lib/core';
+import { messages } from './lib/i18n';
+import { displayText } from './lib/text';
+import type { Message } from './lib/protocol';
+import { RingerStore } from './ringer/ringer.svelte';
+import { SessionStore } from './session/session.svelte';
+
+export class ConsoleState {
+  readonly backend: Backend;
+  readonly session: SessionStore;
+  readonly connection = new ConnectionStore();
+  readonly chats: ChatsStore;
+  readonly composer: ComposerStore;
+  readonly ringer: RingerStore;
+  readonly availability: AvailabilityStore;
+  readonly announcer = new Announcer();
+  started = $state(false);
+  startError = $state<string | null>(null);
+
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+    this.session = new SessionStore(backend);
+    this.chats = new ChatsStore(backend);
+    this.composer = new ComposerStore(backend, (message) => this.chats.addMessage(message));
+    this.ringer = new RingerStore(backend);
+    this.availability = new AvailabilityStore(backend);
+  }
+
+  /**
+   * Subscribes first and reads the snapshot second, holding events back meanwhile: an event
+   * emitted while `coreState` is in flight is then applied after the snapshot rather than being
+   * overwritten by it. Replaying events the snapshot already contains is harmless.
+   */
+  async start(): Promise<void> {
+    const early: CoreEvent[] = [];
+    let buffering = true;
+    this.unsubscribe = await this.backend.onEvent((event) => {
+      if (buffering) early.push(event);
+      else this.apply(event);
+    });
+    try {
+      this.applyState(await this.backend.coreState());
+      this.startError = null;
+    } catch (reason) {
+      this.startError = toApiError(reason, messages.startFailed).message;
+    } finally {
+      buffering = false;
+      for (const event of early) this.apply(event);
+      this.started = true;
+    }
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  applyState(state: CoreState): void {
+    this.connection.state = state.connection;
+    this.session.keychain = state.keychain;
+    this.session.operator = state.operator;
+    this.availability.current = state.availability;
+    this.chats.replaceChats(state.chats, state.counters);
+    this.ringer.state = state.ringer;
+    this.ringer.muted = state.ringerMuted;
+  }
+
+  apply(event: CoreEvent): void {
+    switch (event.type) {
+      case 'connection':
+        this.connection.state = event.state;
+        break;
+      case 'session':
+        this.session.keychain = event.keychain;
+        if (event.operator === null && this.session.operator !== null) this.chats.reset();
+        this.session.operator = event.operator;
+        break;
+      case 'chats':
+        this.applyChats(event.chats, event.counters);
+        break;
+      case 'messagePosted':
+        this.applyMessage(event.message);
+        break;
+      case 'ringer':
+        this.ringer.state = event.state;
+        this.ringer.muted = event.muted;
+        break;
+      case 'availability':
+        this.availability.current = event.availability;
+        break;
+    }
+  }
+
+  private applyChats(chats: CoreState['chats'], counters: CoreState['counters']): void {
+    const started = newlyRinging(this.chats.chats, chats);
+    this.chats.replaceChats(chats, counters);
+    for (const chat of started) {
+      this.announcer.announce(
+        messages.announce.ringing(displayText(chat.summary.visitor.name), displayText(chat.summary.subject)),
+      );
+    }
+    // The open chat is being read: keep its badge at zero while it stays open and visible.
+    const open = this.chats.selectedChatId;
+    if (open !== null && typeof document !== 'undefined' && document.visibilityState === 'visible') {
+      void this.chats.markReadIfUnread(open);
+    }
+  }
+
+  private applyMessage(message: Message): void {
+    this.chats.addMessage(message);
+    if (message.author.kind !== 'visitor') return;
+    const chat = this.chats.find(message.chat);
+    // Only chats this operator works on or is looking at are worth interrupting for.
+    if (chat !== null && (chat.group === 'myChats' || chat.summary.id === this.chats.selectedChatId)) {
+      this.announcer.announce(messages.announce.message(displayText(message.author.name)));
+    }
+  }
+}
