@@ -4,13 +4,14 @@ import { defineConfig } from 'vitest/config';
 
 // The console ships inside the Tauri app, which loads it from disk: relative asset paths keep it
 // working wherever the bundle lands, and the fixed port matches the shell's dev URL.
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   base: './',
   plugins: [svelte(), svelteTesting()],
   clearScreen: false,
   server: { port: 5173, strictPort: true },
   build: {
-    outDir: 'dist',
+    // The fake-backend web build (a11y check, benchmarks) must never end up inside the app.
+    outDir: mode === 'fake' ? 'dist-fake' : 'dist',
     emptyOutDir: true,
     target: 'es2022',
   },
@@ -20,4 +21,4 @@ export default defineConfig({
     setupFiles: ['tests/setup.ts'],
     testTimeout: 20000,
   },
-});
+}));

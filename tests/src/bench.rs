@@ -10,6 +10,9 @@ use tokio::sync::mpsc;
 
 use crate::{WAIT, headless_core, wait_for_state};
 
+pub mod offline;
+pub mod routing;
+
 /// Latency percentiles over all chats, each taken at the slowest operator's arrival.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RingLatencyReport {

@@ -2,6 +2,7 @@
 //! latency benchmark `cargo xtask bench ring` runs.
 
 pub mod bench;
+pub mod fault_proxy;
 
 use std::path::Path;
 use std::time::Duration;

@@ -4,16 +4,22 @@
 import { Announcer } from './announcer/announcer.svelte';
 import { AvailabilityStore } from './availability/availability.svelte';
 import { newlyRinging } from './chats/grouping';
+import { CannedStore } from './canned/canned.svelte';
 import { ChatsStore } from './chats/chats.svelte';
 import { ComposerStore } from './composer/composer.svelte';
 import { ConnectionStore } from './connection/connection.svelte';
-import { toApiError, type Backend } from './lib/backend';
-import type { CoreEvent, CoreState } from './lib/core';
+import { toApiError, type Backend, type ConsoleEvent, type ConsoleSnapshot } from './lib/backend';
+import type { CoreState } from './lib/core';
 import { messages } from './lib/i18n';
 import { displayText } from './lib/text';
 import type { Message } from './lib/protocol';
+import { KnowledgeStore } from './knowledge/knowledge.svelte';
+import { MentionsStore } from './mentions/mentions.svelte';
+import { OutboxStore } from './outbox/outbox.svelte';
 import { RingerStore } from './ringer/ringer.svelte';
+import { SearchStore } from './search/search.svelte';
 import { SessionStore } from './session/session.svelte';
+import { SettingsStore, type SettingsStorage } from './settings/settings.svelte';
 
 export class ConsoleState {
   readonly backend: Backend;
@@ -24,18 +30,34 @@ export class ConsoleState {
   readonly ringer: RingerStore;
   readonly availability: AvailabilityStore;
   readonly announcer = new Announcer();
+  readonly settings: SettingsStore;
+  readonly search: SearchStore;
+  readonly outbox: OutboxStore;
+  readonly canned: CannedStore;
+  readonly knowledge: KnowledgeStore;
+  readonly mentions: MentionsStore;
   started = $state(false);
   startError = $state<string | null>(null);
 
   private unsubscribe: (() => void) | null = null;
 
-  constructor(backend: Backend) {
+  constructor(backend: Backend, settingsStorage?: SettingsStorage | null) {
     this.backend = backend;
+    this.settings = new SettingsStore(settingsStorage);
     this.session = new SessionStore(backend);
     this.chats = new ChatsStore(backend);
-    this.composer = new ComposerStore(backend, (message) => this.chats.addMessage(message));
+    this.outbox = new OutboxStore(backend);
+    this.composer = new ComposerStore(
+      backend,
+      (message) => this.chats.addMessage(message),
+      (chat, body) => this.outbox.holds(chat, body),
+    );
     this.ringer = new RingerStore(backend);
     this.availability = new AvailabilityStore(backend);
+    this.search = new SearchStore(backend);
+    this.canned = new CannedStore(backend);
+    this.knowledge = new KnowledgeStore(backend);
+    this.mentions = new MentionsStore(backend);
   }
 
   /**
@@ -44,7 +66,7 @@ export class ConsoleState {
    * overwritten by it. Replaying events the snapshot already contains is harmless.
    */
   async start(): Promise<void> {
-    const early: CoreEvent[] = [];
+    const early: ConsoleEvent[] = [];
     let buffering = true;
     this.unsubscribe = await this.backend.onEvent((event) => {
       if (buffering) early.push(event);
@@ -67,8 +89,10 @@ export class ConsoleState {
     this.unsubscribe = null;
   }
 
-  applyState(state: CoreState): void {
+  applyState(state: ConsoleSnapshot): void {
     this.connection.state = state.connection;
+    this.connection.sync = state.sync ?? null;
+    this.outbox.items = state.outbox ?? [];
     this.session.keychain = state.keychain;
     this.session.operator = state.operator;
     this.availability.current = state.availability;
@@ -77,14 +101,17 @@ export class ConsoleState {
     this.ringer.muted = state.ringerMuted;
   }
 
-  apply(event: CoreEvent): void {
+  apply(event: ConsoleEvent): void {
     switch (event.type) {
       case 'connection':
         this.connection.state = event.state;
         break;
       case 'session':
         this.session.keychain = event.keychain;
-        if (event.operator === null && this.session.operator !== null) this.chats.reset();
+        if (event.operator === null && this.session.operator !== null) {
+          this.chats.reset();
+          this.search.clear();
+        }
         this.session.operator = event.operator;
         break;
       case 'chats':
@@ -99,6 +126,30 @@ export class ConsoleState {
         break;
       case 'availability':
         this.availability.current = event.availability;
+        break;
+      case 'outbox': {
+        const failedBefore = new Set(
+          this.outbox.items.filter((item) => item.state.type === 'failed').map((item) => item.id),
+        );
+        this.outbox.items = event.items;
+        this.composer.noteQueued(event.items);
+        for (const item of event.items) {
+          if (item.state.type === 'failed' && !failedBefore.has(item.id)) {
+            this.announcer.announce(messages.announce.notSent(item.state.error.message));
+          }
+        }
+        break;
+      }
+      case 'sync':
+        this.connection.sync = event.progress;
+        break;
+      case 'openChat':
+        void this.chats.open(event.chat);
+        break;
+      // Native notifications and the taskbar flash are the shell's; the console shows the same
+      // facts through the chat list and the ringing indicator.
+      case 'notify':
+      case 'userAttention':
         break;
     }
   }

@@ -12,7 +12,10 @@ async function chooseBackend(): Promise<Backend> {
   if (import.meta.env.MODE === 'fake' || parameters.has('fake')) {
     const { FakeBackend } = await import('./lib/fake-backend');
     const signedInAs = parameters.get('as') ?? undefined;
-    const fake = new FakeBackend({ signedInAs });
+    // `chats` and `messages` load the fake with generated data for the bench (`npm run bench`).
+    const loadChats = Number(parameters.get('chats') ?? 0);
+    const loadMessages = Number(parameters.get('messages') ?? 0);
+    const fake = new FakeBackend({ signedInAs, loadChats, loadMessages, seedDemoChats: loadChats === 0 });
     // A visitor every so often keeps the demo alive.
     window.setInterval(() => fake.simulateNewChat('Demo Visitor', 'Question about pricing', 'Hello, is anyone there?'), 60_000);
     return fake;
@@ -35,4 +38,9 @@ if (import.meta.env.MODE === 'fake' || demoParameters.has('fake')) {
     state.chats.selectGroup(demoGroup);
   }
   if (Number.isInteger(demoChat) && demoChat > 0) await state.chats.open(demoChat);
+  // `offline` shows the console without a connection (banner, queued replies) for checks.
+  if (demoParameters.has('offline')) {
+    const { FakeBackend } = await import('./lib/fake-backend');
+    if (state.backend instanceof FakeBackend) state.backend.setConnection({ type: 'offline' });
+  }
 }

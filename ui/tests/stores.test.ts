@@ -179,10 +179,12 @@ describe('connection banner', () => {
     expect(connectionBanner({ type: 'reconnecting', at })).toEqual({
       tone: 'warning',
       text: `Connection lost. Reconnecting at ${formatPreciseTime(at)}…`,
+      progress: null,
     });
     expect(connectionBanner({ type: 'upgradeRequired' })).toEqual({
       tone: 'error',
       text: 'This version of Switchboard is too old for the server. Update the app.',
+      progress: null,
     });
   });
 

@@ -75,9 +75,41 @@ clientId: ClientId | null, author: Author, visibility: Visibility,
  */
 body: string, sentAt: Timestamp, };
 
-export type RingStopReason = { "kind": "acceptedByYou" } | { "kind": "acceptedBy", operator: OperatorRef, } | { "kind": "muted" } | { "kind": "abandoned" } | { "kind": "ended" } | { "kind": "unavailable" };
+export type RingStopReason = { "kind": "acceptedByYou" } | { "kind": "acceptedBy", operator: OperatorRef, } | { "kind": "muted" } | { "kind": "abandoned" } | { "kind": "ended" } | { "kind": "unavailable" } | { "kind": "declined" } | { "kind": "timedOut" };
 
-export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, };
+export type RoutingMode = "ringAll" | "offer";
+
+export type Offer = { chat: ChatId, 
+/**
+ * When the offer runs out and moves on to the next operator.
+ */
+deadline: Timestamp, 
+/**
+ * The visitor's pre-chat question.
+ */
+subject: string, 
+/**
+ * The live chat (group) the visitor wrote to.
+ */
+group: string, 
+/**
+ * Approximate location of the visitor, when known.
+ */
+location: string | null, createdAt: Timestamp, };
+
+export type InvitationKind = "invite" | "transfer";
+
+export type Invitation = { chat: ChatId, kind: InvitationKind, from: OperatorRef, 
+/**
+ * The transfer note: staff only, never shown to the visitor.
+ */
+note: string | null, 
+/**
+ * The visitor's pre-chat question.
+ */
+subject: string, };
+
+export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, };
 
 export type VisitorMessage = { id: MessageId, clientId: ClientId | null, from: VisitorSideAuthor, body: string, sentAt: Timestamp, };
 
@@ -115,9 +147,37 @@ export type SetAvailability = { availability: Availability, };
 
 export type AvailabilityState = { availability: Availability, };
 
-export type OperatorCommand = { "type": "accept" } & AcceptChat | { "type": "send" } & SendMessage | { "type": "end" } & EndChat | { "type": "mute" } & MuteRing | { "type": "setAvailability" } & SetAvailability;
+export type DeclineOffer = { chat: ChatId, };
 
-export type OperatorResponse = { "type": "accept" } & ChatSummary | { "type": "send" } & Message | { "type": "end" } & ChatSummary | { "type": "mute" } & Ack | { "type": "setAvailability" } & AvailabilityState;
+export type SetRouting = { operator: OperatorId | null, routing: boolean, };
+
+export type RoutingState = { operator: OperatorId, routing: boolean, };
+
+export type SetOperatorAvailability = { operator: OperatorId, availability: Availability, };
+
+export type ReleaseChat = { chat: ChatId, };
+
+export type MonitorChat = { chat: ChatId, };
+
+export type JoinChat = { chat: ChatId, };
+
+export type TakeOverChat = { chat: ChatId, previousStays: boolean, };
+
+export type ReassignChat = { chat: ChatId, operator: OperatorId, };
+
+export type InviteOperator = { chat: ChatId, operator: OperatorId, };
+
+export type TransferChat = { chat: ChatId, operator: OperatorId, note: string, };
+
+export type AnswerInvitation = { chat: ChatId, accept: boolean, };
+
+export type LockReplies = { chat: ChatId, locked: boolean, };
+
+export type StaffLeaveChat = { chat: ChatId, };
+
+export type OperatorCommand = { "type": "accept" } & AcceptChat | { "type": "send" } & SendMessage | { "type": "end" } & EndChat | { "type": "mute" } & MuteRing | { "type": "setAvailability" } & SetAvailability | { "type": "decline" } & DeclineOffer | { "type": "setRouting" } & SetRouting | { "type": "setOperatorAvailability" } & SetOperatorAvailability | { "type": "release" } & ReleaseChat | { "type": "monitor" } & MonitorChat | { "type": "join" } & JoinChat | { "type": "takeOver" } & TakeOverChat | { "type": "reassign" } & ReassignChat | { "type": "invite" } & InviteOperator | { "type": "transfer" } & TransferChat | { "type": "answerInvitation" } & AnswerInvitation | { "type": "lockReplies" } & LockReplies | { "type": "staffLeave" } & StaffLeaveChat;
+
+export type OperatorResponse = { "type": "accept" } & ChatSummary | { "type": "send" } & Message | { "type": "end" } & ChatSummary | { "type": "mute" } & Ack | { "type": "setAvailability" } & AvailabilityState | { "type": "decline" } & Ack | { "type": "setRouting" } & RoutingState | { "type": "setOperatorAvailability" } & AvailabilityState | { "type": "release" } & ChatSummary | { "type": "monitor" } & ChatHistory | { "type": "join" } & ChatSummary | { "type": "takeOver" } & ChatSummary | { "type": "reassign" } & ChatSummary | { "type": "invite" } & Ack | { "type": "transfer" } & Ack | { "type": "answerInvitation" } & ChatSummary | { "type": "lockReplies" } & Ack | { "type": "staffLeave" } & ChatSummary;
 
 export type StartChat = { name: string, email: string | null, question: string, pageUrl: string | null, };
 
@@ -148,3 +208,73 @@ export type VisitorSessionResponse = { token: string, visitor: VisitorId,
  * Display name of the live chat, for the widget header.
  */
 liveChatName: string, };
+
+export type CapacityOverride = { operator: OperatorId, 
+/**
+ * Most concurrent active chats; `null` is unlimited.
+ */
+capacity: number | null, };
+
+export type RuleField = "pageUrl" | "country" | "language" | "topic" | "channel";
+
+export type RuleMatch = "equals" | "contains" | "prefix" | "regex";
+
+export type RuleCondition = { field: RuleField, match: RuleMatch, value: string, };
+
+export type RuleFallback = "wait" | "widenToAll";
+
+export type RoutingRule = { name: string, conditions: Array<RuleCondition>, 
+/**
+ * The operators the chat is routed to; they must be members of the live chat.
+ */
+operators: Array<OperatorId>, fallback: RuleFallback, };
+
+export type RoutingSettings = { mode: RoutingMode, 
+/**
+ * Countdown of an offer, 5 to 600 seconds.
+ */
+offerTimeoutSeconds: number, 
+/**
+ * Default most concurrent active chats per operator; `null` is unlimited.
+ */
+capacity: number | null, capacityOverrides: Array<CapacityOverride>, rules: Array<RoutingRule>, };
+
+export type RoutingAction = "queued" | "offered" | "declined" | "timedOut" | "muted" | "accepted" | "released" | "abandoned";
+
+export type RoutingHistoryEntry = { action: RoutingAction, operator: OperatorRef | null, at: Timestamp, };
+
+export type CannedResponse = { id: number, title: string, body: string, 
+/**
+ * The live chat whose staff share it; `null` for a personal one of the operator asking.
+ */
+liveChat: LiveChatId | null, };
+
+export type Article = { id: number, liveChat: LiveChatId, title: string, 
+/**
+ * Where the article is published, for visitors to open.
+ */
+url: string, body: string, };
+
+export type ArticleSearch = { query: string, };
+
+export type AuditAction = "monitored" | "joined" | "tookOver" | "reassigned" | "invited" | "transferred";
+
+export type AuditEntry = { chat: ChatId, action: AuditAction, actor: OperatorRef, 
+/**
+ * For a take-over, the operator who was responsible before.
+ */
+previous: OperatorRef | null, at: Timestamp, };
+
+export type TicketStatus = "open" | "pending" | "solved";
+
+export type Ticket = { id: number, chat: ChatId, liveChat: LiveChatId, 
+/**
+ * The visitor's pre-chat question unless staff changed it.
+ */
+subject: string, status: TicketStatus, assignee: OperatorRef | null, visitor: VisitorProfile, createdAt: Timestamp, updatedAt: Timestamp, };
+
+export type TicketDetail = { ticket: Ticket, messages: Array<Message>, };
+
+export type TicketUpdate = { subject: string, status: TicketStatus, assignee: OperatorId | null, };
+
+export type TranscriptSent = { to: string, };

@@ -13,12 +13,16 @@ pub fn bench(args: &[String]) -> Result<(), Failure> {
     match which {
         "ring" => ring(),
         "memory" => memory(),
+        "core" => core(),
+        // Minutes long and it saturates the machine, so `all` leaves it out.
+        "routing" => routing(),
         "all" => {
             ring()?;
+            core()?;
             memory()
         }
         other => Err(Failure::new(format!(
-            "unknown benchmark `{other}` (ring, memory, all)"
+            "unknown benchmark `{other}` (ring, core, memory, routing, all)"
         ))),
     }
 }
@@ -53,6 +57,38 @@ fn print_machine() {
 }
 
 /// Ring latency: visitor starts a chat → every operator core has the ring event (in-process, loopback).
+/// Routing under load: 500 operators, 5,000 visitors, 100 new chats/s for 60 s, with the server
+/// binary in its own process so its CPU and memory are measured alone.
+fn routing() -> Result<(), Failure> {
+    println!(
+        "\n== routing (500 operators, 5,000 visitors, 100 chats/s for 60 s, release build) =="
+    );
+    shell::run(cargo().args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "switchboard-server",
+        "--bin",
+        "switchboard-server",
+    ]))?;
+    shell::run(cargo().args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "switchboard-e2e",
+        "--bin",
+        "switchboard-bench",
+        "--",
+        "routing",
+        "500",
+        "5000",
+        "100",
+        "60",
+    ]))
+}
+
 fn ring() -> Result<(), Failure> {
     println!("\n== ring latency (1,000 chats, 50 operator cores, release build) ==");
     shell::run(cargo().args([
@@ -67,6 +103,24 @@ fn ring() -> Result<(), Failure> {
         "ring",
         "1000",
         "50",
+    ]))
+}
+
+/// The offline-first core: catch-up, cold open, search and cache size (issue 4).
+fn core() -> Result<(), Failure> {
+    println!(
+        "\n== offline-first core (10,000 missed events, 10,000 chats / 1,000,000 messages, release build) =="
+    );
+    shell::run(cargo().args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "switchboard-e2e",
+        "--bin",
+        "switchboard-bench",
+        "--",
+        "core",
     ]))
 }
 

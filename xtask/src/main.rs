@@ -23,7 +23,8 @@ commands:
   test                      the same set-up, then every check: fmt, clippy, cargo tests, UI and
                             widget typecheck and tests, end-to-end suites (desktop app under Xvfb,
                             widget in Chromium). This is what CI runs.
-  bench [ring|memory|all]   print the benchmark figures (not part of `test`).
+  bench [ring|core|memory|routing|all]
+                            print the benchmark figures (not part of `test`).
 ";
 
 fn main() -> ExitCode {

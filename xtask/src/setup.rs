@@ -34,6 +34,8 @@ const TEST_PACKAGES: &[&str] = &[
     "chromium",
     "python3-dbus",
     "dunst",
+    // xwininfo and xprop: the single-instance and notification tests find the app's window.
+    "x11-utils",
 ];
 
 /// The demo password for every demo account (printed by the server's `--demo` too).
@@ -222,9 +224,10 @@ pub fn check_everything(progress: &mut Progress) -> Result<(), Failure> {
     npm("widget", "test")?;
     npm("widget", "build")?;
 
-    progress.step("Console: svelte-check, unit tests, build");
+    progress.step("Console: svelte-check, unit tests, accessibility (axe-core in Chromium), build");
     npm("ui", "check")?;
     npm("ui", "test")?;
+    npm("ui", "a11y")?;
     npm("ui", "build")?;
 
     progress.step("Building every crate and test (the first build takes several minutes)");

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use switchboard_protocol::{
     ClientFrame, ErrorCode, OPERATOR_WS_PATH, OperatorClientFrame, OperatorEvent,
     OperatorServerFrame, PROTOCOL_VERSION, Timestamp, VERSION_QUERY_PARAM,
@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::sensitive::Sensitive;
-use crate::state::ConnectionState;
+use crate::state::{ConnectionState, SyncProgress};
 use crate::{Inner, now};
 
 /// How often the client proves it is alive, and how long a silent link is trusted.
@@ -22,6 +22,44 @@ const PING_EVERY: Duration = Duration::from_secs(15);
 const SILENCE_LIMIT: Duration = Duration::from_secs(45);
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_LAST: Duration = Duration::from_secs(30);
+/// How often the wall clock is compared with the monotonic one to notice a wake from sleep.
+const WAKE_CHECK_EVERY: Duration = Duration::from_secs(5);
+/// Wall time running this much ahead of monotonic time between two checks means the machine
+/// slept (the monotonic clock stops during suspend, the wall clock does not).
+const WAKE_JUMP: Duration = Duration::from_secs(10);
+/// Catch-up progress is published at most this many times per catch-up, not per event.
+const SYNC_STEPS: u64 = 100;
+/// Most events applied in one transaction while catching up.
+const CATCH_UP_BATCH: usize = 256;
+
+/// Notices a wake from sleep: between two observations the wall clock moved much further than
+/// the monotonic clock. A wall clock set backwards or slightly adjusted (NTP) is not a wake.
+pub(crate) struct WakeDetector {
+    last: Option<(tokio::time::Instant, std::time::SystemTime)>,
+}
+
+impl WakeDetector {
+    pub(crate) fn new() -> WakeDetector {
+        WakeDetector { last: None }
+    }
+
+    /// Records one observation; true when the machine slept since the previous one.
+    pub(crate) fn observe(
+        &mut self,
+        monotonic: tokio::time::Instant,
+        wall: std::time::SystemTime,
+    ) -> bool {
+        let previous = self.last.replace((monotonic, wall));
+        let Some((last_monotonic, last_wall)) = previous else {
+            return false;
+        };
+        let monotonic_elapsed = monotonic.saturating_duration_since(last_monotonic);
+        let Ok(wall_elapsed) = wall.duration_since(last_wall) else {
+            return false;
+        };
+        wall_elapsed > monotonic_elapsed + WAKE_JUMP
+    }
+}
 
 /// Why one connection ended.
 #[derive(Debug)]
@@ -94,6 +132,8 @@ pub(crate) async fn run(
         inner.set_connection(ConnectionState::Connecting);
         let ended = connect_once(&inner, &token, &mut stop).await;
         inner.detach_writer();
+        // A catch-up cut short restarts from the cursor on the next connection.
+        inner.set_sync(None);
         match ended {
             Ended::Stopped => return,
             Ended::UpgradeRequired => {
@@ -121,6 +161,8 @@ pub(crate) async fn run(
                 inner.set_connection(ConnectionState::Reconnecting { at });
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
+                    // The network came back: try now rather than at the end of the backoff.
+                    _ = inner.nudge.notified() => {}
                     _ = stop.changed() => return,
                 }
             }
@@ -181,11 +223,31 @@ async fn connect_once(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let mut nonce: u64 = 0;
     let mut live = false;
+    let mut wake_check = tokio::time::interval(WAKE_CHECK_EVERY);
+    let mut wake = WakeDetector::new();
+    // Set while replaying what was missed: (the cursor we resumed from, the head to reach,
+    // the progress last reported).
+    let mut catching_up: Option<(u64, u64, u64)> = None;
+    // Anything from the server proves the link alive; the server answers every ping.
+    let mut last_heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = stop.changed() => {
+                inner.set_sync(None);
                 let _ = write.send(WsMessage::Close(None)).await;
                 return Ended::Stopped;
+            }
+            _ = inner.nudge.notified() => {
+                // The old link may be dead without knowing it (new network, new address):
+                // reconnect now and catch up rather than wait 45 s for the heartbeat.
+                inner.set_sync(None);
+                return Ended::Dropped { reason: "the network changed".to_owned(), live };
+            }
+            _ = wake_check.tick() => {
+                if wake.observe(tokio::time::Instant::now(), std::time::SystemTime::now()) {
+                    inner.set_sync(None);
+                    return Ended::Dropped { reason: "woke from sleep".to_owned(), live };
+                }
             }
             _ = ping.tick() => {
                 nonce += 1;
@@ -199,14 +261,19 @@ async fn connect_once(
                     return Ended::Dropped { reason: error.to_string(), live };
                 }
             }
-            frame = tokio::time::timeout(SILENCE_LIMIT, read.next()) => {
+            // The deadline counts from the last frame heard, not from the last loop turn: the
+            // ping and wake ticks turn the loop far more often than the limit.
+            _ = tokio::time::sleep_until(last_heard + SILENCE_LIMIT) => {
+                return Ended::Dropped { reason: "no frame from the server for 45 s".to_owned(), live };
+            }
+            frame = read.next() => {
+                last_heard = tokio::time::Instant::now();
                 let text = match frame {
-                    Err(_) => return Ended::Dropped { reason: "no frame from the server for 45 s".to_owned(), live },
-                    Ok(None) => return Ended::Dropped { reason: "the server closed the connection".to_owned(), live },
-                    Ok(Some(Err(error))) => return Ended::Dropped { reason: error.to_string(), live },
-                    Ok(Some(Ok(WsMessage::Text(text)))) => text,
-                    Ok(Some(Ok(WsMessage::Close(_)))) => return Ended::Dropped { reason: "the server closed the connection".to_owned(), live },
-                    Ok(Some(Ok(_))) => continue,
+                    None => return Ended::Dropped { reason: "the server closed the connection".to_owned(), live },
+                    Some(Err(error)) => return Ended::Dropped { reason: error.to_string(), live },
+                    Some(Ok(WsMessage::Text(text))) => text,
+                    Some(Ok(WsMessage::Close(_))) => return Ended::Dropped { reason: "the server closed the connection".to_owned(), live },
+                    Some(Ok(_)) => continue,
                 };
                 let frame: OperatorServerFrame = match serde_json::from_str(text.as_str()) {
                     Ok(frame) => frame,
@@ -215,41 +282,102 @@ async fn connect_once(
                         continue;
                     }
                 };
-                match frame {
-                    OperatorServerFrame::Welcome { resumed, .. } => {
-                        live = true;
-                        if !resumed {
-                            last_seq = None;
-                        }
-                        inner.attach_writer(outgoing.clone());
-                        inner.set_connection(ConnectionState::Connected);
-                    }
-                    OperatorServerFrame::Event { seq, event } => {
-                        let snapshot = matches!(event, OperatorEvent::Snapshot { .. });
-                        if !snapshot {
-                            match last_seq {
-                                Some(applied) if seq <= applied => continue,
-                                Some(applied) if seq != applied + 1 => {
-                                    inner.clear_cursor();
-                                    return Ended::Gap;
+                // Usually one frame; a catch-up may read ahead and leave the first frame that
+                // is not an event for after the events it applied.
+                let mut next_frame = Some(frame);
+                while let Some(frame) = next_frame.take() {
+                    match frame {
+                        OperatorServerFrame::Welcome { resumed, head, .. } => {
+                            live = true;
+                            if !resumed {
+                                last_seq = None;
+                            }
+                            catching_up = match last_seq {
+                                Some(since) if resumed && head > since => {
+                                    inner.set_sync(Some(SyncProgress { applied: 0, total: head - since }));
+                                    Some((since, head, 0))
                                 }
-                                _ => {}
+                                _ => {
+                                    inner.set_sync(None);
+                                    None
+                                }
+                            };
+                            inner.attach_writer(outgoing.clone());
+                            inner.set_connection(ConnectionState::Connected);
+                        }
+                        OperatorServerFrame::Event { seq, event } => {
+                            let mut received = vec![(seq, event)];
+                            // While catching up, the events already here are applied together, in
+                            // one transaction.
+                            if catching_up.is_some() {
+                                while received.len() < CATCH_UP_BATCH {
+                                    let Some(Some(Ok(WsMessage::Text(text)))) = read.next().now_or_never() else {
+                                        break;
+                                    };
+                                    match serde_json::from_str::<OperatorServerFrame>(text.as_str()) {
+                                        Ok(OperatorServerFrame::Event { seq, event }) => received.push((seq, event)),
+                                        Ok(other) => {
+                                            next_frame = Some(other);
+                                            break;
+                                        }
+                                        Err(error) => tracing::warn!(%error, "ignoring a frame this client does not understand"),
+                                    }
+                                }
+                            }
+                            let mut accepted = Vec::with_capacity(received.len());
+                            let mut gap = false;
+                            for (seq, event) in received {
+                                let snapshot = matches!(event, OperatorEvent::Snapshot { .. });
+                                if !snapshot {
+                                    match last_seq {
+                                        // Already applied (a duplicate or a replay overlap).
+                                        Some(applied) if seq <= applied => continue,
+                                        Some(applied) if seq != applied + 1 => {
+                                            gap = true;
+                                            break;
+                                        }
+                                        _ => {}
+                                    }
+                                }
+                                last_seq = Some(seq);
+                                accepted.push((seq, event));
+                            }
+                            match accepted.as_slice() {
+                                [] => {}
+                                [(seq, event)] => inner.apply_event(*seq, event),
+                                run => inner.apply_events(run),
+                            }
+                            if gap {
+                                // The stream skipped a number: what follows cannot be trusted on
+                                // top of the hole; start over from a snapshot.
+                                inner.clear_cursor();
+                                return Ended::Gap;
+                            }
+                            if let (Some((since, head, reported)), Some(seq)) = (catching_up, last_seq) {
+                                let total = head - since;
+                                let applied = seq.saturating_sub(since).min(total);
+                                let step = total.div_ceil(SYNC_STEPS);
+                                if seq >= head {
+                                    catching_up = None;
+                                    inner.set_sync(None);
+                                } else if applied / step > reported / step {
+                                    catching_up = Some((since, head, applied));
+                                    inner.set_sync(Some(SyncProgress { applied, total }));
+                                }
                             }
                         }
-                        inner.apply_event(seq, &event);
-                        last_seq = Some(seq);
-                    }
-                    OperatorServerFrame::Reply { id, outcome } => inner.resolve(&id, outcome),
-                    OperatorServerFrame::Error { error } => {
-                        if error.code == ErrorCode::Unauthorized {
-                            return Ended::Unauthorized;
+                        OperatorServerFrame::Reply { id, outcome } => inner.resolve(&id, outcome),
+                        OperatorServerFrame::Error { error } => {
+                            if error.code == ErrorCode::Unauthorized {
+                                return Ended::Unauthorized;
+                            }
+                            if error.code == ErrorCode::UpgradeRequired {
+                                return Ended::UpgradeRequired;
+                            }
+                            tracing::warn!(%error, "the server reported an error");
                         }
-                        if error.code == ErrorCode::UpgradeRequired {
-                            return Ended::UpgradeRequired;
-                        }
-                        tracing::warn!(%error, "the server reported an error");
+                        OperatorServerFrame::Pong { .. } => {}
                     }
-                    OperatorServerFrame::Pong { .. } => {}
                 }
             }
         }
@@ -281,6 +409,33 @@ mod tests {
             operator_ws_url("https://chat.example.com"),
             "wss://chat.example.com/api/v1/operator/ws?v=1"
         );
+    }
+
+    #[test]
+    fn d02_a_wall_clock_far_ahead_of_the_monotonic_clock_is_a_wake_from_sleep() {
+        let start = tokio::time::Instant::now();
+        let wall = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let mut detector = WakeDetector::new();
+        assert!(
+            !detector.observe(start, wall),
+            "the first look has nothing to compare"
+        );
+        // Both clocks moved 5 s: awake all along.
+        let (start, wall) = (start + WAKE_CHECK_EVERY, wall + WAKE_CHECK_EVERY);
+        assert!(!detector.observe(start, wall));
+        // NTP nudged the wall clock a little, or set it back: not a wake.
+        let (start, wall) = (
+            start + WAKE_CHECK_EVERY,
+            wall + WAKE_CHECK_EVERY + Duration::from_secs(2),
+        );
+        assert!(!detector.observe(start, wall));
+        let (start, wall) = (start + WAKE_CHECK_EVERY, wall - Duration::from_secs(3600));
+        assert!(!detector.observe(start, wall));
+        // Suspended for an hour: the monotonic clock stood still, the wall clock did not.
+        let (start, wall) = (start + WAKE_CHECK_EVERY, wall + Duration::from_secs(3600));
+        assert!(detector.observe(start, wall));
+        // And only once.
+        assert!(!detector.observe(start + WAKE_CHECK_EVERY, wall + WAKE_CHECK_EVERY));
     }
 
     #[test]

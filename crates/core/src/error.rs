@@ -38,6 +38,10 @@ pub enum CoreError {
     /// The core was shut down.
     #[error("the core was shut down")]
     ShutDown,
+
+    /// A setting the operator chose cannot be used (a sound file that does not play).
+    #[error("{0}")]
+    InvalidSetting(String),
 }
 
 impl CoreError {
@@ -48,6 +52,7 @@ impl CoreError {
             CoreError::SignedOut => ErrorCode::Unauthorized,
             CoreError::UpgradeRequired => ErrorCode::UpgradeRequired,
             CoreError::Protocol(_) => ErrorCode::BadFrame,
+            CoreError::InvalidSetting(_) => ErrorCode::BadRequest,
             CoreError::Unreachable(_)
             | CoreError::Offline
             | CoreError::Timeout

@@ -5,25 +5,34 @@
 
 pub use switchboard_protocol as protocol;
 
+mod attention;
+#[doc(hidden)]
+pub mod bench_support;
 mod cache;
 mod connection;
 mod credentials;
 mod error;
+mod library;
 mod ringer;
 mod sensitive;
+mod sounds;
 mod state;
+mod store;
+mod supervision;
 pub mod typescript;
 
+pub use attention::{Notification, NotificationKind, RingingRequest, Sound};
 pub use error::CoreError;
 pub use sensitive::Sensitive;
+pub use sounds::{SOUND_SETTINGS_FILE, SoundChoice, SoundSettings};
 pub use state::{
     ChatGroup, ConnectionState, ConsoleChat, CoreEvent, CoreState, Counters, KeychainState,
-    RingerState,
+    OutboxItem, OutboxState, RingerState, SearchResults, SyncProgress,
 };
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -37,9 +46,10 @@ use protocol::{
 use tokio::sync::{Notify, broadcast, mpsc, oneshot, watch};
 
 pub use cache::CACHE_FILE_NAME;
-use cache::{Applied, Cache};
+use cache::Cache;
 use credentials::SecretStore;
 use ringer::Ringer;
+use store::{Applied, QueuedCommand, Store};
 
 /// Where the session token is kept between runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,12 +112,16 @@ struct PendingCommand {
     reply: Option<oneshot::Sender<Outcome<OperatorResponse>>>,
     /// Kept in the cache's outbox until confirmed.
     persisted: bool,
+    /// Issue order: commands go out oldest first after every reconnect.
+    order: u64,
+    /// Transient failures so far; sets the next retry's delay.
+    attempts: u32,
 }
 
 pub(crate) struct Inner {
     pub(crate) server_url: String,
     http: reqwest::Client,
-    cache: Mutex<Cache>,
+    cache: Mutex<Box<dyn Store>>,
     secrets: Arc<SecretStore>,
     session: Mutex<Option<Session>>,
     keychain: Mutex<KeychainState>,
@@ -116,6 +130,13 @@ pub(crate) struct Inner {
     ringer: Mutex<Ringer>,
     ringer_muted: AtomicBool,
     ringer_state: Mutex<RingerState>,
+    /// What rings, chimes and notifies (D03, D05); fed every event after the cache.
+    attention: Mutex<attention::Attention>,
+    /// Whether the taskbar attention request is on, as last told to the shell.
+    user_attention: AtomicBool,
+    /// The cache folder, where the sound settings file lives.
+    data_dir: PathBuf,
+    sound_settings: Mutex<SoundSettings>,
     link: Mutex<Option<Link>>,
     pending: Mutex<HashMap<ClientId, PendingCommand>>,
     writer: Mutex<Option<mpsc::UnboundedSender<String>>>,
@@ -124,6 +145,12 @@ pub(crate) struct Inner {
     chats_changed: Arc<Notify>,
     publisher: Mutex<Option<tokio::task::JoinHandle<()>>>,
     stream: broadcast::Sender<(u64, OperatorEvent)>,
+    /// Source of [`PendingCommand::order`].
+    next_order: AtomicU64,
+    /// Catch-up progress while replaying missed events.
+    sync: Mutex<Option<SyncProgress>>,
+    /// Wakes the link to reconnect at once: the network changed or the machine woke up.
+    pub(crate) nudge: Notify,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent
@@ -177,9 +204,36 @@ impl Core {
                 .await
                 .map_err(|_| CoreError::ShutDown)?,
         );
-        let ringer = tokio::task::spawn_blocking(move || Ringer::start(audio))
-            .await
-            .map_err(|_| CoreError::ShutDown)?;
+        let sound_settings = sounds::load(&config.data_dir);
+        let chosen = sound_settings.clone();
+        let ringer = tokio::task::spawn_blocking(move || {
+            let ringer = Ringer::start(audio);
+            // A file chosen earlier may have gone since: the built-in sounds stand in.
+            let prepared = sounds::PreparedSounds::prepare(&chosen).or_else(|error| {
+                tracing::warn!(%error, "the chosen sounds cannot play; using the built-in ones");
+                sounds::PreparedSounds::prepare(&SoundSettings {
+                    volume: chosen.volume.min(100),
+                    ..SoundSettings::default()
+                })
+            });
+            if let Ok(prepared) = prepared {
+                ringer.configure(prepared);
+            }
+            ringer
+        })
+        .await
+        .map_err(|_| CoreError::ShutDown)?;
+        let mut attention = attention::Attention::new(ringer.no_device().map(str::to_owned));
+        // What rang when the last run stopped rings on until the resumed stream says otherwise.
+        attention.restore(
+            cache
+                .chats()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|chat| chat.ringing)
+                .map(|chat| chat.summary.id),
+            now(),
+        );
         let ringer_state = match ringer.no_device() {
             Some(reason) => RingerState::NoDevice {
                 reason: reason.to_owned(),
@@ -191,7 +245,7 @@ impl Core {
         let inner = Arc::new(Inner {
             server_url,
             http,
-            cache: Mutex::new(cache),
+            cache: Mutex::new(Box::new(cache)),
             secrets,
             session: Mutex::new(None),
             keychain: Mutex::new(KeychainState::Available),
@@ -200,12 +254,19 @@ impl Core {
             ringer: Mutex::new(ringer),
             ringer_muted: AtomicBool::new(false),
             ringer_state: Mutex::new(ringer_state),
+            attention: Mutex::new(attention),
+            user_attention: AtomicBool::new(false),
+            data_dir: config.data_dir.clone(),
+            sound_settings: Mutex::new(sound_settings),
             link: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
             writer: Mutex::new(None),
             chats_changed: Arc::new(Notify::new()),
             publisher: Mutex::new(None),
             stream: broadcast::channel(EVENT_BUFFER).0,
+            next_order: AtomicU64::new(0),
+            sync: Mutex::new(None),
+            nudge: Notify::new(),
         });
         let publisher = tokio::spawn(publish_chats(
             Arc::downgrade(&inner),
@@ -326,7 +387,81 @@ impl Core {
             counters,
             ringer: lock(&self.inner.ringer_state).clone(),
             ringer_muted: self.inner.ringer_muted.load(Ordering::SeqCst),
+            outbox: if signed_in {
+                self.inner.outbox_items()
+            } else {
+                Vec::new()
+            },
+            sync: *lock(&self.inner.sync),
         }
+    }
+
+    /// Local full-text search (B42), answered from the cache with or without a network: with
+    /// `open_chat`, that chat's name and message history; otherwise chat names.
+    pub fn search(
+        &self,
+        query: &str,
+        open_chat: Option<ChatId>,
+    ) -> Result<SearchResults, CoreError> {
+        if lock(&self.inner.session).is_none() {
+            return Ok(SearchResults::default());
+        }
+        let cache = lock(&self.inner.cache);
+        let found = cache.search(query, open_chat)?;
+        let me = cache.operator().map(|operator| operator.id);
+        drop(cache);
+        // Grouped like the chat list, then put back in the order of relevance.
+        let ranked: Vec<ChatId> = found.chats.iter().map(|chat| chat.summary.id).collect();
+        let (grouped, _) = state::console_view(found.chats, me);
+        let mut by_id: HashMap<ChatId, ConsoleChat> = grouped
+            .into_iter()
+            .map(|chat| (chat.summary.id, chat))
+            .collect();
+        let chats = ranked.iter().filter_map(|id| by_id.remove(id)).collect();
+        Ok(SearchResults {
+            chats,
+            messages: found.messages,
+        })
+    }
+
+    /// Puts a command the server refused back in line, under the same client id.
+    pub fn retry(&self, id: &str) -> Result<(), CoreError> {
+        let queued = lock(&self.inner.cache).outbox_retry(id)?;
+        let Some(queued) = queued else {
+            return Err(CoreError::Api(ApiError::new(
+                ErrorCode::NotFound,
+                "This command is no longer in the outbox.",
+            )));
+        };
+        self.inner.enqueue(queued);
+        self.inner.emit_outbox();
+        Ok(())
+    }
+
+    /// Drops a command the server refused. A command still pending cannot be discarded: it
+    /// may already be on its way, and the outbox promises delivery.
+    pub fn discard(&self, id: &str) -> Result<(), CoreError> {
+        let mut cache = lock(&self.inner.cache);
+        let failed = cache
+            .outbox()?
+            .into_iter()
+            .any(|queued| queued.id == id && queued.failure.is_some());
+        if !failed {
+            return Err(CoreError::Api(ApiError::new(
+                ErrorCode::Conflict,
+                "Only a command the server refused can be discarded.",
+            )));
+        }
+        cache.outbox_remove(id)?;
+        drop(cache);
+        self.inner.emit_outbox();
+        Ok(())
+    }
+
+    /// Tells the core the network changed (the shell calls this when the OS says so): the
+    /// link reconnects now instead of waiting for a heartbeat to time out, and catches up.
+    pub fn network_changed(&self) {
+        self.inner.nudge.notify_one();
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<CoreEvent> {
@@ -398,7 +533,7 @@ impl Core {
 
     /// Accepts a ringing or awaiting chat (B10).
     pub async fn accept(&self, chat: ChatId) -> Result<ChatSummary, CoreError> {
-        let summary = self.inner.request(AcceptChat { chat }).await?;
+        let summary = self.inner.request_with(AcceptChat { chat }, true).await?;
         self.inner.apply_summary(&summary);
         Ok(summary)
     }
@@ -434,18 +569,20 @@ impl Core {
 
     /// Ends a chat (B25).
     pub async fn end_chat(&self, chat: ChatId) -> Result<ChatSummary, CoreError> {
-        let summary = self.inner.request(EndChat { chat }).await?;
+        let summary = self.inner.request_with(EndChat { chat }, true).await?;
         self.inner.apply_summary(&summary);
         Ok(summary)
     }
 
     /// Server-side mute of one ringing chat for this operator only (B02).
     pub async fn mute(&self, chat: ChatId) -> Result<(), CoreError> {
-        self.inner.request(MuteRing { chat }).await?;
-        let applied = lock(&self.inner.cache).apply_local(&OperatorEvent::RingStopped {
+        self.inner.request_with(MuteRing { chat }, true).await?;
+        let stopped = OperatorEvent::RingStopped {
             chat,
             reason: RingStopReason::Muted,
-        })?;
+        };
+        let applied = lock(&self.inner.cache).apply_local(&stopped)?;
+        self.inner.observe(&stopped);
         self.inner.after_apply(applied);
         Ok(())
     }
@@ -460,13 +597,68 @@ impl Core {
 
     /// The global "Mute ringing" switch (tray): silences the sound only, chats still ring.
     pub fn set_ringer_muted(&self, muted: bool) {
-        self.inner.ringer_muted.store(muted, Ordering::SeqCst);
+        let previous = self.inner.ringer_muted.swap(muted, Ordering::SeqCst);
+        lock(&self.inner.attention).set_muted(muted);
+        // The switch itself is news even when the sound does not change (nothing rings).
+        self.inner.refresh_ringer(previous != muted);
+    }
+
+    /// The sound settings (D03).
+    pub fn sound_settings(&self) -> SoundSettings {
+        lock(&self.inner.sound_settings).clone()
+    }
+
+    /// Checks, stores and applies new sound settings. A file that does not play is refused
+    /// ([`CoreError::InvalidSetting`]) and nothing changes.
+    pub async fn set_sound_settings(&self, settings: SoundSettings) -> Result<(), CoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            // Decoding reads files: off the async threads.
+            let prepared = sounds::PreparedSounds::prepare(&settings)?;
+            sounds::save(&inner.data_dir, &settings)?;
+            lock(&inner.ringer).configure(prepared);
+            *lock(&inner.sound_settings) = settings;
+            Ok(())
+        })
+        .await
+        .map_err(|_| CoreError::ShutDown)?
+    }
+
+    /// The shell reports whether the window has the focus: notifications and the taskbar
+    /// attention request are for an operator who is not looking (D05).
+    pub fn set_window_focused(&self, focused: bool) {
+        lock(&self.inner.attention).set_focused(focused);
         self.inner.update_ringer();
+    }
+
+    /// Requests ringing for me, oldest first (tray menu, keyboard shortcuts).
+    pub fn ringing_requests(&self) -> Vec<RingingRequest> {
+        lock(&self.inner.attention).ringing()
+    }
+
+    /// Accepts the oldest ringing request (the app-wide shortcut). `None` when nothing rings.
+    pub async fn accept_oldest_ringing(&self) -> Result<Option<ChatSummary>, CoreError> {
+        let oldest = self.ringing_requests().first().map(|request| request.chat);
+        match oldest {
+            Some(chat) => self.accept(chat).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Mutes the oldest ringing request (the app-wide shortcut). `None` when nothing rings.
+    pub async fn mute_oldest_ringing(&self) -> Result<Option<ChatId>, CoreError> {
+        let oldest = self.ringing_requests().first().map(|request| request.chat);
+        match oldest {
+            Some(chat) => self.mute(chat).await.map(|()| Some(chat)),
+            None => Ok(None),
+        }
     }
 
     pub async fn set_availability(&self, availability: Availability) -> Result<(), CoreError> {
         let state = self.inner.request(SetAvailability { availability }).await?;
         lock(&self.inner.cache).set_availability(state.availability)?;
+        lock(&self.inner.attention).set_availability(state.availability);
+        self.inner.update_ringer();
         self.inner.emit(CoreEvent::Availability {
             availability: state.availability,
         });
@@ -566,6 +758,7 @@ impl Inner {
         let applied = lock(&self.cache).apply(seq, event);
         match applied {
             Ok(applied) => {
+                self.observe(event);
                 self.after_apply(applied);
                 if self.stream.receiver_count() > 0 {
                     let _ = self.stream.send((seq, event.clone()));
@@ -575,8 +768,28 @@ impl Inner {
         }
     }
 
+    /// Applies a run of consecutive events at once (catch-up), then tells the console.
+    pub(crate) fn apply_events(&self, events: &[(u64, OperatorEvent)]) {
+        let applied = lock(&self.cache).apply_all(events);
+        match applied {
+            Ok(applied) => {
+                for (applied, event) in applied.into_iter().zip(events) {
+                    self.observe(&event.1);
+                    self.announce(applied);
+                    if self.stream.receiver_count() > 0 {
+                        let _ = self.stream.send(event.clone());
+                    }
+                }
+                self.update_ringer();
+            }
+            Err(error) => tracing::error!(%error, "could not apply events to the cache"),
+        }
+    }
+
     fn apply_summary(&self, summary: &ChatSummary) {
         let changed = lock(&self.cache).apply_summary(summary);
+        let me = lock(&self.cache).operator().map(|operator| operator.id);
+        lock(&self.attention).observe_summary(summary, me);
         if matches!(changed, Ok(true)) {
             self.emit_chats();
             self.update_ringer();
@@ -584,6 +797,12 @@ impl Inner {
     }
 
     fn after_apply(&self, applied: Applied) {
+        self.announce(applied);
+        self.update_ringer();
+    }
+
+    /// Tells the console what an applied event changed (the ringer is updated separately).
+    fn announce(&self, applied: Applied) {
         if applied.chats_changed {
             self.emit_chats();
         }
@@ -593,39 +812,134 @@ impl Inner {
         if let Some(availability) = applied.availability {
             self.emit(CoreEvent::Availability { availability });
         }
-        self.update_ringer();
     }
 
-    /// Plays the tone while any chat rings for me and I have not muted ringing globally.
-    fn update_ringer(&self) {
-        let ringing = lock(&self.cache).ringing_count().unwrap_or(0) > 0;
-        let muted = self.ringer_muted.load(Ordering::SeqCst);
-        let state = {
-            let ringer = lock(&self.ringer);
-            ringer.set_playing(ringing && !muted);
-            match ringer.no_device() {
-                Some(reason) => RingerState::NoDevice {
-                    reason: reason.to_owned(),
-                },
-                None if !ringing => RingerState::Silent,
-                None if muted => RingerState::Muted,
-                None => RingerState::Ringing,
+    /// Feeds one event to the attention logic and carries out what it triggers.
+    fn observe(&self, event: &OperatorEvent) {
+        let me = lock(&self.cache).operator().map(|operator| operator.id);
+        let effects = lock(&self.attention).observe(event, me, now());
+        for effect in effects {
+            match effect {
+                attention::Effect::Chime(_) => lock(&self.ringer).chime(),
+                attention::Effect::Notify(notification) => {
+                    self.emit(CoreEvent::Notify { notification });
+                }
             }
-        };
-        let mut current = lock(&self.ringer_state);
-        if *current != state {
-            *current = state.clone();
-            drop(current);
-            self.emit(CoreEvent::Ringer { state, muted });
         }
     }
 
-    /// A connection was welcomed: commands go through it, including any still waiting.
+    /// Plays the tone while any chat rings for me, unless I muted ringing, went away, or there
+    /// is no device; reports the ringer and the taskbar attention request when they change.
+    fn update_ringer(&self) {
+        self.refresh_ringer(false);
+    }
+
+    fn refresh_ringer(&self, force: bool) {
+        // The cache is the record of what rings: when it holds nothing, nothing may ring.
+        if lock(&self.cache).ringing_count().unwrap_or(0) == 0 {
+            lock(&self.attention).clear_rings();
+        }
+        let (playing, state, wanted) = {
+            let attention = lock(&self.attention);
+            (
+                attention.ring_plays(),
+                attention.ringer_state(),
+                attention.wants_user_attention(),
+            )
+        };
+        lock(&self.ringer).set_playing(playing);
+        let muted = self.ringer_muted.load(Ordering::SeqCst);
+        let mut current = lock(&self.ringer_state);
+        if force || *current != state {
+            *current = state.clone();
+            drop(current);
+            self.emit(CoreEvent::Ringer { state, muted });
+        } else {
+            drop(current);
+        }
+        if self.user_attention.swap(wanted, Ordering::SeqCst) != wanted {
+            self.emit(CoreEvent::UserAttention { wanted });
+        }
+    }
+
+    /// A connection was welcomed: commands go through it, including any still waiting, oldest
+    /// first (a frame per command, in order, so the server runs them in the order issued).
     pub(crate) fn attach_writer(&self, writer: mpsc::UnboundedSender<String>) {
-        *lock(&self.writer) = Some(writer.clone());
+        let pending = lock(&self.pending);
+        let mut waiting: Vec<&PendingCommand> = pending.values().collect();
+        waiting.sort_by_key(|command| command.order);
         // Resending under the same id is safe: the server runs each id once.
-        for pending in lock(&self.pending).values() {
-            let _ = writer.send(pending.frame.clone());
+        for command in waiting {
+            let _ = writer.send(command.frame.clone());
+        }
+        // Set under the pending lock, so a command issued meanwhile is neither lost nor sent
+        // ahead of older ones.
+        *lock(&self.writer) = Some(writer);
+    }
+
+    fn next_order(&self) -> u64 {
+        self.next_order.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Queues an outbox command for delivery (no caller waits for it) and sends it if the
+    /// link is up.
+    fn enqueue(&self, queued: QueuedCommand) {
+        let mut pending = lock(&self.pending);
+        let id = ClientId(queued.id);
+        if pending.contains_key(&id) {
+            return;
+        }
+        let order = self.next_order();
+        pending.insert(
+            id,
+            PendingCommand {
+                frame: queued.frame.clone(),
+                reply: None,
+                persisted: true,
+                order,
+                attempts: 0,
+            },
+        );
+        if let Some(writer) = lock(&self.writer).as_ref() {
+            let _ = writer.send(queued.frame);
+        }
+    }
+
+    /// The outbox as the console shows it.
+    fn outbox_items(&self) -> Vec<OutboxItem> {
+        let queued = lock(&self.cache).outbox().unwrap_or_default();
+        queued
+            .into_iter()
+            .filter_map(|queued| {
+                let frame: OperatorClientFrame = serde_json::from_str(&queued.frame).ok()?;
+                let ClientFrame::Command { command, .. } = frame else {
+                    return None;
+                };
+                Some(OutboxItem {
+                    id: queued.id,
+                    command,
+                    created_at: Timestamp(queued.created_at),
+                    state: match queued.failure {
+                        Some(error) => OutboxState::Failed { error },
+                        None => OutboxState::Pending,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    fn emit_outbox(&self) {
+        self.emit(CoreEvent::Outbox {
+            items: self.outbox_items(),
+        });
+    }
+
+    pub(crate) fn set_sync(&self, progress: Option<SyncProgress>) {
+        let mut current = lock(&self.sync);
+        if *current != progress {
+            *current = progress;
+            drop(current);
+            self.emit(CoreEvent::Sync { progress });
         }
     }
 
@@ -638,34 +952,75 @@ impl Inner {
         lock(&self.pending).clear();
     }
 
-    pub(crate) fn resolve(&self, id: &ClientId, outcome: Outcome<OperatorResponse>) {
-        let Some(pending) = lock(&self.pending).remove(id) else {
-            return;
+    pub(crate) fn resolve(self: &Arc<Self>, id: &ClientId, outcome: Outcome<OperatorResponse>) {
+        let transient = matches!(&outcome, Outcome::Error { error } if is_transient(error));
+        let pending = {
+            let mut pending = lock(&self.pending);
+            match pending.get_mut(id) {
+                None => return,
+                Some(command) if command.persisted && transient => {
+                    // It stays queued and goes again after a backoff; a waiting caller is told
+                    // it is queued (its reply channel closes).
+                    command.reply = None;
+                    command.attempts = command.attempts.saturating_add(1);
+                    let delay = retry_delay(command.attempts);
+                    let frame = command.frame.clone();
+                    drop(pending);
+                    tracing::info!(?delay, "the server failed a command; retrying it later");
+                    self.retry_later(id.clone(), frame, delay);
+                    return;
+                }
+                Some(_) => match pending.remove(id) {
+                    Some(command) => command,
+                    None => return,
+                },
+            }
         };
         if pending.persisted {
-            if let Outcome::Error { error } = &outcome {
-                tracing::warn!(%error, "the server refused a queued command");
+            let stored = match &outcome {
+                Outcome::Error { error } => {
+                    tracing::warn!(%error, "the server refused a queued command");
+                    lock(&self.cache).outbox_fail(&id.0, error)
+                }
+                Outcome::Ok { .. } => lock(&self.cache).outbox_remove(&id.0),
+            };
+            if let Err(error) = stored {
+                tracing::warn!(%error, "could not update the outbox");
             }
-            if let Err(error) = lock(&self.cache).outbox_remove(&id.0) {
-                tracing::warn!(%error, "could not remove a delivered command from the outbox");
-            }
+            self.emit_outbox();
         }
         if let Some(reply) = pending.reply {
             let _ = reply.send(outcome);
         }
     }
 
+    /// Sends a queued command again after `delay`, if it is still waiting and the link is up
+    /// (otherwise the next welcome sends it).
+    fn retry_later(self: &Arc<Self>, id: ClientId, frame: String, delay: Duration) {
+        let inner = Arc::downgrade(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let Some(inner) = inner.upgrade() else {
+                return;
+            };
+            let pending = lock(&inner.pending);
+            if pending.contains_key(&id)
+                && let Some(writer) = lock(&inner.writer).as_ref()
+            {
+                let _ = writer.send(frame);
+            }
+        });
+    }
+
     /// Queues the commands a previous run (or session) left unconfirmed; they go out with the
     /// next welcome.
     fn load_outbox(&self) {
         let queued = lock(&self.cache).outbox().unwrap_or_default();
-        let mut pending = lock(&self.pending);
-        for (id, frame) in queued {
-            pending.entry(ClientId(id)).or_insert(PendingCommand {
-                frame,
-                reply: None,
-                persisted: true,
-            });
+        for queued in queued {
+            // Refused ones wait for the operator's retry or discard.
+            if queued.failure.is_none() {
+                self.enqueue(queued);
+            }
         }
     }
 
@@ -699,22 +1054,33 @@ impl Inner {
             .map_err(|error| CoreError::Protocol(error.to_string()))?;
         if persisted {
             lock(&self.cache).outbox_add(&id.0, &frame, now().0)?;
+            // The local echo: the console shows the command at once, pending.
+            self.emit_outbox();
         }
+        let connected = *self.connection.borrow() == ConnectionState::Connected;
         let (reply, replied) = oneshot::channel();
-        lock(&self.pending).insert(
-            id.clone(),
-            PendingCommand {
-                frame: frame.clone(),
-                reply: Some(reply),
-                persisted,
-            },
-        );
-        // While the link is down the command waits in `pending` and goes out on reconnect.
-        if let Some(writer) = lock(&self.writer).as_ref() {
-            let _ = writer.send(frame);
+        {
+            let mut pending = lock(&self.pending);
+            let order = self.next_order();
+            pending.insert(
+                id.clone(),
+                PendingCommand {
+                    frame: frame.clone(),
+                    // Offline, nobody waits: the caller hears "queued" at once.
+                    reply: (connected || !persisted).then_some(reply),
+                    persisted,
+                    order,
+                    attempts: 0,
+                },
+            );
+            // While the link is down the command waits in `pending` and goes out on reconnect.
+            if let Some(writer) = lock(&self.writer).as_ref() {
+                let _ = writer.send(frame);
+            }
         }
         let outcome = match tokio::time::timeout(COMMAND_TIMEOUT, replied).await {
             Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) if persisted => return Err(CoreError::Queued),
             Ok(Err(_)) => return Err(CoreError::Offline),
             Err(_) if persisted => {
                 // Nobody waits any more, but the command stays queued for the next connection.
@@ -831,8 +1197,26 @@ impl Inner {
             keychain: lock(&self.keychain).clone(),
         });
         self.emit_chats();
+        lock(&self.attention).clear();
         self.update_ringer();
     }
+}
+
+/// Failures worth retrying: the server says it failed on its side (it does not remember those
+/// outcomes, so the same client id runs again). Everything else is the server's final answer.
+fn is_transient(error: &ApiError) -> bool {
+    error.code == ErrorCode::Internal
+}
+
+/// Delay before the `attempt`-th retry of a command: the link's backoff, 0.5 s doubling to 30 s
+/// with jitter.
+fn retry_delay(attempt: u32) -> Duration {
+    let mut backoff = connection::Backoff::new(fastrand::u64(..));
+    let mut delay = backoff.next_delay();
+    for _ in 1..attempt.min(16) {
+        delay = backoff.next_delay();
+    }
+    delay
 }
 
 /// Publishes the whole chat list each time it changed, coalescing bursts.
@@ -847,5 +1231,7 @@ async fn publish_chats(inner: std::sync::Weak<Inner>, changed: Arc<Notify>) {
     }
 }
 
+#[cfg(test)]
+mod link_tests;
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,7 @@ use rodio::Source;
 use rodio::buffer::SamplesBuffer;
 
 use crate::AudioOutput;
+use crate::sounds::PreparedSounds;
 
 /// Samples per second of the synthesised tone.
 const SAMPLE_RATE: u32 = 44_100;
@@ -22,9 +23,17 @@ const TONE_HZ: [f32; 2] = [440.0, 480.0];
 const AMPLITUDE: f32 = 0.25;
 const ON_SECONDS: f32 = 1.0;
 const OFF_SECONDS: f32 = 1.0;
+/// The chime's two beeps (E6 then A6) and their timing.
+const CHIME_HZ: [f32; 2] = [1_318.5, 1_760.0];
+const CHIME_BEEP_SECONDS: f32 = 0.12;
+const CHIME_GAP_SECONDS: f32 = 0.06;
 
 enum Command {
     Play(bool),
+    /// Play the short alert once, over the loop if it plays.
+    Chime,
+    /// Use these sounds and volume from now on (a playing ring restarts with them).
+    Configure(Box<PreparedSounds>),
     Stop,
 }
 
@@ -93,6 +102,19 @@ impl Ringer {
         }
     }
 
+    /// The short alert for a new visitor message in my chats (D03): distinct from the ring.
+    pub(crate) fn chime(&self) {
+        if let Some(commands) = &self.commands {
+            let _ = commands.send(Command::Chime);
+        }
+    }
+
+    pub(crate) fn configure(&self, sounds: PreparedSounds) {
+        if let Some(commands) = &self.commands {
+            let _ = commands.send(Command::Configure(Box::new(sounds)));
+        }
+    }
+
     pub(crate) fn stop(&mut self) {
         if let Some(commands) = self.commands.take() {
             let _ = commands.send(Command::Stop);
@@ -119,16 +141,40 @@ fn run(commands: mpsc::Receiver<Command>, opened: mpsc::Sender<Result<(), String
     };
     sink.log_on_drop(false);
     let _ = opened.send(Ok(()));
-    let tone = ring_tone();
+    let mut sounds = PreparedSounds {
+        ring: Some(ring_tone()),
+        chime: Some(chime_tone()),
+        volume: 1.0,
+    };
     let mut player: Option<rodio::Player> = None;
+    // Chimes share one player, so a burst of messages queues instead of stacking up.
+    let chimes = rodio::Player::connect_new(sink.mixer());
     while let Ok(command) = commands.recv() {
         match command {
             Command::Play(true) => {
-                if player.is_none() {
+                if player.is_none()
+                    && let Some(tone) = &sounds.ring
+                {
                     let new_player = rodio::Player::connect_new(sink.mixer());
+                    new_player.set_volume(sounds.volume);
                     new_player.append(tone.clone().repeat_infinite());
                     new_player.play();
                     player = Some(new_player);
+                }
+            }
+            Command::Configure(prepared) => {
+                sounds = *prepared;
+                chimes.set_volume(sounds.volume);
+                // A ring in progress goes on with the new sound.
+                if let Some(old) = player.take() {
+                    old.stop();
+                    if let Some(tone) = &sounds.ring {
+                        let new_player = rodio::Player::connect_new(sink.mixer());
+                        new_player.set_volume(sounds.volume);
+                        new_player.append(tone.clone().repeat_infinite());
+                        new_player.play();
+                        player = Some(new_player);
+                    }
                 }
             }
             Command::Play(false) => {
@@ -136,9 +182,19 @@ fn run(commands: mpsc::Receiver<Command>, opened: mpsc::Sender<Result<(), String
                     old.stop();
                 }
             }
+            Command::Chime => {
+                // At most one waiting behind the one playing: a burst is one or two chimes.
+                if chimes.len() < 2
+                    && let Some(chime) = &sounds.chime
+                {
+                    chimes.append(chime.clone());
+                    chimes.play();
+                }
+            }
             Command::Stop => break,
         }
     }
+    chimes.stop();
     if let Some(old) = player.take() {
         old.stop();
     }
@@ -174,6 +230,35 @@ pub(crate) fn ring_tone() -> SamplesBuffer {
     )
 }
 
+/// The message chime: two short rising beeps (0.3 s in all), higher than the ring so the ear
+/// tells "someone wrote" from "someone is waiting".
+pub(crate) fn chime_tone() -> SamplesBuffer {
+    let beep = (SAMPLE_RATE as f32 * CHIME_BEEP_SECONDS) as usize;
+    let gap = (SAMPLE_RATE as f32 * CHIME_GAP_SECONDS) as usize;
+    let fade = (SAMPLE_RATE / 200) as usize;
+    let mut samples = Vec::with_capacity(2 * beep + gap);
+    for (position, hz) in CHIME_HZ.iter().enumerate() {
+        if position > 0 {
+            samples.resize(samples.len() + gap, 0.0);
+        }
+        for index in 0..beep {
+            let time = index as f32 / SAMPLE_RATE as f32;
+            let edge = index.min(beep - 1 - index);
+            let envelope = if edge < fade {
+                edge as f32 / fade as f32
+            } else {
+                1.0
+            };
+            samples.push((std::f32::consts::TAU * hz * time).sin() * AMPLITUDE * envelope);
+        }
+    }
+    SamplesBuffer::new(
+        NonZero::new(1).unwrap_or(NonZero::<u16>::MIN),
+        NonZero::new(SAMPLE_RATE).unwrap_or(NonZero::<u32>::MIN),
+        samples,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,9 +281,34 @@ mod tests {
     }
 
     #[test]
+    fn d03_the_chime_is_short_and_distinct_from_the_ring() {
+        let chime: Vec<f32> = chime_tone().collect();
+        let seconds = chime.len() as f32 / SAMPLE_RATE as f32;
+        assert!(seconds < 0.5, "a chime is short: {seconds} s");
+        assert!(chime.iter().any(|sample| sample.abs() > 0.1), "it sounds");
+        // Zero crossings per second estimate the pitch: the chime sits well above the ring.
+        let crossings_per_second = |samples: &[f32]| {
+            let crossings = samples
+                .windows(2)
+                .filter(|pair| (pair[0] < 0.0) != (pair[1] < 0.0))
+                .count();
+            crossings as f32 / (samples.len() as f32 / SAMPLE_RATE as f32)
+        };
+        let ring: Vec<f32> = ring_tone().collect();
+        let ring_pitch = crossings_per_second(&ring[..SAMPLE_RATE as usize]);
+        let beep = (SAMPLE_RATE as f32 * CHIME_BEEP_SECONDS) as usize;
+        let chime_pitch = crossings_per_second(&chime[..beep]);
+        assert!(
+            chime_pitch > 2.0 * ring_pitch,
+            "chime {chime_pitch} vs ring {ring_pitch} crossings/s"
+        );
+    }
+
+    #[test]
     fn disabled_audio_never_opens_a_device() {
         let ringer = Ringer::start(AudioOutput::Disabled);
         assert_eq!(ringer.no_device(), Some("audio disabled"));
         ringer.set_playing(true);
+        ringer.chime();
     }
 }

@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use switchboard_protocol::{
-    Availability, ChatState, ChatSummary, Message, OperatorId, OperatorProfile, Timestamp,
+    ApiError, Availability, ChatState, ChatSummary, Message, OperatorCommand, OperatorId,
+    OperatorProfile, Timestamp,
 };
 use ts_rs::TS;
 
@@ -93,6 +94,48 @@ pub struct Counters {
     pub awaiting: u32,
 }
 
+/// Catching up after a reconnect: "syncing `applied` of `total`" (D02).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncProgress {
+    #[ts(type = "number")]
+    pub applied: u64,
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
+/// Where a command in the outbox stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum OutboxState {
+    /// Waiting to be sent or confirmed; sent in order whenever the link is up.
+    Pending,
+    /// The server refused it for good; the console offers retry or discard.
+    Failed { error: ApiError },
+}
+
+/// A command the operator issued that the server has not confirmed yet: the console shows it
+/// at once (a reply as a local echo in its chat) with its state (D01).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxItem {
+    /// The command's client id, which retry and discard take.
+    pub id: String,
+    pub command: OperatorCommand,
+    pub created_at: Timestamp,
+    pub state: OutboxState,
+}
+
+/// What a local search found (B42), best matches first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResults {
+    /// Chats whose visitor name or subject matched.
+    pub chats: Vec<ConsoleChat>,
+    /// Messages of the open chat that matched (empty when no chat is open).
+    pub messages: Vec<Message>,
+}
+
 /// Everything the console needs to draw itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -105,6 +148,10 @@ pub struct CoreState {
     pub counters: Counters,
     pub ringer: RingerState,
     pub ringer_muted: bool,
+    /// Commands not yet confirmed by the server, oldest first.
+    pub outbox: Vec<OutboxItem>,
+    /// Set while catching up after a reconnect.
+    pub sync: Option<SyncProgress>,
 }
 
 /// Changes the console subscribes to.
@@ -132,6 +179,24 @@ pub enum CoreEvent {
     },
     Availability {
         availability: Availability,
+    },
+    /// The whole outbox after any change (a command queued, confirmed, failed, retried or
+    /// discarded).
+    Outbox {
+        items: Vec<OutboxItem>,
+    },
+    /// Catch-up progress; `null` when caught up.
+    Sync {
+        progress: Option<SyncProgress>,
+    },
+    /// Show a native notification (D05); clicking it opens `notification.chat`.
+    Notify {
+        notification: crate::Notification,
+    },
+    /// Ask for (or stop asking for) the taskbar's attention: requests ring and the window is
+    /// not focused.
+    UserAttention {
+        wanted: bool,
     },
 }
 

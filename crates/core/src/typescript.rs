@@ -13,9 +13,12 @@ pub const COMMITTED_COPY: &str = "ui/src/lib/core.ts";
 
 /// Protocol types the declarations refer to.
 const PROTOCOL_IMPORTS: &[&str] = &[
+    "ApiError",
     "Availability",
+    "ChatId",
     "ChatSummary",
     "Message",
+    "OperatorCommand",
     "OperatorProfile",
     "Timestamp",
 ];
@@ -30,7 +33,16 @@ pub fn render() -> String {
         ChatGroup::decl(&config),
         ConsoleChat::decl(&config),
         Counters::decl(&config),
+        SyncProgress::decl(&config),
+        OutboxState::decl(&config),
+        OutboxItem::decl(&config),
+        SearchResults::decl(&config),
         CoreState::decl(&config),
+        crate::NotificationKind::decl(&config),
+        crate::Notification::decl(&config),
+        crate::RingingRequest::decl(&config),
+        crate::SoundChoice::decl(&config),
+        crate::SoundSettings::decl(&config),
         CoreEvent::decl(&config),
     ];
     let mut out = String::from(

@@ -205,6 +205,110 @@ async fn child(folder: PathBuf) {
     server.stop().await;
 }
 
+const CHIME_CHILD_ENV: &str = "SWITCHBOARD_CHIME_SOUND_CHILD";
+const CHIME_TEST_NAME: &str = "d03_a_visitor_message_in_my_chat_plays_one_short_chime";
+
+/// D03: a new visitor message in one of my chats plays the short chime once, not the ring:
+/// the capture holds about 0.3 s of sound in all. Sample counts, not wall time, so this holds
+/// whether ALSA's null device runs in real time or faster.
+#[test]
+fn d03_a_visitor_message_in_my_chat_plays_one_short_chime() {
+    if let Some(folder) = std::env::var_os(CHIME_CHILD_ENV) {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(chime_child(PathBuf::from(folder)));
+        return;
+    }
+    let folder = tempfile::tempdir().expect("a folder for the capture");
+    let capture = folder.path().join("capture.wav");
+    std::fs::write(
+        folder.path().join(".asoundrc"),
+        format!(
+            "pcm.!default {{ type file; slave.pcm \"null\"; file \"{}\"; format \"wav\" }}\n",
+            capture.display()
+        ),
+    )
+    .expect("write .asoundrc");
+    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
+        .args([
+            "--exact",
+            CHIME_TEST_NAME,
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHIME_CHILD_ENV, folder.path())
+        .env("HOME", folder.path())
+        .output()
+        .expect("the child runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the chiming child failed:\n{stdout}\n{stderr}"
+    );
+    let wav = Wav::read(&capture);
+    let block = Duration::from_millis(10);
+    let loud_ms = wav
+        .block_rms(block)
+        .iter()
+        .filter(|rms| **rms > 0.02)
+        .count() as u128
+        * block.as_millis();
+    eprintln!("chime capture: {loud_ms} ms of sound");
+    assert!(
+        (150..=500).contains(&loud_ms),
+        "one short chime (about 300 ms), not the ring nor silence: {loud_ms} ms of sound"
+    );
+}
+
+/// The child: Ann accepts a chat (it rings meanwhile: muted, so the ring adds no sound), then
+/// the visitor writes once.
+async fn chime_child(_folder: PathBuf) {
+    let server = TestServer::start().await;
+    let data = tempfile::tempdir().expect("a data folder");
+    let ann = Core::start(CoreConfig {
+        server_url: server.url(),
+        data_dir: data.path().join("ann"),
+        credentials: CredentialStore::Memory,
+        audio: AudioOutput::Default,
+    })
+    .await
+    .expect("Ann's core starts");
+    assert!(
+        !matches!(ann.state().ringer, RingerState::NoDevice { .. }),
+        "the ALSA file device must open: {:?}",
+        ann.state().ringer
+    );
+    ann.sign_in(ANN, DEMO_PASSWORD).await.expect("Ann signs in");
+    ann.set_ringer_muted(true);
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat = visitor.start_chat("Nora", "Hello?").await.id;
+    ann.wait_until(WAIT, |state| state.counters.ringing == 1)
+        .await
+        .expect("it rings (silently)");
+    ann.accept(chat).await.expect("Ann accepts");
+    let mut events = ann.subscribe();
+    visitor.send("are you there?").await;
+    loop {
+        match tokio::time::timeout(WAIT, events.recv()).await {
+            Ok(Ok(switchboard_core::CoreEvent::MessagePosted { message }))
+                if message.body == "are you there?" =>
+            {
+                break;
+            }
+            Ok(Ok(_)) => {}
+            other => panic!("the visitor's message never arrived: {other:?}"),
+        }
+    }
+    // The chime is 0.3 s; give the device time to take it before closing.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    ann.shutdown().await;
+    server.stop().await;
+}
+
 /// The capture's RMS is taken in blocks of this much sample time.
 const BLOCK: Duration = Duration::from_millis(100);
 

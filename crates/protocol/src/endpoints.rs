@@ -7,7 +7,10 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::{ChatSummary, Message, OperatorProfile, VisitorId};
+use crate::{
+    ChatSummary, Message, OperatorId, OperatorProfile, OperatorRef, RoutingMode, Timestamp,
+    VisitorId,
+};
 
 /// HTTP method of an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,4 +168,330 @@ impl Endpoint for CreateVisitorSession {
     const PATH: &'static str = "/api/v1/visitor/session";
     type Request = VisitorSessionRequest;
     type Response = VisitorSessionResponse;
+}
+
+/// Default countdown of an offer (B05).
+pub const DEFAULT_OFFER_TIMEOUT_SECONDS: u32 = 30;
+
+/// A per-operator capacity that overrides the live chat's default (B06).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityOverride {
+    pub operator: OperatorId,
+    /// Most concurrent active chats; `null` is unlimited.
+    pub capacity: Option<u32>,
+}
+
+/// What a routing rule condition looks at (B04).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum RuleField {
+    PageUrl,
+    Country,
+    Language,
+    /// The pre-chat topic or department.
+    Topic,
+    Channel,
+}
+
+/// How a condition compares (case-insensitive except for regular expressions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum RuleMatch {
+    Equals,
+    Contains,
+    Prefix,
+    Regex,
+}
+
+/// One condition of a rule; a rule matches when all its conditions do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleCondition {
+    pub field: RuleField,
+    #[serde(rename = "match")]
+    pub matching: RuleMatch,
+    pub value: String,
+}
+
+/// What happens when none of a rule's operators is available.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum RuleFallback {
+    /// The chat waits for one of the rule's operators.
+    Wait,
+    /// The chat rings (or is offered) for every eligible operator of the live chat.
+    WidenToAll,
+}
+
+/// An ordered routing rule (B04): the first rule whose conditions all match decides who rings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingRule {
+    pub name: String,
+    pub conditions: Vec<RuleCondition>,
+    /// The operators the chat is routed to; they must be members of the live chat.
+    pub operators: Vec<OperatorId>,
+    pub fallback: RuleFallback,
+}
+
+/// A live chat's routing settings: mode, offer countdown, capacity and rules. Rules are data,
+/// validated on save.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingSettings {
+    pub mode: RoutingMode,
+    /// Countdown of an offer, 5 to 600 seconds.
+    pub offer_timeout_seconds: u32,
+    /// Default most concurrent active chats per operator; `null` is unlimited.
+    pub capacity: Option<u32>,
+    pub capacity_overrides: Vec<CapacityOverride>,
+    pub rules: Vec<RoutingRule>,
+}
+
+/// `GET /api/v1/live-chats/{id}/routing` (supervisor of that live chat).
+pub struct GetRoutingSettings;
+impl Endpoint for GetRoutingSettings {
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/live-chats/{id}/routing";
+    type Request = ();
+    type Response = RoutingSettings;
+}
+
+/// `POST /api/v1/live-chats/{id}/routing` (supervisor): replaces the settings; a `badRequest`
+/// names the first invalid field.
+pub struct SaveRoutingSettings;
+impl Endpoint for SaveRoutingSettings {
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/live-chats/{id}/routing";
+    type Request = RoutingSettings;
+    type Response = RoutingSettings;
+}
+
+/// A step in a chat's routing history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum RoutingAction {
+    /// The chat entered the queue (new, or released back).
+    Queued,
+    Offered,
+    Declined,
+    /// The operator ignored the offer until it ran out.
+    TimedOut,
+    Muted,
+    Accepted,
+    /// The responsible operator closed the chat's tab (B14).
+    Released,
+    Abandoned,
+}
+
+/// One entry of a chat's routing audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingHistoryEntry {
+    pub action: RoutingAction,
+    pub operator: Option<OperatorRef>,
+    pub at: Timestamp,
+}
+
+/// `GET /api/v1/chats/{id}/routing` (supervisor of the chat's live chat): oldest first.
+pub struct GetRoutingHistory;
+impl Endpoint for GetRoutingHistory {
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/chats/{id}/routing";
+    type Request = ();
+    type Response = Vec<RoutingHistoryEntry>;
+}
+
+/// A canned response (B30): reply text an operator inserts from the composer's picker. The body
+/// may use `{{ visitor.name }}`-style variables the console fills from the chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CannedResponse {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    /// The live chat whose staff share it; `null` for a personal one of the operator asking.
+    pub live_chat: Option<crate::LiveChatId>,
+}
+
+/// `GET /api/v1/canned-responses`: the operator's personal canned responses and those of the
+/// live chats they belong to, by title.
+pub struct GetCannedResponses;
+impl Endpoint for GetCannedResponses {
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/canned-responses";
+    type Request = ();
+    type Response = Vec<CannedResponse>;
+}
+
+/// A knowledge base article (B31) of a live chat; the composer inserts its text or its link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Article {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub live_chat: crate::LiveChatId,
+    pub title: String,
+    /// Where the article is published, for visitors to open.
+    pub url: String,
+    pub body: String,
+}
+
+/// What to search the knowledge base for; an empty query lists the newest articles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticleSearch {
+    pub query: String,
+}
+
+/// `POST /api/v1/articles/search`: articles of the operator's live chats whose title or text
+/// contains the query, titles first, at most [`MAX_ARTICLE_RESULTS`].
+pub struct SearchArticles;
+impl Endpoint for SearchArticles {
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/articles/search";
+    type Request = ArticleSearch;
+    type Response = Vec<Article>;
+}
+
+/// Most articles one search returns.
+pub const MAX_ARTICLE_RESULTS: usize = 20;
+
+/// `GET /api/v1/colleagues`: the other staff of the operator's live chats, by name, for
+/// @mentions in notes (B26).
+pub struct GetColleagues;
+impl Endpoint for GetColleagues {
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/colleagues";
+    type Request = ();
+    type Response = Vec<OperatorRef>;
+}
+
+/// What a staff member did to a chat that is not theirs, for the audit log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum AuditAction {
+    /// Opened the chat invisibly (B21).
+    Monitored,
+    /// Joined it visibly (B20).
+    Joined,
+    /// Took over responsibility for it.
+    TookOver,
+    /// Handed it to another operator (B27); `previous` is who had it.
+    Reassigned,
+    /// Invited another operator into it (B23).
+    Invited,
+    /// Became responsible through an accepted transfer (B22); `previous` is the sender.
+    Transferred,
+}
+
+/// One entry of a live chat's audit log: who did what to which chat, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub chat: crate::ChatId,
+    pub action: AuditAction,
+    pub actor: OperatorRef,
+    /// For a take-over, the operator who was responsible before.
+    pub previous: Option<OperatorRef>,
+    pub at: Timestamp,
+}
+
+/// `GET /api/v1/live-chats/{id}/audit` (supervisor of the live chat, the only administrative
+/// role there is): the supervision audit log, oldest first.
+pub struct GetAuditLog;
+impl Endpoint for GetAuditLog {
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/live-chats/{id}/audit";
+    type Request = ();
+    type Response = Vec<AuditEntry>;
+}
+
+/// Where a ticket stands (B24, B25).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum TicketStatus {
+    Open,
+    Pending,
+    Solved,
+}
+
+/// A ticket: what is left to do after a chat ended (B25) or its last staff member left (B24).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Ticket {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub chat: crate::ChatId,
+    pub live_chat: crate::LiveChatId,
+    /// The visitor's pre-chat question unless staff changed it.
+    pub subject: String,
+    pub status: TicketStatus,
+    pub assignee: Option<OperatorRef>,
+    pub visitor: crate::VisitorProfile,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A ticket with its chat's transcript as staff see it (notes included).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketDetail {
+    pub ticket: Ticket,
+    pub messages: Vec<Message>,
+}
+
+/// The end dialog's choices (B25): subject, status and assignee (`null`: unassigned).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketUpdate {
+    pub subject: String,
+    pub status: TicketStatus,
+    pub assignee: Option<OperatorId>,
+}
+
+/// Where a transcript email went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptSent {
+    pub to: String,
+}
+
+/// `GET /api/v1/tickets`: tickets of the operator's live chats, newest first.
+pub struct GetTickets;
+impl Endpoint for GetTickets {
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/tickets";
+    type Request = ();
+    type Response = Vec<Ticket>;
+}
+
+/// `GET /api/v1/tickets/{id}`: one ticket with its transcript, for members of its live chat.
+pub struct GetTicket;
+impl Endpoint for GetTicket {
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/api/v1/tickets/{id}";
+    type Request = ();
+    type Response = TicketDetail;
+}
+
+/// `POST /api/v1/tickets/{id}`: sets subject, status and assignee.
+pub struct UpdateTicket;
+impl Endpoint for UpdateTicket {
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/tickets/{id}";
+    type Request = TicketUpdate;
+    type Response = Ticket;
+}
+
+/// `POST /api/v1/tickets/{id}/email`: emails the public transcript (never notes) to the visitor
+/// through the configured SMTP server.
+pub struct EmailTranscript;
+impl Endpoint for EmailTranscript {
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/api/v1/tickets/{id}/email";
+    type Request = ();
+    type Response = TranscriptSent;
 }

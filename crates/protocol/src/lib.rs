@@ -270,6 +270,59 @@ pub enum RingStopReason {
     Ended,
     /// This operator is no longer eligible (away, offline, full).
     Unavailable,
+    /// This operator declined the offer (B05); their routing is now off.
+    Declined,
+    /// The offer to this operator ran out (B05); their routing is now off.
+    TimedOut,
+}
+
+/// How a live chat hands new chats to operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum RoutingMode {
+    /// Every eligible operator rings until one accepts (B01).
+    RingAll,
+    /// One eligible operator at a time, with a countdown (B05).
+    Offer,
+}
+
+/// A chat offered to one operator (B05): what the screen-pop shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Offer {
+    pub chat: ChatId,
+    /// When the offer runs out and moves on to the next operator.
+    pub deadline: Timestamp,
+    /// The visitor's pre-chat question.
+    pub subject: String,
+    /// The live chat (group) the visitor wrote to.
+    pub group: String,
+    /// Approximate location of the visitor, when known.
+    pub location: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// Why a colleague asks an operator into a chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum InvitationKind {
+    /// Join as a participant, visibly (B23).
+    Invite,
+    /// Become responsible instead of the sender (B22).
+    Transfer,
+}
+
+/// An open invitation or transfer for one operator (B22, B23).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    pub chat: ChatId,
+    pub kind: InvitationKind,
+    pub from: OperatorRef,
+    /// The transfer note: staff only, never shown to the visitor.
+    pub note: Option<String>,
+    /// The visitor's pre-chat question.
+    pub subject: String,
 }
 
 /// Events on an operator's stream.
@@ -291,9 +344,33 @@ pub enum OperatorEvent {
     /// A pending chat started ringing for this operator.
     RingStarted { chat: ChatId },
     /// A chat stopped ringing for this operator.
-    RingStopped { chat: ChatId, reason: RingStopReason },
+    RingStopped {
+        chat: ChatId,
+        reason: RingStopReason,
+    },
     /// This operator's availability changed (from this or another device).
     AvailabilityChanged { availability: Availability },
+    /// A chat is offered to this operator alone (B05). A `RingStarted` for the same chat
+    /// follows; the `RingStopped` that ends the ring ends the offer.
+    Offered { offer: Offer },
+    /// This operator's routing switch changed (B07): off means no rings and no offers.
+    RoutingChanged { routing: bool },
+    /// A colleague invites this operator into a chat (B23) or transfers it to them (B22).
+    /// Answer with [`AnswerInvitation`].
+    Invited { invitation: Invitation },
+    /// The operator this one invited or transferred to answered (B22, B23).
+    InvitationAnswered {
+        chat: ChatId,
+        kind: InvitationKind,
+        operator: OperatorRef,
+        accepted: bool,
+    },
+    /// Replies to a chat were locked by a staff member, or unlocked (`lockedBy: null`) (B15).
+    #[serde(rename_all = "camelCase")]
+    ReplyLockChanged {
+        chat: ChatId,
+        locked_by: Option<OperatorRef>,
+    },
 }
 
 /// A message as the visitor sees it: the type has no way to carry a note.
@@ -314,7 +391,9 @@ pub enum VisitorSideAuthor {
     /// The visitor themself.
     Me,
     /// Staff, by display name.
-    Operator { name: String },
+    Operator {
+        name: String,
+    },
     System,
 }
 
@@ -340,12 +419,20 @@ pub enum VisitorEvent {
         messages: Vec<VisitorMessage>,
     },
     /// The chat changed state.
-    ChatUpdated { chat: VisitorChat },
-    MessagePosted { message: VisitorMessage },
+    ChatUpdated {
+        chat: VisitorChat,
+    },
+    MessagePosted {
+        message: VisitorMessage,
+    },
     /// "<name> joined".
-    OperatorJoined { name: String },
+    OperatorJoined {
+        name: String,
+    },
     /// "<name> left".
-    OperatorLeft { name: String },
+    OperatorLeft {
+        name: String,
+    },
 }
 
 /// Frames a client sends on a WebSocket. `C` is [`OperatorCommand`] or [`VisitorCommand`].
@@ -359,7 +446,10 @@ pub enum ClientFrame<C> {
         #[ts(type = "number | null")]
         since: Option<u64>,
     },
-    Command { id: ClientId, command: C },
+    Command {
+        id: ClientId,
+        command: C,
+    },
     Ping {
         #[ts(type = "number")]
         nonce: u64,
@@ -520,6 +610,125 @@ pub struct AvailabilityState {
     pub availability: Availability,
 }
 
+/// Decline an offer (B05): turns routing off for this operator and offers the chat to the next.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeclineOffer {
+    pub chat: ChatId,
+}
+
+/// Flip the routing switch (B07) of this operator (`operator: null`) or, for a supervisor of one
+/// of their live chats, of another operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SetRouting {
+    pub operator: Option<OperatorId>,
+    pub routing: bool,
+}
+
+/// An operator's routing switch after a change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingState {
+    pub operator: OperatorId,
+    pub routing: bool,
+}
+
+/// A supervisor sets another operator's availability (B07).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SetOperatorAvailability {
+    pub operator: OperatorId,
+    pub availability: Availability,
+}
+
+/// Close a chat's tab without ending it (B14): the visitor is told the operator left and the
+/// chat goes back to the queue, ringing again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseChat {
+    pub chat: ChatId,
+}
+
+/// Watch a chat invisibly (B21), for a supervisor of its live chat: the reply is the chat's
+/// history; its live messages arrive as usual. Nobody is told, least of all the visitor, and the
+/// composer stays limited to notes until the supervisor joins or takes over. Audited.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitorChat {
+    pub chat: ChatId,
+}
+
+/// Join an active chat visibly (B20), for a supervisor of its live chat: everyone, the visitor
+/// included, sees "<name> joined" and the joiner may reply. Audited.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinChat {
+    pub chat: ChatId,
+}
+
+/// Take over an active chat, for a supervisor of its live chat: they become responsible; the
+/// previous operator stays as a participant (`previousStays`) or leaves. The visitor is told.
+/// Audited.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TakeOverChat {
+    pub chat: ChatId,
+    pub previous_stays: bool,
+}
+
+/// Hand an active chat to another member operator (B27), for its responsible operator or a
+/// supervisor: the target becomes responsible at once and the previous operator leaves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReassignChat {
+    pub chat: ChatId,
+    pub operator: OperatorId,
+}
+
+/// Invite a member operator to join an active chat (B23).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteOperator {
+    pub chat: ChatId,
+    pub operator: OperatorId,
+}
+
+/// Transfer an active chat to an online member operator (B22) with a staff-only note. The
+/// sender stays responsible until the target accepts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferChat {
+    pub chat: ChatId,
+    pub operator: OperatorId,
+    pub note: String,
+}
+
+/// Accept or decline this operator's open invitation or transfer of a chat (B22, B23).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AnswerInvitation {
+    pub chat: ChatId,
+    pub accept: bool,
+}
+
+/// A staff member leaves a chat they are in (B24). The visitor sees "<name> left". When the
+/// responsible operator leaves, the first colleague who joined takes over; when nobody is left,
+/// the chat ends and a ticket is opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StaffLeaveChat {
+    pub chat: ChatId,
+}
+
+/// Lock (or unlock) public replies to a chat so colleagues see someone is on it (B15).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LockReplies {
+    pub chat: ChatId,
+    pub locked: bool,
+}
+
 commands! {
     OperatorCommand, OperatorResponse;
     Accept(AcceptChat) -> ChatSummary;
@@ -527,6 +736,19 @@ commands! {
     End(EndChat) -> ChatSummary;
     Mute(MuteRing) -> Ack;
     SetAvailability(SetAvailability) -> AvailabilityState;
+    Decline(DeclineOffer) -> Ack;
+    SetRouting(SetRouting) -> RoutingState;
+    SetOperatorAvailability(SetOperatorAvailability) -> AvailabilityState;
+    Release(ReleaseChat) -> ChatSummary;
+    Monitor(MonitorChat) -> ChatHistory;
+    Join(JoinChat) -> ChatSummary;
+    TakeOver(TakeOverChat) -> ChatSummary;
+    Reassign(ReassignChat) -> ChatSummary;
+    Invite(InviteOperator) -> Ack;
+    Transfer(TransferChat) -> Ack;
+    AnswerInvitation(AnswerInvitation) -> ChatSummary;
+    LockReplies(LockReplies) -> Ack;
+    StaffLeave(StaffLeaveChat) -> ChatSummary;
 }
 
 /// Start a chat from the widget's pre-chat form (B51). A visitor has at most one open chat:

@@ -384,6 +384,122 @@ fn rest_bodies() {
 }
 
 #[test]
+fn routing_wire_types() {
+    assert_json_snapshot!(
+        "routing_operator_events",
+        [
+            OperatorEvent::Offered {
+                offer: Offer {
+                    chat: ChatId(7),
+                    deadline: Timestamp(1_700_000_030_000),
+                    subject: "Pricing question".into(),
+                    group: "Acme website".into(),
+                    location: None,
+                    created_at: Timestamp(1_700_000_000_000),
+                },
+            },
+            OperatorEvent::RoutingChanged { routing: false },
+            OperatorEvent::RingStopped {
+                chat: ChatId(7),
+                reason: RingStopReason::TimedOut,
+            },
+            OperatorEvent::RingStopped {
+                chat: ChatId(7),
+                reason: RingStopReason::Declined,
+            },
+        ]
+    );
+    assert_json_snapshot!(
+        "routing_operator_commands",
+        [
+            OperatorCommand::from(DeclineOffer { chat: ChatId(7) }),
+            OperatorCommand::from(SetRouting {
+                operator: Some(OperatorId(3)),
+                routing: true,
+            }),
+            OperatorCommand::from(SetOperatorAvailability {
+                operator: OperatorId(3),
+                availability: Availability::Away,
+            }),
+            OperatorCommand::from(ReleaseChat { chat: ChatId(7) }),
+        ]
+    );
+    assert_json_snapshot!(
+        "routing_settings",
+        RoutingSettings {
+            mode: RoutingMode::Offer,
+            offer_timeout_seconds: DEFAULT_OFFER_TIMEOUT_SECONDS,
+            capacity: Some(3),
+            capacity_overrides: vec![CapacityOverride {
+                operator: OperatorId(2),
+                capacity: None,
+            }],
+            rules: vec![RoutingRule {
+                name: "Billing".into(),
+                conditions: vec![RuleCondition {
+                    field: RuleField::PageUrl,
+                    matching: RuleMatch::Contains,
+                    value: "/billing".into(),
+                }],
+                operators: vec![OperatorId(2)],
+                fallback: RuleFallback::WidenToAll,
+            }],
+        }
+    );
+    assert_json_snapshot!(
+        "routing_history",
+        [RoutingHistoryEntry {
+            action: RoutingAction::Offered,
+            operator: Some(operator_ref()),
+            at: Timestamp(1_700_000_000_000),
+        }]
+    );
+}
+
+#[test]
+fn canned_responses_snapshot() {
+    assert_json_snapshot!(
+        "canned_responses",
+        [
+            CannedResponse {
+                id: 1,
+                title: "Greeting".into(),
+                body: "Hi {{ visitor.name }}, this is {{ operator.name }}.".into(),
+                live_chat: Some(LiveChatId(1)),
+            },
+            CannedResponse {
+                id: 2,
+                title: "Goodbye".into(),
+                body: "Have a good day!".into(),
+                live_chat: None,
+            },
+        ]
+    );
+    assert_eq!(GetCannedResponses::PATH, "/api/v1/canned-responses");
+}
+
+#[test]
+fn article_search_snapshot() {
+    assert_json_snapshot!(
+        "article_search",
+        (
+            ArticleSearch {
+                query: "refund".into(),
+            },
+            [Article {
+                id: 2,
+                live_chat: LiveChatId(1),
+                title: "Refunds".into(),
+                url: "https://help.example.com/refunds".into(),
+                body: "Refunds reach your account within 5 working days.".into(),
+            }],
+        )
+    );
+    assert_eq!(SearchArticles::PATH, "/api/v1/articles/search");
+    assert_eq!(GetColleagues::PATH, "/api/v1/colleagues");
+}
+
+#[test]
 fn frames_round_trip() {
     let frame: OperatorServerFrame = ServerFrame::Event {
         seq: 5,
@@ -393,7 +509,10 @@ fn frames_round_trip() {
     };
     let text = serde_json::to_string(&frame).unwrap();
     let back: OperatorServerFrame = serde_json::from_str(&text).unwrap();
-    assert_eq!(back, frame, "a server frame must survive a JSON round trip unchanged");
+    assert_eq!(
+        back, frame,
+        "a server frame must survive a JSON round trip unchanged"
+    );
 }
 
 #[test]
@@ -441,4 +560,123 @@ fn typescript_bindings_are_current() {
              run `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-protocol` and commit the result"
         );
     }
+}
+
+#[test]
+fn supervision_wire_types() {
+    assert_json_snapshot!(
+        "supervision_operator_commands",
+        [
+            OperatorCommand::from(MonitorChat { chat: ChatId(7) }),
+            OperatorCommand::from(JoinChat { chat: ChatId(7) }),
+            OperatorCommand::from(TakeOverChat {
+                chat: ChatId(7),
+                previous_stays: true,
+            }),
+        ]
+    );
+    assert_json_snapshot!(
+        "supervision_audit_log",
+        [AuditEntry {
+            chat: ChatId(7),
+            action: AuditAction::TookOver,
+            actor: operator_ref(),
+            previous: Some(OperatorRef {
+                id: OperatorId(3),
+                name: "Bob Operator".into(),
+            }),
+            at: Timestamp(1_700_000_000_000),
+        }]
+    );
+    assert_eq!(GetAuditLog::PATH, "/api/v1/live-chats/{id}/audit");
+}
+
+#[test]
+fn collaboration_wire_types() {
+    assert_json_snapshot!(
+        "collaboration_operator_commands",
+        [
+            OperatorCommand::from(ReassignChat {
+                chat: ChatId(7),
+                operator: OperatorId(3),
+            }),
+            OperatorCommand::from(InviteOperator {
+                chat: ChatId(7),
+                operator: OperatorId(3),
+            }),
+            OperatorCommand::from(TransferChat {
+                chat: ChatId(7),
+                operator: OperatorId(3),
+                note: "Knows the billing system".into(),
+            }),
+            OperatorCommand::from(AnswerInvitation {
+                chat: ChatId(7),
+                accept: false,
+            }),
+            OperatorCommand::from(LockReplies {
+                chat: ChatId(7),
+                locked: true,
+            }),
+            OperatorCommand::from(StaffLeaveChat { chat: ChatId(7) }),
+        ]
+    );
+    assert_json_snapshot!(
+        "collaboration_operator_events",
+        [
+            OperatorEvent::Invited {
+                invitation: Invitation {
+                    chat: ChatId(7),
+                    kind: InvitationKind::Transfer,
+                    from: operator_ref(),
+                    note: Some("Knows the billing system".into()),
+                    subject: "Pricing question".into(),
+                },
+            },
+            OperatorEvent::InvitationAnswered {
+                chat: ChatId(7),
+                kind: InvitationKind::Invite,
+                operator: operator_ref(),
+                accepted: false,
+            },
+            OperatorEvent::ReplyLockChanged {
+                chat: ChatId(7),
+                locked_by: Some(operator_ref()),
+            },
+        ]
+    );
+}
+
+#[test]
+fn ticket_wire_types() {
+    let ticket = Ticket {
+        id: 4,
+        chat: ChatId(7),
+        live_chat: LiveChatId(1),
+        subject: "Pricing question".into(),
+        status: TicketStatus::Open,
+        assignee: Some(operator_ref()),
+        visitor: chat_summary().visitor,
+        created_at: Timestamp(1_700_000_000_000),
+        updated_at: Timestamp(1_700_000_060_000),
+    };
+    assert_json_snapshot!(
+        "tickets",
+        (
+            TicketDetail {
+                ticket: ticket.clone(),
+                messages: vec![message(Visibility::Note)],
+            },
+            TicketUpdate {
+                subject: "Pricing question".into(),
+                status: TicketStatus::Solved,
+                assignee: None,
+            },
+            TranscriptSent {
+                to: "wile@example.com".into(),
+            },
+        )
+    );
+    assert_eq!(GetTickets::PATH, "/api/v1/tickets");
+    assert_eq!(GetTicket::PATH, UpdateTicket::PATH);
+    assert_eq!(EmailTranscript::PATH, "/api/v1/tickets/{id}/email");
 }

@@ -20,6 +20,15 @@ pub struct Config {
     pub operator_token_days: i64,
     /// Lifetime of a visitor token, in days.
     pub visitor_token_days: i64,
+    /// How long an operator stays available after their last connection closes (B07).
+    pub operator_grace_seconds: i64,
+    /// How long a pending chat waits for its visitor to reconnect before it is abandoned.
+    pub visitor_grace_seconds: i64,
+    /// How long an active chat waits after its visitor's last connection closed before it
+    /// ends (B25: the visitor closed the page).
+    pub visitor_inactivity_seconds: i64,
+    /// Where transcript emails go out (B24, B25); `None` refuses to send them.
+    pub smtp: Option<crate::mail::SmtpSettings>,
 }
 
 impl Default for Config {
@@ -31,6 +40,10 @@ impl Default for Config {
             demo: false,
             operator_token_days: 30,
             visitor_token_days: 30,
+            operator_grace_seconds: 60,
+            visitor_grace_seconds: 120,
+            visitor_inactivity_seconds: 300,
+            smtp: None,
         }
     }
 }
@@ -65,6 +78,12 @@ struct FileConfig {
     demo: Option<bool>,
     operator_token_days: Option<i64>,
     visitor_token_days: Option<i64>,
+    operator_grace_seconds: Option<i64>,
+    visitor_grace_seconds: Option<i64>,
+    visitor_inactivity_seconds: Option<i64>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_from: Option<String>,
 }
 
 /// Values given on the command line; `None` keeps what file and environment said.
@@ -112,6 +131,24 @@ impl Config {
             }
             if let Some(days) = parsed.visitor_token_days {
                 config.visitor_token_days = days;
+            }
+            if let Some(seconds) = parsed.operator_grace_seconds {
+                config.operator_grace_seconds = seconds.max(0);
+            }
+            if let Some(seconds) = parsed.visitor_inactivity_seconds {
+                config.visitor_inactivity_seconds = seconds.max(1);
+            }
+            if let Some(host) = parsed.smtp_host {
+                config.smtp = Some(crate::mail::SmtpSettings {
+                    host,
+                    port: parsed.smtp_port.unwrap_or(25),
+                    from: parsed
+                        .smtp_from
+                        .unwrap_or_else(|| "Switchboard <switchboard@localhost>".to_owned()),
+                });
+            }
+            if let Some(seconds) = parsed.visitor_grace_seconds {
+                config.visitor_grace_seconds = seconds.max(0);
             }
         }
         for (name, value) in environment {

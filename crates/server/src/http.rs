@@ -17,9 +17,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_protocol::{
     Ack, ApiError, ChatId, CreateVisitorSession, DEMO_PAGE_PATH, Endpoint, ErrorCode,
-    GetChatHistory, GetHealth, GetMe, Health, MAX_FRAME_BYTES, OPERATOR_WS_PATH, OperatorId,
-    PROTOCOL_VERSION, SignIn, SignInRequest, SignOut, VERSION_QUERY_PARAM, VISITOR_WS_PATH,
-    VisitorSessionRequest, WIDGET_SCRIPT_PATH,
+    GetCannedResponses, GetChatHistory, GetColleagues, GetHealth, GetMe, GetRoutingHistory,
+    GetRoutingSettings, Health, LiveChatId, MAX_FRAME_BYTES, OPERATOR_WS_PATH, OperatorId,
+    PROTOCOL_VERSION, SearchArticles, SignIn, SignInRequest, SignOut, VERSION_QUERY_PARAM,
+    VISITOR_WS_PATH, VisitorSessionRequest, WIDGET_SCRIPT_PATH,
 };
 use tokio::sync::watch;
 use tower_http::cors::{Any, CorsLayer};
@@ -32,6 +33,9 @@ use crate::session::{self, OperatorRole, Role, VisitorRole};
 /// be answered with `tooLarge` instead of the connection being dropped.
 const WEBSOCKET_MESSAGE_LIMIT: usize = MAX_FRAME_BYTES * 4;
 
+/// Initial read buffer of a WebSocket session; it grows for larger frames.
+const WEBSOCKET_READ_BUFFER: usize = 8 * 1024;
+
 /// The demo shop page lives with the widget it demonstrates.
 const DEMO_PAGE: &str = include_str!("../../../widget/demo.html");
 
@@ -41,6 +45,8 @@ pub struct AppState {
     pub hub: SharedHub,
     pub widget_dir: Option<Arc<PathBuf>>,
     pub shutdown: watch::Receiver<bool>,
+    /// The SMTP relay for transcript emails, when configured.
+    pub mail: Option<Arc<crate::mail::SmtpSettings>>,
 }
 
 /// An error response: the status follows from the code.
@@ -93,6 +99,24 @@ pub fn router(state: AppState) -> Router {
         .route(SignOut::PATH, post(sign_out))
         .route(GetMe::PATH, get(me))
         .route(GetChatHistory::PATH, get(chat_history))
+        .route(GetCannedResponses::PATH, get(canned_responses))
+        .route(SearchArticles::PATH, post(search_articles))
+        .route(GetColleagues::PATH, get(colleagues))
+        .route(GetRoutingHistory::PATH, get(routing_history))
+        .route(switchboard_protocol::GetAuditLog::PATH, get(audit_log))
+        .route(switchboard_protocol::GetTickets::PATH, get(tickets))
+        .route(
+            switchboard_protocol::GetTicket::PATH,
+            get(ticket).post(update_ticket),
+        )
+        .route(
+            switchboard_protocol::EmailTranscript::PATH,
+            post(email_transcript),
+        )
+        .route(
+            GetRoutingSettings::PATH,
+            get(routing_settings).post(save_routing_settings),
+        )
         .route(OPERATOR_WS_PATH, get(operator_ws))
         .route(DEMO_PAGE_PATH, get(demo_page))
         .merge(visitor_routes)
@@ -239,6 +263,40 @@ async fn me(
     .map(axum::Json)
 }
 
+async fn canned_responses(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> HttpResult<Vec<switchboard_protocol::CannedResponse>> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    with_hub(&state, move |hub| hub.lock().canned_responses(operator))
+        .await
+        .map(axum::Json)
+}
+
+async fn colleagues(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> HttpResult<Vec<switchboard_protocol::OperatorRef>> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    with_hub(&state, move |hub| hub.lock().colleagues(operator))
+        .await
+        .map(axum::Json)
+}
+
+async fn search_articles(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> HttpResult<Vec<switchboard_protocol::Article>> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    let search: switchboard_protocol::ArticleSearch = json_body(body)?;
+    with_hub(&state, move |hub| {
+        hub.lock().search_articles(operator, &search.query)
+    })
+    .await
+    .map(axum::Json)
+}
+
 async fn chat_history(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -252,6 +310,133 @@ async fn chat_history(
     with_hub(&state, move |hub| hub.lock().chat_history(operator, chat))
         .await
         .map(axum::Json)
+}
+
+fn path_id(text: &str, what: &str) -> Result<i64, HttpError> {
+    text.parse::<i64>()
+        .map_err(|_| error(ErrorCode::NotFound, &format!("There is no such {what}.")))
+}
+
+async fn routing_history(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(chat): Path<String>,
+) -> HttpResult<Vec<switchboard_protocol::RoutingHistoryEntry>> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    let chat = ChatId(path_id(&chat, "chat")?);
+    with_hub(&state, move |hub| {
+        hub.lock().routing_history(operator, chat)
+    })
+    .await
+    .map(axum::Json)
+}
+
+async fn tickets(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> HttpResult<Vec<switchboard_protocol::Ticket>> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    with_hub(&state, move |hub| hub.lock().tickets(operator))
+        .await
+        .map(axum::Json)
+}
+
+async fn ticket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> HttpResult<switchboard_protocol::TicketDetail> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    let id = path_id(&id, "ticket")?;
+    with_hub(&state, move |hub| hub.lock().ticket_detail(operator, id))
+        .await
+        .map(axum::Json)
+}
+
+async fn update_ticket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::Json(update): axum::Json<switchboard_protocol::TicketUpdate>,
+) -> HttpResult<switchboard_protocol::Ticket> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    let id = path_id(&id, "ticket")?;
+    with_hub(&state, move |hub| {
+        hub.lock().update_ticket(operator, id, update)
+    })
+    .await
+    .map(axum::Json)
+}
+
+/// Builds the email under the hub lock, then talks SMTP outside it.
+async fn email_transcript(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> HttpResult<switchboard_protocol::TranscriptSent> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    let id = path_id(&id, "ticket")?;
+    let email = with_hub(&state, move |hub| hub.lock().transcript_email(operator, id)).await?;
+    let Some(settings) = state.mail.clone() else {
+        return Err(error(
+            ErrorCode::Conflict,
+            "This server has no SMTP server configured for email.",
+        ));
+    };
+    let to = email.to.clone();
+    crate::mail::send(&settings, email)
+        .await
+        .map_err(|failure| {
+            tracing::warn!(error = %failure, "transcript email failed");
+            error(
+                ErrorCode::Internal,
+                "The email could not be sent. Please try again later.",
+            )
+        })?;
+    Ok(axum::Json(switchboard_protocol::TranscriptSent { to }))
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(live_chat): Path<String>,
+) -> HttpResult<Vec<switchboard_protocol::AuditEntry>> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    let live_chat = LiveChatId(path_id(&live_chat, "live chat")?);
+    with_hub(&state, move |hub| hub.lock().audit_log(operator, live_chat))
+        .await
+        .map(axum::Json)
+}
+
+async fn routing_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(live_chat): Path<String>,
+) -> HttpResult<switchboard_protocol::RoutingSettings> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    let live_chat = LiveChatId(path_id(&live_chat, "live chat")?);
+    with_hub(&state, move |hub| {
+        hub.lock().routing_settings(operator, live_chat)
+    })
+    .await
+    .map(axum::Json)
+}
+
+async fn save_routing_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(live_chat): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> HttpResult<switchboard_protocol::RoutingSettings> {
+    let operator = authenticated_operator(&state, &headers).await?;
+    let live_chat = LiveChatId(path_id(&live_chat, "live chat")?);
+    let settings: switchboard_protocol::RoutingSettings = json_body(body)?;
+    with_hub(&state, move |hub| {
+        hub.lock()
+            .save_routing_settings(operator, live_chat, settings)
+    })
+    .await
+    .map(axum::Json)
 }
 
 async fn create_visitor_session(
@@ -321,6 +506,9 @@ fn upgrade_session<R: Role>(
     upgrade
         .max_message_size(WEBSOCKET_MESSAGE_LIMIT)
         .max_frame_size(WEBSOCKET_MESSAGE_LIMIT)
+        // Thousands of mostly idle visitor sockets: the 128 KiB default read buffer, allocated
+        // up front for each, would dominate the server's memory. Frames are small.
+        .read_buffer_size(WEBSOCKET_READ_BUFFER)
         .on_upgrade(move |socket| session::run::<R>(socket, hub, shutdown))
 }
 

@@ -7,20 +7,26 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use tokio::sync::Notify;
+
 use rusqlite::Connection;
 use serde::Serialize;
 use switchboard_protocol::{
-    AcceptChat, Ack, ApiError, Availability, AvailabilityState, ChatHistory, ChatId, ChatState,
-    ClientId, EndChat, ErrorCode, LeaveChat, LiveChatId, MAX_MESSAGE_CHARS, MuteRing,
-    OperatorCommand, OperatorEvent, OperatorId, OperatorProfile, OperatorResponse, Outcome,
-    RingStopReason, SendMessage, ServerFrame, SetAvailability, SignInResponse, StartChat,
-    Timestamp, Visibility, VisitorCommand, VisitorEvent, VisitorId, VisitorResponse, VisitorSend,
-    VisitorSessionResponse,
+    AcceptChat, Ack, ApiError, Availability, AvailabilityState, Channel, ChatHistory, ChatId,
+    ChatState, ClientId, DeclineOffer, EndChat, ErrorCode, LeaveChat, LiveChatId,
+    MAX_MESSAGE_CHARS, MuteRing, Offer, OperatorCommand, OperatorEvent, OperatorId,
+    OperatorProfile, OperatorResponse, Outcome, ReleaseChat, RingStopReason, RoutingAction,
+    RoutingHistoryEntry, RoutingSettings, RoutingState, SendMessage, ServerFrame,
+    SetOperatorAvailability, SetRouting, SignInResponse, StartChat, Timestamp, Visibility,
+    VisitorCommand, VisitorEvent, VisitorId, VisitorResponse, VisitorSend, VisitorSessionResponse,
 };
 use tokio::sync::mpsc;
 
 use crate::credentials;
-use crate::routing::{RingChange, Router};
+use crate::routing::{
+    self, ChatFacts, Decision, Graces, OperatorFacts, PendingChat, Policy, Router, StopCause,
+};
+use crate::settings;
 use crate::storage::{self, ChatRow, NewAuthor, StoreError, StoreResult};
 
 /// Where a connection's outgoing text frames go; its writer task drains it into the socket.
@@ -59,11 +65,17 @@ pub struct ConnectionId(u64);
 
 /// The hub behind its lock, shared by every request handler.
 #[derive(Clone)]
-pub struct SharedHub(Arc<Mutex<Hub>>);
+pub struct SharedHub(Arc<Mutex<Hub>>, Arc<Notify>);
 
 impl SharedHub {
     pub fn new(hub: Hub) -> Self {
-        Self(Arc::new(Mutex::new(hub)))
+        let timers = hub.timers.clone();
+        Self(Arc::new(Mutex::new(hub)), timers)
+    }
+
+    /// Signalled whenever a change may have moved the next routing timer.
+    pub fn timers(&self) -> Arc<Notify> {
+        self.1.clone()
     }
 
     /// Takes the lock. A panic while holding it leaves the database consistent (transactions roll
@@ -98,14 +110,15 @@ pub struct Hub {
     connections: HashMap<Stream, Vec<(ConnectionId, Outbox)>>,
     next_connection: u64,
     lifetimes: TokenLifetimes,
+    timers: Arc<Notify>,
 }
 
 /// Events produced while a transaction runs, delivered after it commits.
-struct Effects<'a> {
-    database: &'a Connection,
-    router: &'a mut Router,
+pub(crate) struct Effects<'a> {
+    pub(crate) database: &'a Connection,
+    pub(crate) router: &'a mut Router,
     frames: Vec<(Stream, String)>,
-    now: Timestamp,
+    pub(crate) now: Timestamp,
 }
 
 impl Effects<'_> {
@@ -117,41 +130,142 @@ impl Effects<'_> {
         Ok(())
     }
 
-    fn notify_operator(&mut self, operator: OperatorId, event: &OperatorEvent) -> StoreResult<()> {
+    pub(crate) fn notify_operator(
+        &mut self,
+        operator: OperatorId,
+        event: &OperatorEvent,
+    ) -> StoreResult<()> {
         self.emit(Stream::Operator(operator), event)
     }
 
-    fn notify_members(&mut self, live_chat: LiveChatId, event: &OperatorEvent) -> StoreResult<()> {
+    pub(crate) fn notify_members(
+        &mut self,
+        live_chat: LiveChatId,
+        event: &OperatorEvent,
+    ) -> StoreResult<()> {
         for member in storage::members(self.database, live_chat)? {
             self.notify_operator(member, event)?;
         }
         Ok(())
     }
 
-    fn notify_visitor(&mut self, visitor: VisitorId, event: &VisitorEvent) -> StoreResult<()> {
+    pub(crate) fn notify_visitor(
+        &mut self,
+        visitor: VisitorId,
+        event: &VisitorEvent,
+    ) -> StoreResult<()> {
         self.emit(Stream::Visitor(visitor), event)
     }
 
-    fn ring_changes(&mut self, changes: Vec<RingChange>) -> StoreResult<()> {
-        for change in changes {
-            match change {
-                RingChange::Start { operator, chat } => {
+    fn history(
+        &mut self,
+        chat: ChatId,
+        operator: Option<OperatorId>,
+        action: RoutingAction,
+    ) -> StoreResult<()> {
+        storage::insert_routing_history(self.database, chat, operator, action, self.now)
+    }
+
+    /// Stores and announces the router's decisions.
+    pub(crate) fn apply(&mut self, decisions: Vec<Decision>) -> StoreResult<()> {
+        for decision in decisions {
+            match decision {
+                Decision::Ring { operator, chat } => {
                     self.notify_operator(operator, &OperatorEvent::RingStarted { chat })?
                 }
-                RingChange::StopUnavailable { operator, chat } => self.notify_operator(
+                Decision::Offer {
                     operator,
-                    &OperatorEvent::RingStopped {
+                    chat,
+                    deadline,
+                } => {
+                    storage::set_offer(self.database, chat, Some((operator, deadline)))?;
+                    self.history(chat, Some(operator), RoutingAction::Offered)?;
+                    let offer = self.offer(chat, deadline)?;
+                    self.notify_operator(operator, &OperatorEvent::Offered { offer })?;
+                    self.notify_operator(operator, &OperatorEvent::RingStarted { chat })?;
+                }
+                Decision::Stop {
+                    operator,
+                    chat,
+                    cause,
+                } => {
+                    storage::clear_offer_of(self.database, chat, operator)?;
+                    let reason = match cause {
+                        StopCause::Unavailable => RingStopReason::Unavailable,
+                        StopCause::Muted => RingStopReason::Muted,
+                        StopCause::Declined => {
+                            self.history(chat, Some(operator), RoutingAction::Declined)?;
+                            RingStopReason::Declined
+                        }
+                        StopCause::TimedOut => {
+                            self.history(chat, Some(operator), RoutingAction::TimedOut)?;
+                            RingStopReason::TimedOut
+                        }
+                        StopCause::Accepted(by) if by == operator => RingStopReason::AcceptedByYou,
+                        StopCause::Accepted(by) => RingStopReason::AcceptedBy {
+                            operator: storage::operator_ref(self.database, by)?,
+                        },
+                        StopCause::Abandoned => RingStopReason::Abandoned,
+                    };
+                    self.notify_operator(operator, &OperatorEvent::RingStopped { chat, reason })?;
+                }
+                Decision::RoutingOff { operator } => {
+                    storage::set_routing_switch(self.database, operator, false)?;
+                    self.notify_operator(
+                        operator,
+                        &OperatorEvent::RoutingChanged { routing: false },
+                    )?;
+                }
+                Decision::WentOffline { operator } => {
+                    let before = storage::availability(self.database, operator)?;
+                    storage::set_availability_before_grace(self.database, operator, Some(before))?;
+                    storage::set_availability(self.database, operator, Availability::Offline)?;
+                    storage::set_offline_at(self.database, operator, None)?;
+                    self.notify_operator(
+                        operator,
+                        &OperatorEvent::AvailabilityChanged {
+                            availability: Availability::Offline,
+                        },
+                    )?;
+                }
+                Decision::Abandon { chat } => {
+                    let Some(row) = storage::chat_row(self.database, chat)? else {
+                        continue;
+                    };
+                    storage::update_chat(
+                        self.database,
                         chat,
-                        reason: RingStopReason::Unavailable,
-                    },
-                )?,
+                        ChatState::Abandoned,
+                        None,
+                        self.now,
+                    )?;
+                    storage::set_abandon_at(self.database, chat, None)?;
+                    storage::set_offer(self.database, chat, None)?;
+                    self.history(chat, None, RoutingAction::Abandoned)?;
+                    self.chat_changed(&row)?;
+                }
             }
         }
         Ok(())
     }
 
+    /// What the screen-pop of an offer shows (B05).
+    fn offer(&self, chat: ChatId, deadline: Timestamp) -> StoreResult<Offer> {
+        let summary = storage::chat_summary(self.database, chat)?
+            .ok_or_else(|| StoreError::Invalid(format!("chat {chat} vanished")))?;
+        Ok(Offer {
+            chat,
+            deadline,
+            subject: summary.subject,
+            group: storage::live_chat_name(self.database, summary.live_chat)?,
+            // No geolocation source yet: the desktop shows the page address instead.
+            location: None,
+            created_at: summary.created_at,
+        })
+    }
+
     /// A message posted in a chat: staff see it all, the visitor only what is public.
-    fn message_posted(
+    pub(crate) fn message_posted(
         &mut self,
         chat: &ChatRow,
         message: &switchboard_protocol::Message,
@@ -171,7 +285,10 @@ impl Effects<'_> {
         Ok(())
     }
 
-    fn chat_changed(&mut self, chat: &ChatRow) -> StoreResult<switchboard_protocol::ChatSummary> {
+    pub(crate) fn chat_changed(
+        &mut self,
+        chat: &ChatRow,
+    ) -> StoreResult<switchboard_protocol::ChatSummary> {
         let summary = storage::chat_summary(self.database, chat.id)?
             .ok_or_else(|| StoreError::Invalid(format!("chat {} vanished", chat.id)))?;
         self.notify_members(
@@ -242,32 +359,123 @@ fn check_length(value: &str, max: usize, what: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// What routing rules can see of a new chat.
+fn chat_facts(page_url: Option<String>) -> ChatFacts {
+    ChatFacts {
+        page_url,
+        channel: Some(Channel::Web),
+        ..ChatFacts::default()
+    }
+}
+
 fn not_found_chat() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "There is no such chat.")
 }
 
 impl Hub {
-    /// A hub over an opened, migrated database; loads the routing state from it.
-    pub fn new(database: Connection, lifetimes: TokenLifetimes) -> StoreResult<Self> {
-        let mut router = Router::default();
-        for (operator, availability, live_chats) in storage::all_operators(&database)? {
-            router.set_operator(operator, live_chats.into_iter().collect(), availability);
+    /// A hub over an opened, migrated database; loads the routing state from it and resumes
+    /// its timers (B08): stored offer deadlines, grace periods and abandonments carry on, and
+    /// the ones that passed while the server was down fire now.
+    pub fn new(
+        database: Connection,
+        lifetimes: TokenLifetimes,
+        graces: Graces,
+    ) -> Result<Self, ApiError> {
+        let mut router = Router::new(graces);
+        let mut policies = HashMap::new();
+        for (live_chat, _) in storage::live_chats(&database)? {
+            let policy =
+                settings::policy(&settings::load(&database, live_chat)?).map_err(|error| {
+                    StoreError::Invalid(format!("stored routing settings: {error}"))
+                })?;
+            policies.insert(live_chat, policy.clone());
+            router.set_policy(live_chat, policy);
         }
-        for (chat, live_chat, muted_by) in storage::pending_chats(&database)? {
-            router.add_pending(chat, live_chat, muted_by.into_iter().collect());
+        let now = storage::now();
+        for operator in storage::routing_operators(&database)? {
+            // Nobody is connected yet: every available operator starts a grace period, unless
+            // one was already running before the restart.
+            let offline_at = match operator.availability {
+                Availability::Offline => None,
+                _ => Some(
+                    operator
+                        .offline_at
+                        .unwrap_or(Timestamp(now.0 + graces.operator_ms)),
+                ),
+            };
+            if offline_at != operator.offline_at {
+                storage::set_offline_at(&database, operator.id, offline_at)?;
+            }
+            router.set_operator(
+                operator.id,
+                OperatorFacts {
+                    live_chats: operator.live_chats.into_iter().collect(),
+                    availability: operator.availability,
+                    routing: operator.routing,
+                    connections: 0,
+                    active_chats: operator.active_chats,
+                    last_offered: None,
+                    offline_at,
+                },
+            );
         }
-        Ok(Self {
+        for chat in storage::routing_chats(&database)? {
+            let abandon_at = Some(
+                chat.abandon_at
+                    .unwrap_or(Timestamp(now.0 + graces.visitor_ms)),
+            );
+            if abandon_at != chat.abandon_at {
+                storage::set_abandon_at(&database, chat.id, abandon_at)?;
+            }
+            let target = policies.get(&chat.live_chat).and_then(|policy: &Policy| {
+                routing::route(&policy.rules, &chat_facts(chat.page_url.clone()))
+            });
+            router.add_pending(
+                chat.id,
+                PendingChat {
+                    live_chat: chat.live_chat,
+                    muted_by: chat.muted_by.into_iter().collect(),
+                    target,
+                    offer: chat.offer,
+                    abandon_at,
+                },
+            );
+        }
+        router.adopt_current_rings();
+        let mut hub = Self {
             database,
             router,
             connections: HashMap::new(),
             next_connection: 0,
             lifetimes,
+            timers: Arc::new(Notify::new()),
+        };
+        hub.transact(|effects| {
+            let mut decisions = effects.router.expire(effects.now);
+            decisions.extend(effects.router.reconcile_all(effects.now));
+            effects.apply(decisions)?;
+            Ok(())
+        })?;
+        Ok(hub)
+    }
+
+    /// When the next routing timer is due.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.router.next_deadline()
+    }
+
+    /// Fires the routing timers that are due.
+    pub fn expire_timers(&mut self) -> Result<(), ApiError> {
+        self.transact(|effects| {
+            let decisions = effects.router.expire(effects.now);
+            effects.apply(decisions)?;
+            Ok(())
         })
     }
 
     /// Runs `work` in one transaction and delivers its events once it commits. On error nothing
     /// is delivered and the database is unchanged.
-    fn transact<T>(
+    pub(crate) fn transact<T>(
         &mut self,
         work: impl FnOnce(&mut Effects<'_>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
@@ -282,6 +490,7 @@ impl Hub {
         let frames = std::mem::take(&mut effects.frames);
         transaction.commit().map_err(StoreError::from)?;
         self.deliver(frames);
+        self.timers.notify_one();
         Ok(value)
     }
 
@@ -408,13 +617,36 @@ impl Hub {
         password_hash: &str,
         live_chat: LiveChatId,
     ) -> StoreResult<OperatorId> {
+        let now = storage::now();
+        let offline_at = Timestamp(now.0 + self.router.graces().operator_ms);
         let transaction = self.database.transaction()?;
         let operator = storage::insert_operator(&transaction, email, name, password_hash)?;
         storage::add_membership(&transaction, operator, live_chat, false)?;
+        // Not connected yet: available for the grace period, like everyone after a restart.
+        storage::set_offline_at(&transaction, operator, Some(offline_at))?;
         transaction.commit()?;
-        self.router
-            .set_operator(operator, BTreeSet::from([live_chat]), Availability::Online);
+        self.router.set_operator(
+            operator,
+            OperatorFacts {
+                live_chats: BTreeSet::from([live_chat]),
+                offline_at: Some(offline_at),
+                ..OperatorFacts::default()
+            },
+        );
+        let result = self.transact(|effects| {
+            let decisions = effects.router.operator_changed(operator, effects.now);
+            effects.apply(decisions)?;
+            Ok(())
+        });
+        if let Err(error) = result {
+            tracing::error!(%operator, %error, "failed to route waiting chats to a new operator");
+        }
         Ok(operator)
+    }
+
+    /// The database, for reads outside a transaction (the audit log).
+    pub(crate) fn database(&self) -> &Connection {
+        &self.database
     }
 
     pub fn live_chat_by_embed_key(&self, embed_key: &str) -> StoreResult<Option<LiveChatId>> {
@@ -422,6 +654,35 @@ impl Hub {
     }
 
     /// A chat's full history for a member operator.
+    /// The operator's canned responses (B30): personal and of their live chats.
+    pub fn canned_responses(
+        &self,
+        operator: OperatorId,
+    ) -> Result<Vec<switchboard_protocol::CannedResponse>, ApiError> {
+        Ok(crate::canned::canned_responses(&self.database, operator)?)
+    }
+
+    /// The other staff of the operator's live chats, for @mentions (B26).
+    pub fn colleagues(
+        &self,
+        operator: OperatorId,
+    ) -> Result<Vec<switchboard_protocol::OperatorRef>, ApiError> {
+        Ok(crate::colleagues::colleagues(&self.database, operator)?)
+    }
+
+    /// Knowledge base articles of the operator's live chats matching `query` (B31).
+    pub fn search_articles(
+        &self,
+        operator: OperatorId,
+        query: &str,
+    ) -> Result<Vec<switchboard_protocol::Article>, ApiError> {
+        Ok(crate::articles::search_articles(
+            &self.database,
+            operator,
+            query,
+        )?)
+    }
+
     pub fn chat_history(
         &self,
         operator: OperatorId,
@@ -441,6 +702,76 @@ impl Hub {
         })
     }
 
+    fn check_supervisor(
+        &self,
+        operator: OperatorId,
+        live_chat: LiveChatId,
+    ) -> Result<(), ApiError> {
+        if storage::is_supervisor(&self.database, operator, live_chat)? {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "Only a supervisor of this live chat can see or change its routing.",
+            ))
+        }
+    }
+
+    /// A live chat's routing settings, for its supervisors.
+    pub fn routing_settings(
+        &self,
+        operator: OperatorId,
+        live_chat: LiveChatId,
+    ) -> Result<RoutingSettings, ApiError> {
+        self.check_supervisor(operator, live_chat)?;
+        Ok(settings::load(&self.database, live_chat)?)
+    }
+
+    /// Validates and stores a live chat's routing settings; its pending chats are routed
+    /// afresh under them.
+    pub fn save_routing_settings(
+        &mut self,
+        operator: OperatorId,
+        live_chat: LiveChatId,
+        new_settings: RoutingSettings,
+    ) -> Result<RoutingSettings, ApiError> {
+        self.check_supervisor(operator, live_chat)?;
+        let members: BTreeSet<OperatorId> = storage::members(&self.database, live_chat)?
+            .into_iter()
+            .collect();
+        let policy = settings::validate(&new_settings, &members)?;
+        self.transact(|effects| {
+            let json = serde_json::to_string(&new_settings)
+                .map_err(|error| StoreError::Invalid(error.to_string()))?;
+            storage::save_routing_settings(effects.database, live_chat, &json)?;
+            let mut targets = std::collections::BTreeMap::new();
+            for chat in effects.router.pending_of(live_chat) {
+                let page_url = storage::chat_summary(effects.database, chat)?
+                    .and_then(|summary| summary.visitor.page_url);
+                targets.insert(chat, routing::route(&policy.rules, &chat_facts(page_url)));
+            }
+            let decisions = effects
+                .router
+                .policy_changed(live_chat, policy, targets, effects.now);
+            effects.apply(decisions)?;
+            Ok(new_settings)
+        })
+    }
+
+    /// A chat's routing history, for supervisors of its live chat.
+    pub fn routing_history(
+        &self,
+        operator: OperatorId,
+        chat: ChatId,
+    ) -> Result<Vec<RoutingHistoryEntry>, ApiError> {
+        let row = storage::chat_row(&self.database, chat)?.ok_or_else(not_found_chat)?;
+        if !storage::is_member(&self.database, operator, row.live_chat)? {
+            return Err(not_found_chat());
+        }
+        self.check_supervisor(operator, row.live_chat)?;
+        Ok(storage::routing_history(&self.database, chat)?)
+    }
+
     // ----- connections -----
 
     /// Attaches an operator connection: Welcome, then replay or snapshot, then any rings that
@@ -452,7 +783,7 @@ impl Hub {
         outbox: Outbox,
     ) -> Result<ConnectionId, ApiError> {
         let stream = Stream::Operator(operator);
-        self.welcome(stream, since, &outbox, |hub| {
+        let snapshot_sent = self.welcome(stream, since, &outbox, |hub| {
             let chats = storage::snapshot_chats(&hub.database, operator)?;
             let availability = storage::availability(&hub.database, operator)?;
             serde_json::to_string(&OperatorEvent::Snapshot {
@@ -464,8 +795,31 @@ impl Hub {
         })?;
         let connection = self.register(stream, outbox);
         self.transact(|effects| {
-            let changes = effects.router.connected(operator);
-            effects.ring_changes(changes)?;
+            // Back within the grace period: stays available (B07).
+            effects.router.connected(operator);
+            storage::set_offline_at(effects.database, operator, None)?;
+            // Back after it: the availability the grace period took away returns.
+            if let Some(availability) =
+                storage::take_availability_before_grace(effects.database, operator)?
+            {
+                storage::set_availability(effects.database, operator, availability)?;
+                effects.notify_operator(
+                    operator,
+                    &OperatorEvent::AvailabilityChanged { availability },
+                )?;
+                let decisions =
+                    effects
+                        .router
+                        .availability_changed(operator, availability, effects.now);
+                effects.apply(decisions)?;
+            }
+            // A snapshot lists rings but not offers: repeat the offer this operator holds.
+            if snapshot_sent {
+                for (chat, deadline) in effects.router.offers_of(operator) {
+                    let offer = effects.offer(chat, deadline)?;
+                    effects.notify_operator(operator, &OperatorEvent::Offered { offer })?;
+                }
+            }
             Ok(())
         })?;
         Ok(connection)
@@ -474,12 +828,14 @@ impl Hub {
     pub fn detach_operator(&mut self, operator: OperatorId, connection: ConnectionId) {
         self.unregister(Stream::Operator(operator), connection);
         let result = self.transact(|effects| {
-            let changes = effects.router.disconnected(operator);
-            effects.ring_changes(changes)?;
+            // The last connection gone starts the grace period; rings and active chats stay.
+            if let Some(end) = effects.router.disconnected(operator, effects.now) {
+                storage::set_offline_at(effects.database, operator, Some(end))?;
+            }
             Ok(())
         });
         if let Err(error) = result {
-            tracing::error!(%operator, %error, "failed to stop rings of a disconnected operator");
+            tracing::error!(%operator, %error, "failed to start the grace period of an operator");
         }
     }
 
@@ -490,7 +846,7 @@ impl Hub {
         outbox: Outbox,
     ) -> Result<ConnectionId, ApiError> {
         let stream = Stream::Visitor(visitor);
-        self.welcome(stream, since, &outbox, |hub| {
+        let _snapshot_sent = self.welcome(stream, since, &outbox, |hub| {
             let chat = storage::current_chat_of_visitor(&hub.database, visitor)?;
             let (chat, messages) = match chat {
                 Some(chat) => (
@@ -502,11 +858,42 @@ impl Hub {
             serde_json::to_string(&VisitorEvent::Snapshot { chat, messages })
                 .map_err(|error| StoreError::Invalid(error.to_string()))
         })?;
-        Ok(self.register(stream, outbox))
+        let connection = self.register(stream, outbox);
+        self.transact(|effects| {
+            crate::tickets::mark_visitor_back(effects.database, visitor)?;
+            if let Some(chat) = storage::open_chat_of_visitor(effects.database, visitor)?
+                && effects.router.visitor_back(chat)
+            {
+                storage::set_abandon_at(effects.database, chat, None)?;
+            }
+            Ok(())
+        })?;
+        Ok(connection)
+    }
+
+    fn visitor_connected(&self, visitor: VisitorId) -> bool {
+        self.connections.contains_key(&Stream::Visitor(visitor))
     }
 
     pub fn detach_visitor(&mut self, visitor: VisitorId, connection: ConnectionId) {
         self.unregister(Stream::Visitor(visitor), connection);
+        if self.visitor_connected(visitor) {
+            return;
+        }
+        // The visitor's last connection closed: a pending chat is abandoned unless they come
+        // back within the grace period (a reload or a network blip).
+        let result = self.transact(|effects| {
+            crate::tickets::mark_visitor_away(effects.database, visitor, effects.now)?;
+            if let Some(chat) = storage::open_chat_of_visitor(effects.database, visitor)?
+                && let Some(end) = effects.router.visitor_away(chat, effects.now)
+            {
+                storage::set_abandon_at(effects.database, chat, Some(end))?;
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            tracing::error!(%visitor, %error, "failed to start the grace period of a visitor");
+        }
     }
 
     /// Sends Welcome and then the missed events, or a snapshot (with the head's sequence
@@ -517,7 +904,7 @@ impl Hub {
         since: Option<u64>,
         outbox: &Outbox,
         snapshot: impl FnOnce(&Hub) -> StoreResult<String>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<bool, ApiError> {
         let key = stream.key();
         let head = storage::stream_head(&self.database, &key)?;
         let replay = match since {
@@ -543,9 +930,10 @@ impl Hub {
                 let payload = snapshot(self)?;
                 let _ = outbox.send(welcome(false));
                 let _ = outbox.send(event_frame(head, &payload));
+                return Ok(true);
             }
         }
-        Ok(())
+        Ok(false)
     }
 
     // ----- commands -----
@@ -610,8 +998,47 @@ impl Hub {
                 hub.mute(operator, command).map(OperatorResponse::Mute)
             }
             OperatorCommand::SetAvailability(command) => hub
-                .set_availability(operator, command)
+                .change_availability(operator, command.availability)
                 .map(OperatorResponse::SetAvailability),
+            OperatorCommand::Decline(command) => hub
+                .decline(operator, command)
+                .map(OperatorResponse::Decline),
+            OperatorCommand::SetRouting(command) => hub
+                .set_routing(operator, command)
+                .map(OperatorResponse::SetRouting),
+            OperatorCommand::SetOperatorAvailability(command) => hub
+                .set_operator_availability(operator, command)
+                .map(OperatorResponse::SetOperatorAvailability),
+            OperatorCommand::Release(command) => hub
+                .release(operator, command)
+                .map(OperatorResponse::Release),
+            OperatorCommand::Monitor(command) => hub
+                .monitor(operator, command)
+                .map(OperatorResponse::Monitor),
+            OperatorCommand::Join(command) => {
+                hub.join(operator, command).map(OperatorResponse::Join)
+            }
+            OperatorCommand::TakeOver(command) => hub
+                .take_over(operator, command)
+                .map(OperatorResponse::TakeOver),
+            OperatorCommand::Reassign(command) => hub
+                .reassign(operator, command)
+                .map(OperatorResponse::Reassign),
+            OperatorCommand::Invite(command) => {
+                hub.invite(operator, command).map(OperatorResponse::Invite)
+            }
+            OperatorCommand::Transfer(command) => hub
+                .transfer(operator, command)
+                .map(OperatorResponse::Transfer),
+            OperatorCommand::AnswerInvitation(command) => hub
+                .answer_invitation(operator, command)
+                .map(OperatorResponse::AnswerInvitation),
+            OperatorCommand::LockReplies(command) => hub
+                .lock_replies(operator, command)
+                .map(OperatorResponse::LockReplies),
+            OperatorCommand::StaffLeave(command) => hub
+                .staff_leave(operator, command)
+                .map(OperatorResponse::StaffLeave),
         })
     }
 
@@ -637,7 +1064,7 @@ impl Hub {
     }
 
     /// The chat, if it exists and the operator is a member of its live chat.
-    fn member_chat(
+    pub(crate) fn member_chat(
         database: &Connection,
         operator: OperatorId,
         chat: ChatId,
@@ -694,22 +1121,11 @@ impl Hub {
                 None,
                 effects.now,
             )?;
-            for ringing in effects.router.chat_resolved(chat.id) {
-                let reason = if ringing == operator {
-                    RingStopReason::AcceptedByYou
-                } else {
-                    RingStopReason::AcceptedBy {
-                        operator: acceptor.clone(),
-                    }
-                };
-                effects.notify_operator(
-                    ringing,
-                    &OperatorEvent::RingStopped {
-                        chat: chat.id,
-                        reason,
-                    },
-                )?;
-            }
+            storage::set_offer(effects.database, chat.id, None)?;
+            storage::set_abandon_at(effects.database, chat.id, None)?;
+            effects.history(chat.id, Some(operator), RoutingAction::Accepted)?;
+            let decisions = effects.router.accepted(chat.id, operator, effects.now);
+            effects.apply(decisions)?;
             effects.notify_visitor(
                 chat.visitor,
                 &VisitorEvent::OperatorJoined {
@@ -732,12 +1148,21 @@ impl Hub {
         self.transact(|effects| {
             let chat = Self::member_chat(effects.database, operator, command.chat)?;
             if command.visibility == Visibility::Public
-                && !(chat.state == ChatState::Active && chat.responsible == Some(operator))
+                && !(chat.state == ChatState::Active
+                    && (chat.responsible == Some(operator)
+                        || crate::supervision::is_participant(
+                            effects.database,
+                            chat.id,
+                            operator,
+                        )?))
             {
                 return Err(ApiError::new(
                     ErrorCode::Forbidden,
                     "Accept the chat first: only the operator responsible for it can reply to the visitor. Notes are always allowed.",
                 ));
+            }
+            if command.visibility == Visibility::Public {
+                crate::supervision::check_reply_lock(effects.database, chat.id, operator)?;
             }
             let message = storage::insert_message(
                 effects.database,
@@ -782,7 +1207,11 @@ impl Hub {
                 chat.responsible,
                 effects.now,
             )?;
-            Ok(effects.chat_changed(&chat)?)
+            crate::tickets::create_for_chat(effects.database, chat.id, effects.now)?;
+            let summary = effects.chat_changed(&chat)?;
+            let decisions = effects.router.active_chat_finished(operator, effects.now);
+            effects.apply(decisions)?;
+            Ok(summary)
         })
     }
 
@@ -790,39 +1219,166 @@ impl Hub {
         self.transact(|effects| {
             let chat = Self::member_chat(effects.database, operator, command.chat)?;
             storage::insert_mute(effects.database, chat.id, operator)?;
-            if effects.router.muted(operator, chat.id) {
-                effects.notify_operator(
-                    operator,
-                    &OperatorEvent::RingStopped {
-                        chat: chat.id,
-                        reason: RingStopReason::Muted,
-                    },
-                )?;
+            if chat.state == ChatState::Pending {
+                effects.history(chat.id, Some(operator), RoutingAction::Muted)?;
             }
+            let decisions = effects.router.muted(operator, chat.id, effects.now);
+            effects.apply(decisions)?;
             Ok(Ack {})
         })
     }
 
-    fn set_availability(
+    /// Sets `target`'s availability, on their own behalf or a supervisor's (B07).
+    fn change_availability(
         &mut self,
-        operator: OperatorId,
-        command: SetAvailability,
+        target: OperatorId,
+        availability: Availability,
     ) -> Result<AvailabilityState, ApiError> {
         self.transact(|effects| {
-            storage::set_availability(effects.database, operator, command.availability)?;
+            storage::set_availability(effects.database, target, availability)?;
+            // An explicit choice replaces what a reconnect would have restored.
+            storage::set_availability_before_grace(effects.database, target, None)?;
+            effects
+                .notify_operator(target, &OperatorEvent::AvailabilityChanged { availability })?;
+            let decisions = effects
+                .router
+                .availability_changed(target, availability, effects.now);
+            effects.apply(decisions)?;
+            Ok(AvailabilityState { availability })
+        })
+    }
+
+    /// Checks that `supervisor` supervises a live chat `operator` works in.
+    fn check_supervises(
+        &self,
+        supervisor: OperatorId,
+        operator: OperatorId,
+    ) -> Result<(), ApiError> {
+        if supervisor == operator || storage::supervises(&self.database, supervisor, operator)? {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "Only a supervisor of one of this operator's live chats can change that.",
+            ))
+        }
+    }
+
+    fn set_operator_availability(
+        &mut self,
+        supervisor: OperatorId,
+        command: SetOperatorAvailability,
+    ) -> Result<AvailabilityState, ApiError> {
+        self.check_supervises(supervisor, command.operator)?;
+        self.change_availability(command.operator, command.availability)
+    }
+
+    fn set_routing(
+        &mut self,
+        operator: OperatorId,
+        command: SetRouting,
+    ) -> Result<RoutingState, ApiError> {
+        let target = command.operator.unwrap_or(operator);
+        self.check_supervises(operator, target)?;
+        self.transact(|effects| {
+            storage::set_routing_switch(effects.database, target, command.routing)?;
             effects.notify_operator(
-                operator,
-                &OperatorEvent::AvailabilityChanged {
-                    availability: command.availability,
+                target,
+                &OperatorEvent::RoutingChanged {
+                    routing: command.routing,
                 },
             )?;
-            let changes = effects
+            let decisions = effects
                 .router
-                .availability_changed(operator, command.availability);
-            effects.ring_changes(changes)?;
-            Ok(AvailabilityState {
-                availability: command.availability,
+                .routing_changed(target, command.routing, effects.now);
+            effects.apply(decisions)?;
+            Ok(RoutingState {
+                operator: target,
+                routing: command.routing,
             })
+        })
+    }
+
+    fn decline(&mut self, operator: OperatorId, command: DeclineOffer) -> Result<Ack, ApiError> {
+        self.transact(|effects| {
+            let chat = Self::member_chat(effects.database, operator, command.chat)?;
+            let decisions = effects.router.declined(operator, chat.id, effects.now);
+            if decisions.is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "This chat is not offered to you any more.",
+                ));
+            }
+            effects.apply(decisions)?;
+            Ok(Ack {})
+        })
+    }
+
+    /// B14: the responsible operator closes the chat's tab without ending it. The visitor is
+    /// told they left and the chat goes back to the queue. It does not ring for the operator
+    /// who let it go: it waits in their Awaiting list instead.
+    fn release(
+        &mut self,
+        operator: OperatorId,
+        command: ReleaseChat,
+    ) -> Result<switchboard_protocol::ChatSummary, ApiError> {
+        let chat_row = {
+            let chat = Self::member_chat(&self.database, operator, command.chat)?;
+            if chat.state != ChatState::Active || chat.responsible != Some(operator) {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "Only the operator responsible for an active chat can hand it back.",
+                ));
+            }
+            chat
+        };
+        let visitor_connected = self.visitor_connected(chat_row.visitor);
+        self.transact(|effects| {
+            let chat = chat_row;
+            let leaver = storage::operator_ref(effects.database, operator)?;
+            storage::update_chat(
+                effects.database,
+                chat.id,
+                ChatState::Pending,
+                None,
+                effects.now,
+            )?;
+            storage::clear_mutes(effects.database, chat.id)?;
+            storage::insert_mute(effects.database, chat.id, operator)?;
+            let left = storage::insert_message(
+                effects.database,
+                chat.id,
+                NewAuthor::System,
+                Visibility::Public,
+                &format!("{} left", leaver.name),
+                None,
+                effects.now,
+            )?;
+            effects.history(chat.id, Some(operator), RoutingAction::Released)?;
+            effects.history(chat.id, None, RoutingAction::Queued)?;
+            effects.notify_visitor(
+                chat.visitor,
+                &VisitorEvent::OperatorLeft { name: leaver.name },
+            )?;
+            let summary = effects.chat_changed(&chat)?;
+            effects.message_posted(&chat, &left)?;
+            let page_url = summary.visitor.page_url.clone();
+            let target = effects
+                .router
+                .policy(chat.live_chat)
+                .and_then(|policy| routing::route(&policy.rules, &chat_facts(page_url)));
+            let mut pending = PendingChat::new(chat.live_chat);
+            pending.muted_by.insert(operator);
+            pending.target = target;
+            let mut decisions = effects.router.active_chat_finished(operator, effects.now);
+            decisions.extend(effects.router.chat_queued(chat.id, pending, effects.now));
+            effects.apply(decisions)?;
+            if !visitor_connected
+                && let Some(end) = effects.router.visitor_away(chat.id, effects.now)
+            {
+                storage::set_abandon_at(effects.database, chat.id, Some(end))?;
+            }
+            Ok(summary)
         })
     }
 
@@ -872,8 +1428,13 @@ impl Hub {
             let chat = storage::chat_row(effects.database, chat_id)?.ok_or_else(not_found_chat)?;
             effects.chat_changed(&chat)?;
             effects.message_posted(&chat, &question)?;
-            let changes = effects.router.chat_started(chat_id, live_chat);
-            effects.ring_changes(changes)?;
+            effects.history(chat_id, None, RoutingAction::Queued)?;
+            let mut pending = PendingChat::new(live_chat);
+            pending.target = effects.router.policy(live_chat).and_then(|policy| {
+                routing::route(&policy.rules, &chat_facts(page_url.map(str::to_owned)))
+            });
+            let decisions = effects.router.chat_queued(chat_id, pending, effects.now);
+            effects.apply(decisions)?;
             Ok(effects.visitor_chat(chat_id)?)
         })
     }
@@ -922,15 +1483,22 @@ impl Hub {
                 chat.responsible,
                 effects.now,
             )?;
-            for ringing in effects.router.chat_resolved(chat.id) {
-                effects.notify_operator(
-                    ringing,
-                    &OperatorEvent::RingStopped {
-                        chat: chat.id,
-                        reason: RingStopReason::Abandoned,
-                    },
-                )?;
+            if state == ChatState::Closed {
+                crate::tickets::create_for_chat(effects.database, chat.id, effects.now)?;
             }
+            let decisions = match (chat.state, chat.responsible) {
+                (ChatState::Pending, _) => {
+                    storage::set_offer(effects.database, chat.id, None)?;
+                    storage::set_abandon_at(effects.database, chat.id, None)?;
+                    effects.history(chat.id, None, RoutingAction::Abandoned)?;
+                    effects.router.abandoned(chat.id)
+                }
+                (_, Some(responsible)) => effects
+                    .router
+                    .active_chat_finished(responsible, effects.now),
+                _ => Vec::new(),
+            };
+            effects.apply(decisions)?;
             effects.chat_changed(&chat)?;
             Ok(effects.visitor_chat(chat.id)?)
         })

@@ -3,17 +3,25 @@
 //!
 //! Map: [`config`] loads settings; [`server`] starts and stops; `http` holds the routes and
 //! `session` one WebSocket session; `hub` serialises every state change (one lock, one
-//! transaction per change) and pushes events; `routing` decides who rings; `storage` is the
+//! transaction per change) and pushes events; `routing` decides who rings and offers, and when
+//! timers fire; `settings` validates routing settings and rules; `storage` is the
 //! SQLite schema and queries.
 
+pub mod articles;
+pub mod canned;
+mod colleagues;
 pub mod config;
 mod credentials;
 mod http;
 mod hub;
-mod routing;
+pub mod mail;
+pub mod routing;
 pub mod server;
 mod session;
+mod settings;
 pub mod storage;
+mod supervision;
+mod tickets;
 
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::credentials;
 use crate::http::{self, AppState};
 use crate::hub::{Hub, SharedHub, TokenLifetimes};
+use crate::routing::Graces;
 use crate::storage::{self, StoreError};
 
 /// The server failed to start or stopped with an error.
@@ -37,6 +38,8 @@ pub enum ServerError {
     Serve(#[source] std::io::Error),
     #[error("the server task failed")]
     Task(#[source] tokio::task::JoinError),
+    #[error("could not resume routing: {0}")]
+    Routing(switchboard_protocol::ApiError),
 }
 
 /// A running server.
@@ -45,6 +48,7 @@ pub struct Server {
     hub: SharedHub,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
+    timers: JoinHandle<()>,
 }
 
 /// How long stopping waits for connections to finish before cutting them.
@@ -73,7 +77,16 @@ impl Server {
             operator_days: config.operator_token_days,
             visitor_days: config.visitor_token_days,
         };
-        let hub = SharedHub::new(Hub::new(database, lifetimes)?);
+        let graces = Graces {
+            operator_ms: config.operator_grace_seconds.max(0) * 1000,
+            visitor_ms: config.visitor_grace_seconds.max(0) * 1000,
+        };
+        let hub = tokio::task::spawn_blocking(move || Hub::new(database, lifetimes, graces))
+            .await
+            .map_err(ServerError::Task)?
+            .map_err(ServerError::Routing)?;
+        let hub = SharedHub::new(hub);
+        let timers = tokio::spawn(run_timers(hub.clone()));
         let listener =
             TcpListener::bind(config.bind)
                 .await
@@ -90,7 +103,13 @@ impl Server {
             hub: hub.clone(),
             widget_dir: config.widget_dir.clone().map(Arc::new),
             shutdown: shutdown_signal.clone(),
+            mail: config.smtp.clone().map(Arc::new),
         };
+        tokio::spawn(close_inactive_chats(
+            hub.clone(),
+            config.visitor_inactivity_seconds.max(1) * 1000,
+            shutdown_signal.clone(),
+        ));
         let app = http::router(state);
         let mut signal = shutdown_signal;
         let task = tokio::spawn(async move {
@@ -106,6 +125,7 @@ impl Server {
             hub,
             shutdown,
             task,
+            timers,
         })
     }
 
@@ -139,6 +159,8 @@ impl Server {
     /// Stops accepting connections, closes the WebSocket sessions and waits for the server to
     /// finish.
     pub async fn stop(self) {
+        // Timers stop first: their deadlines are stored and resume at the next start (B08).
+        self.timers.abort();
         let _ = self.shutdown.send(true);
         let mut task = self.task;
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
@@ -157,6 +179,8 @@ impl Server {
         mut self,
         signal: impl std::future::Future<Output = ()>,
     ) -> Result<(), ServerError> {
+        let timers = self.timers.abort_handle();
+        let _stop_timers = AbortOnDrop(timers);
         tokio::select! {
             () = signal => {
                 self.stop().await;
@@ -167,6 +191,71 @@ impl Server {
                 Ok(Err(error)) => Err(ServerError::Serve(error)),
                 Err(error) => Err(ServerError::Task(error)),
             },
+        }
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The routing runtime: sleeps until the router's next deadline (or until a change may have
+/// moved it), then lets the router fire what is due. Deadlines live in the database, so a
+/// restart picks them up again.
+/// B25: ends chats whose visitor closed the page. Checked at a tenth of the timeout (at most
+/// every 10 s), so a chat ends between 1 and 1.1 timeouts after the visitor left.
+async fn close_inactive_chats(hub: SharedHub, timeout_ms: i64, mut stop: watch::Receiver<bool>) {
+    let period = Duration::from_millis((timeout_ms / 10).clamp(50, 10_000) as u64);
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stopping| *stopping) => return,
+            () = tokio::time::sleep(period) => {}
+        }
+        let hub = hub.clone();
+        match tokio::task::spawn_blocking(move || hub.lock().close_inactive_chats(timeout_ms)).await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::error!(%error, "failed to end inactive chats"),
+            Err(_) => return,
+        }
+    }
+}
+
+async fn run_timers(hub: SharedHub) {
+    let changed = hub.timers();
+    loop {
+        let next = {
+            let hub = hub.clone();
+            match tokio::task::spawn_blocking(move || hub.lock().next_deadline()).await {
+                Ok(next) => next,
+                Err(_) => return,
+            }
+        };
+        let due = async {
+            match next {
+                Some(deadline) => {
+                    let wait = (deadline.0 - storage::now().0).max(0) as u64;
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = changed.notified() => {}
+            () = due => {
+                let hub = hub.clone();
+                let fired = tokio::task::spawn_blocking(move || hub.lock().expire_timers()).await;
+                match fired {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => tracing::error!(%error, "routing timers failed"),
+                    Err(_) => return,
+                }
+            }
         }
     }
 }

@@ -7,15 +7,21 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_protocol::{
     Author, Availability, Channel, ChatId, ChatState, ChatSummary, ClientId, LiveChatId,
-    LiveChatSummary, Message, MessageId, OperatorId, OperatorProfile, OperatorRef, Timestamp,
-    Visibility, VisitorChat, VisitorId, VisitorMessage, VisitorProfile, VisitorSideAuthor,
+    LiveChatSummary, Message, MessageId, OperatorId, OperatorProfile, OperatorRef, RoutingAction,
+    RoutingHistoryEntry, Timestamp, Visibility, VisitorChat, VisitorId, VisitorMessage,
+    VisitorProfile, VisitorSideAuthor,
 };
 
 use crate::credentials::{self, CredentialError};
 
 /// Schema migrations, in order. Entry `n` moves a database from `user_version` n to n + 1; never
 /// edit a released entry, append a new one.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_routing.sql"),
+    include_str!("migrations/0003_reply_library.sql"),
+    include_str!("migrations/0004_supervision.sql"),
+];
 
 /// Events kept per stream; older ones are trimmed, and a client behind them gets a snapshot.
 pub const EVENTS_KEPT_PER_STREAM: u64 = 10_000;
@@ -108,6 +114,8 @@ pub fn seed_demo(connection: &mut Connection) -> StoreResult<()> {
         };
         add_membership(&transaction, operator, live_chat, *supervisor)?;
     }
+    crate::canned::seed_demo(&transaction, live_chat)?;
+    crate::articles::seed_demo(&transaction, live_chat)?;
     transaction.commit()?;
     Ok(())
 }
@@ -292,6 +300,386 @@ pub fn live_chat_by_embed_key(
             |row| Ok((LiveChatId(row.get(0)?), row.get(1)?)),
         )
         .optional()?)
+}
+
+// ----- routing -----
+
+/// An operator as the router needs them at start-up.
+pub struct RoutingOperator {
+    pub id: OperatorId,
+    pub availability: Availability,
+    pub routing: bool,
+    pub offline_at: Option<Timestamp>,
+    pub live_chats: Vec<LiveChatId>,
+    pub active_chats: usize,
+}
+
+pub fn routing_operators(connection: &Connection) -> StoreResult<Vec<RoutingOperator>> {
+    let mut statement = connection.prepare(
+        "SELECT o.id, o.availability, o.routing, o.offline_at,
+                (SELECT COUNT(*) FROM chats c WHERE c.responsible_id = o.id AND c.state = 'active')
+         FROM operators o ORDER BY o.id",
+    )?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                OperatorId(row.get(0)?),
+                row.get::<_, String>(1)?,
+                row.get::<_, bool>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut membership = connection.prepare(
+        "SELECT live_chat_id FROM memberships WHERE operator_id = ?1 ORDER BY live_chat_id",
+    )?;
+    let mut result = Vec::with_capacity(rows.len());
+    for (id, availability, routing, offline_at, active) in rows {
+        let live_chats = membership
+            .query_map([id.0], |row| Ok(LiveChatId(row.get(0)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        result.push(RoutingOperator {
+            id,
+            availability: parse_availability(&availability)?,
+            routing,
+            offline_at: offline_at.map(Timestamp),
+            live_chats,
+            active_chats: active.max(0) as usize,
+        });
+    }
+    Ok(result)
+}
+
+/// A pending chat as the router needs it at start-up.
+pub struct RoutingChat {
+    pub id: ChatId,
+    pub live_chat: LiveChatId,
+    pub page_url: Option<String>,
+    pub muted_by: Vec<OperatorId>,
+    pub offer: Option<(OperatorId, Timestamp)>,
+    pub abandon_at: Option<Timestamp>,
+}
+
+pub fn routing_chats(connection: &Connection) -> StoreResult<Vec<RoutingChat>> {
+    let mut statement = connection.prepare(
+        "SELECT id, live_chat_id, page_url, offer_operator_id, offer_deadline, abandon_at
+         FROM chats WHERE state = 'pending' ORDER BY id",
+    )?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                ChatId(row.get(0)?),
+                LiveChatId(row.get(1)?),
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+                row.get::<_, Option<i64>>(4)?,
+                row.get::<_, Option<i64>>(5)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut mutes = connection.prepare("SELECT operator_id FROM chat_mutes WHERE chat_id = ?1")?;
+    let mut result = Vec::with_capacity(rows.len());
+    for (id, live_chat, page_url, offer_operator, offer_deadline, abandon_at) in rows {
+        let muted_by = mutes
+            .query_map([id.0], |row| Ok(OperatorId(row.get(0)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let offer = match (offer_operator, offer_deadline) {
+            (Some(operator), Some(deadline)) => Some((OperatorId(operator), Timestamp(deadline))),
+            _ => None,
+        };
+        result.push(RoutingChat {
+            id,
+            live_chat,
+            page_url,
+            muted_by,
+            offer,
+            abandon_at: abandon_at.map(Timestamp),
+        });
+    }
+    Ok(result)
+}
+
+pub fn live_chats(connection: &Connection) -> StoreResult<Vec<(LiveChatId, String)>> {
+    let mut statement = connection.prepare("SELECT id, name FROM live_chats ORDER BY id")?;
+    let rows = statement
+        .query_map([], |row| Ok((LiveChatId(row.get(0)?), row.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub fn live_chat_name(connection: &Connection, live_chat: LiveChatId) -> StoreResult<String> {
+    Ok(connection.query_row(
+        "SELECT name FROM live_chats WHERE id = ?1",
+        [live_chat.0],
+        |row| row.get(0),
+    )?)
+}
+
+pub fn is_supervisor(
+    connection: &Connection,
+    operator: OperatorId,
+    live_chat: LiveChatId,
+) -> StoreResult<bool> {
+    Ok(connection
+        .query_row(
+            "SELECT supervisor FROM memberships WHERE operator_id = ?1 AND live_chat_id = ?2",
+            [operator.0, live_chat.0],
+            |row| row.get::<_, bool>(0),
+        )
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Whether `supervisor` supervises a live chat `operator` is a member of.
+pub fn supervises(
+    connection: &Connection,
+    supervisor: OperatorId,
+    operator: OperatorId,
+) -> StoreResult<bool> {
+    Ok(connection
+        .query_row(
+            "SELECT 1 FROM memberships s JOIN memberships m ON m.live_chat_id = s.live_chat_id
+             WHERE s.operator_id = ?1 AND s.supervisor = 1 AND m.operator_id = ?2",
+            [supervisor.0, operator.0],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// The stored settings JSON of a live chat, if any were saved.
+pub fn routing_settings(
+    connection: &Connection,
+    live_chat: LiveChatId,
+) -> StoreResult<Option<String>> {
+    Ok(connection
+        .query_row(
+            "SELECT settings FROM routing_settings WHERE live_chat_id = ?1",
+            [live_chat.0],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+pub fn save_routing_settings(
+    connection: &Connection,
+    live_chat: LiveChatId,
+    settings: &str,
+) -> StoreResult<()> {
+    connection.execute(
+        "INSERT INTO routing_settings (live_chat_id, settings) VALUES (?1, ?2)
+         ON CONFLICT (live_chat_id) DO UPDATE SET settings = excluded.settings",
+        params![live_chat.0, settings],
+    )?;
+    Ok(())
+}
+
+pub fn routing_switch(connection: &Connection, operator: OperatorId) -> StoreResult<bool> {
+    Ok(connection.query_row(
+        "SELECT routing FROM operators WHERE id = ?1",
+        [operator.0],
+        |row| row.get(0),
+    )?)
+}
+
+pub fn set_routing_switch(
+    connection: &Connection,
+    operator: OperatorId,
+    routing: bool,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE operators SET routing = ?2 WHERE id = ?1",
+        params![operator.0, routing],
+    )?;
+    Ok(())
+}
+
+/// Remembers the availability a grace period took away, so a reconnect can restore it.
+pub fn set_availability_before_grace(
+    connection: &Connection,
+    operator: OperatorId,
+    availability: Option<Availability>,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE operators SET availability_before_grace = ?2 WHERE id = ?1",
+        params![operator.0, availability.map(availability_name)],
+    )?;
+    Ok(())
+}
+
+/// The availability a grace period took away, cleared as it is read.
+pub fn take_availability_before_grace(
+    connection: &Connection,
+    operator: OperatorId,
+) -> StoreResult<Option<Availability>> {
+    let stored: Option<String> = connection
+        .query_row(
+            "SELECT availability_before_grace FROM operators WHERE id = ?1",
+            [operator.0],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    set_availability_before_grace(connection, operator, None)?;
+    parse_availability(&stored).map(Some)
+}
+
+pub fn set_offline_at(
+    connection: &Connection,
+    operator: OperatorId,
+    at: Option<Timestamp>,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE operators SET offline_at = ?2 WHERE id = ?1",
+        params![operator.0, at.map(|at| at.0)],
+    )?;
+    Ok(())
+}
+
+pub fn set_offer(
+    connection: &Connection,
+    chat: ChatId,
+    offer: Option<(OperatorId, Timestamp)>,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE chats SET offer_operator_id = ?2, offer_deadline = ?3 WHERE id = ?1",
+        params![
+            chat.0,
+            offer.map(|(operator, _)| operator.0),
+            offer.map(|(_, deadline)| deadline.0)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Clears the chat's offer if it is the one made to `operator`.
+pub fn clear_offer_of(
+    connection: &Connection,
+    chat: ChatId,
+    operator: OperatorId,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE chats SET offer_operator_id = NULL, offer_deadline = NULL
+         WHERE id = ?1 AND offer_operator_id = ?2",
+        [chat.0, operator.0],
+    )?;
+    Ok(())
+}
+
+/// The current offer of a pending chat.
+pub fn offer(
+    connection: &Connection,
+    chat: ChatId,
+) -> StoreResult<Option<(OperatorId, Timestamp)>> {
+    Ok(connection
+        .query_row(
+            "SELECT offer_operator_id, offer_deadline FROM chats WHERE id = ?1
+             AND offer_operator_id IS NOT NULL AND offer_deadline IS NOT NULL",
+            [chat.0],
+            |row| Ok((OperatorId(row.get(0)?), Timestamp(row.get(1)?))),
+        )
+        .optional()?)
+}
+
+pub fn set_abandon_at(
+    connection: &Connection,
+    chat: ChatId,
+    at: Option<Timestamp>,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE chats SET abandon_at = ?2 WHERE id = ?1",
+        params![chat.0, at.map(|at| at.0)],
+    )?;
+    Ok(())
+}
+
+pub fn clear_mutes(connection: &Connection, chat: ChatId) -> StoreResult<()> {
+    connection.execute("DELETE FROM chat_mutes WHERE chat_id = ?1", [chat.0])?;
+    Ok(())
+}
+
+pub fn insert_routing_history(
+    connection: &Connection,
+    chat: ChatId,
+    operator: Option<OperatorId>,
+    action: RoutingAction,
+    at: Timestamp,
+) -> StoreResult<()> {
+    connection.execute(
+        "INSERT INTO routing_history (chat_id, operator_id, action, at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            chat.0,
+            operator.map(|id| id.0),
+            routing_action_name(action),
+            at.0
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn routing_history(
+    connection: &Connection,
+    chat: ChatId,
+) -> StoreResult<Vec<RoutingHistoryEntry>> {
+    let mut statement = connection.prepare(
+        "SELECT h.action, h.operator_id, o.name, h.at FROM routing_history h
+         LEFT JOIN operators o ON o.id = h.operator_id WHERE h.chat_id = ?1 ORDER BY h.id",
+    )?;
+    let rows = statement
+        .query_map([chat.0], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<i64>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                Timestamp(row.get(3)?),
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(action, id, name, at)| {
+            Ok(RoutingHistoryEntry {
+                action: parse_routing_action(&action)?,
+                operator: match (id, name) {
+                    (Some(id), Some(name)) => Some(OperatorRef {
+                        id: OperatorId(id),
+                        name,
+                    }),
+                    _ => None,
+                },
+                at,
+            })
+        })
+        .collect()
+}
+
+const ROUTING_ACTIONS: &[(RoutingAction, &str)] = &[
+    (RoutingAction::Queued, "queued"),
+    (RoutingAction::Offered, "offered"),
+    (RoutingAction::Declined, "declined"),
+    (RoutingAction::TimedOut, "timed_out"),
+    (RoutingAction::Muted, "muted"),
+    (RoutingAction::Accepted, "accepted"),
+    (RoutingAction::Released, "released"),
+    (RoutingAction::Abandoned, "abandoned"),
+];
+
+fn routing_action_name(action: RoutingAction) -> &'static str {
+    ROUTING_ACTIONS
+        .iter()
+        .find(|(known, _)| *known == action)
+        .map_or("unknown", |(_, name)| name)
+}
+
+fn parse_routing_action(text: &str) -> StoreResult<RoutingAction> {
+    ROUTING_ACTIONS
+        .iter()
+        .find(|(_, name)| *name == text)
+        .map(|(action, _)| *action)
+        .ok_or_else(|| StoreError::Invalid(format!("unknown routing action {text:?}")))
 }
 
 // ----- tokens and visitors -----
@@ -596,10 +984,14 @@ pub fn visitor_chat(connection: &Connection, chat: ChatId) -> StoreResult<Option
         return Ok(None);
     };
     // Foundation: the responsible operator is the one staff member in an active chat.
-    let operators = match (summary.state, summary.responsible) {
+    let mut operators = match (summary.state, summary.responsible) {
         (ChatState::Active, Some(responsible)) => vec![responsible.name],
         _ => Vec::new(),
     };
+    // Staff who joined visibly (B20); a monitor is never a participant, so never listed (B21).
+    if summary.state == ChatState::Active {
+        operators.extend(crate::supervision::participant_names(connection, chat)?);
+    }
     Ok(Some(VisitorChat {
         id: summary.id,
         state: summary.state,

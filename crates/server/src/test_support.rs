@@ -22,6 +22,10 @@ use switchboard_protocol::{
     VisitorCommand, VisitorEvent, VisitorId, VisitorMessage, VisitorResponse, VisitorSend,
     VisitorSessionRequest, VisitorSessionResponse,
 };
+use switchboard_protocol::{
+    DeclineOffer, GetRoutingHistory, GetRoutingSettings, LiveChatId, ReleaseChat,
+    RoutingHistoryEntry, RoutingSettings, RoutingState, SetOperatorAvailability, SetRouting,
+};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as WebSocketMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -61,6 +65,22 @@ impl TestServer {
             demo: true,
             ..Config::default()
         };
+        let mut server = Self::start_with(config).await;
+        server._directory = Some(directory);
+        server
+    }
+
+    /// A demo server like [`TestServer::start`] with some settings changed (grace periods…).
+    pub async fn start_tweaked(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let directory =
+            tempfile::tempdir().expect("create a temporary folder for the test database");
+        let mut config = Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database: directory.path().join("switchboard.sqlite3"),
+            demo: true,
+            ..Config::default()
+        };
+        tweak(&mut config);
         let mut server = Self::start_with(config).await;
         server._directory = Some(directory);
         server
@@ -131,7 +151,12 @@ impl TestServer {
     }
 }
 
-fn http_client() -> reqwest::Client {
+/// An HTTP client for tests, usable in any build of the workspace.
+pub fn http_client() -> reqwest::Client {
+    // The desktop core builds reqwest with rustls and no default crypto provider; in a workspace
+    // build that feature reaches this client too, which then needs a provider installed first.
+    // Installing one twice is harmless (the second call just reports the first).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .timeout(WAIT)
         .build()
@@ -749,6 +774,70 @@ impl TestOperator {
             OperatorResponse::SetAvailability(state) => Ok(state),
             other => panic!("set availability answered with {other:?}"),
         }
+    }
+
+    pub async fn decline(&mut self, chat: ChatId) -> Result<Ack, ApiError> {
+        match self.command(DeclineOffer { chat }).await? {
+            OperatorResponse::Decline(ack) => Ok(ack),
+            other => panic!("decline answered with {other:?}"),
+        }
+    }
+
+    pub async fn release(&mut self, chat: ChatId) -> Result<ChatSummary, ApiError> {
+        match self.command(ReleaseChat { chat }).await? {
+            OperatorResponse::Release(summary) => Ok(summary),
+            other => panic!("release answered with {other:?}"),
+        }
+    }
+
+    /// Flips the routing switch of `operator` (`None`: this operator).
+    pub async fn set_routing(
+        &mut self,
+        operator: Option<OperatorId>,
+        routing: bool,
+    ) -> Result<RoutingState, ApiError> {
+        match self.command(SetRouting { operator, routing }).await? {
+            OperatorResponse::SetRouting(state) => Ok(state),
+            other => panic!("set routing answered with {other:?}"),
+        }
+    }
+
+    pub async fn set_operator_availability(
+        &mut self,
+        operator: OperatorId,
+        availability: Availability,
+    ) -> Result<AvailabilityState, ApiError> {
+        match self
+            .command(SetOperatorAvailability {
+                operator,
+                availability,
+            })
+            .await?
+        {
+            OperatorResponse::SetOperatorAvailability(state) => Ok(state),
+            other => panic!("set operator availability answered with {other:?}"),
+        }
+    }
+
+    /// Saves the routing settings of a live chat through the admin REST API.
+    pub async fn save_routing_settings(
+        &self,
+        server_url: &str,
+        live_chat: LiveChatId,
+        settings: &RoutingSettings,
+    ) -> Result<RoutingSettings, (u16, ApiError)> {
+        let path = GetRoutingSettings::PATH.replace("{id}", &live_chat.to_string());
+        post_json(&format!("{server_url}{path}"), settings, Some(self.token())).await
+    }
+
+    /// A chat's routing history through the REST API.
+    pub async fn routing_history(
+        &self,
+        server_url: &str,
+        chat: ChatId,
+    ) -> Result<Vec<RoutingHistoryEntry>, (u16, ApiError)> {
+        let path = GetRoutingHistory::PATH.replace("{id}", &chat.to_string());
+        get_json(&format!("{server_url}{path}"), Some(self.token())).await
     }
 
     pub async fn next_event(&mut self) -> OperatorEvent {

@@ -347,7 +347,7 @@ async fn visitor_sessions_need_a_known_embed_key_and_work_cross_origin() {
     .expect("demo session");
     assert_eq!(session.live_chat_name, "Acme website");
 
-    let preflight = reqwest::Client::new()
+    let preflight = switchboard_server::test_support::http_client()
         .request(reqwest::Method::OPTIONS, &url)
         .header("Origin", "https://shop.example")
         .header("Access-Control-Request-Method", "POST")

@@ -15,12 +15,14 @@ export type TimelineState =
   | { status: 'failed'; messages: Message[]; error: string };
 
 export class ChatsStore {
-  chats = $state<ConsoleChat[]>([]);
+  // Raw: the core replaces the whole list on every change, so deep proxies would only cost time.
+  chats = $state.raw<ConsoleChat[]>([]);
   counters = $state<Counters>({ ...NO_COUNTERS });
   selectedGroup = $state<ChatGroup>('unassigned');
   selectedLiveChat = $state<LiveChatId | null>(null);
   selectedChatId = $state<ChatId | null>(null);
-  timelines = $state<Record<ChatId, TimelineState>>({});
+  // Raw, replaced per change: histories hold thousands of messages that are never edited in place.
+  timelines = $state.raw<Record<ChatId, TimelineState>>({});
   /** Error of the last chat action (accept, end, mute), shown in the chat header. */
   actionError = $state<string | null>(null);
   busy = $state(false);
@@ -75,18 +77,18 @@ export class ChatsStore {
 
   async load(chat: ChatId): Promise<void> {
     const known = this.timelines[chat]?.messages ?? [];
-    this.timelines[chat] = { status: 'loading', messages: known };
+    this.setTimeline(chat, { status: 'loading', messages: known });
     try {
       const loaded = await this.backend.chatMessages(chat);
       // Events that arrived while loading are kept: merge, don't overwrite.
       const current = this.timelines[chat]?.messages ?? [];
-      this.timelines[chat] = { status: 'loaded', messages: mergeMessages(current, loaded) };
+      this.setTimeline(chat, { status: 'loaded', messages: mergeMessages(current, loaded) });
     } catch (reason) {
-      this.timelines[chat] = {
+      this.setTimeline(chat, {
         status: 'failed',
         messages: this.timelines[chat]?.messages ?? [],
         error: toApiError(reason, text.chat.loadFailed).message,
-      };
+      });
     }
   }
 
@@ -94,7 +96,11 @@ export class ChatsStore {
   addMessage(message: Message): void {
     const timeline = this.timelines[message.chat];
     if (timeline === undefined) return;
-    this.timelines[message.chat] = { ...timeline, messages: mergeMessage(timeline.messages, message) };
+    this.setTimeline(message.chat, { ...timeline, messages: mergeMessage(timeline.messages, message) });
+  }
+
+  private setTimeline(chat: ChatId, timeline: TimelineState): void {
+    this.timelines = { ...this.timelines, [chat]: timeline };
   }
 
   async markReadIfUnread(chat: ChatId): Promise<void> {

@@ -17,6 +17,26 @@ export function mergeMessage(timeline: readonly Message[], message: Message): Me
   return next.sort((left, right) => left.sentAt - right.sentAt || left.id - right.id);
 }
 
+/** Same result as merging one by one, in one pass and one sort: histories hold thousands. */
 export function mergeMessages(timeline: readonly Message[], incoming: readonly Message[]): Message[] {
-  return incoming.reduce<Message[]>((merged, message) => mergeMessage(merged, message), [...timeline]);
+  const merged = [...timeline];
+  const byId = new Map<number, number>();
+  const byClientId = new Map<string, number>();
+  const remember = (message: Message, index: number) => {
+    byId.set(message.id, index);
+    if (message.clientId !== null) byClientId.set(message.clientId, index);
+  };
+  merged.forEach(remember);
+  for (const message of incoming) {
+    const index =
+      byId.get(message.id) ?? (message.clientId === null ? undefined : byClientId.get(message.clientId));
+    if (index === undefined) {
+      remember(message, merged.length);
+      merged.push(message);
+    } else {
+      merged[index] = message;
+      remember(message, index);
+    }
+  }
+  return merged.sort((left, right) => left.sentAt - right.sentAt || left.id - right.id);
 }

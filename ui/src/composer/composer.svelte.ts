@@ -1,7 +1,7 @@
 // Drafts and reply/note mode per chat, and sending. Before the operator has joined a chat the
 // composer can only write notes (B11); the core would refuse a public reply anyway.
 
-import { toApiError, type Backend } from '../lib/backend';
+import { toApiError, type Backend, type OutboxItem } from '../lib/backend';
 import type { ConsoleChat } from '../lib/core';
 import { messages } from '../lib/i18n';
 import type { ChatId, Message, OperatorProfile, Visibility } from '../lib/protocol';
@@ -21,13 +21,22 @@ export class ComposerStore {
   chosenModes = $state<Record<ChatId, Visibility>>({});
   sending = $state<Record<ChatId, boolean>>({});
   errors = $state<Record<ChatId, string | null>>({});
+  /** The body of the send awaiting the core's answer, per chat. */
+  private inFlight: Record<ChatId, string> = {};
 
   private readonly backend: Backend;
   private readonly onSent: (message: Message) => void;
+  private readonly isQueued: (chat: ChatId, body: string) => boolean;
 
-  constructor(backend: Backend, onSent: (message: Message) => void) {
+  /** `isQueued` tells whether the core kept a send in its outbox (offline) rather than losing it. */
+  constructor(
+    backend: Backend,
+    onSent: (message: Message) => void,
+    isQueued: (chat: ChatId, body: string) => boolean = () => false,
+  ) {
     this.backend = backend;
     this.onSent = onSent;
+    this.isQueued = isQueued;
   }
 
   draft(chat: ChatId): string {
@@ -50,6 +59,23 @@ export class ComposerStore {
     this.chosenModes[chat.summary.id] = this.mode(chat, operator) === 'public' ? 'note' : 'public';
   }
 
+  /**
+   * The core reports an offline send only after its command timeout (15 s), but it shows the
+   * reply in its outbox at once: when a send in flight appears there, the composer is done with
+   * it now, and the late "not delivered yet" answer changes nothing.
+   */
+  noteQueued(items: readonly OutboxItem[]): void {
+    for (const item of items) {
+      if (item.command.type !== 'send' || item.state.type !== 'pending') continue;
+      const chat = item.command.chat;
+      const body = this.inFlight[chat];
+      if (body === undefined || body !== item.command.body) continue;
+      if (this.draft(chat).trim() === body) this.drafts[chat] = '';
+      this.sending[chat] = false;
+      delete this.inFlight[chat];
+    }
+  }
+
   tooLong(chat: ChatId): boolean {
     return [...this.draft(chat)].length > MAX_MESSAGE_CHARS;
   }
@@ -66,6 +92,7 @@ export class ComposerStore {
     const visibility = this.mode(chat, operator);
     this.sending[id] = true;
     this.errors[id] = null;
+    this.inFlight[id] = body;
     try {
       const message = await this.backend.sendMessage(id, body, visibility);
       // Only clear what was sent: the operator may have kept typing meanwhile.
@@ -73,9 +100,16 @@ export class ComposerStore {
       this.onSent(message);
       return true;
     } catch (reason) {
+      // Offline, the core keeps the reply in its outbox and reports it as not delivered yet: it
+      // shows in the chat as pending, so the draft is done with.
+      if (this.isQueued(id, body)) {
+        if (this.draft(id).trim() === body) this.drafts[id] = '';
+        return true;
+      }
       this.errors[id] = toApiError(reason, messages.composer.failed).message;
       return false;
     } finally {
+      if (this.inFlight[id] === body) delete this.inFlight[id];
       this.sending[id] = false;
     }
   }

@@ -4,13 +4,21 @@
 // the console cannot tell it from the real thing. The `simulate*` methods play the other side
 // (visitors, colleagues, the network).
 
-import type { Backend } from './backend';
+import type {
+  Article,
+  Backend,
+  CannedResponse,
+  ConsoleEvent,
+  ConsoleSnapshot,
+  OutboxItem,
+  SearchResults,
+  SoundSettings,
+  SyncProgress,
+} from './backend';
 import type {
   ChatGroup,
   ConnectionState,
   ConsoleChat,
-  CoreEvent,
-  CoreState,
   Counters,
   KeychainState,
   RingerState,
@@ -19,12 +27,15 @@ import type {
   ApiError,
   Author,
   Availability,
+  ChatHistory,
   ChatId,
   ChatSummary,
   LiveChatSummary,
   Message,
   OperatorProfile,
   OperatorRef,
+  Ticket,
+  TicketUpdate,
   Visibility,
 } from './protocol';
 import { MAX_MESSAGE_CHARS } from './protocol';
@@ -67,6 +78,10 @@ export interface FakeBackendOptions {
   now?: () => number;
   ringerNoDevice?: string;
   keychain?: KeychainState;
+  /** Extra generated chats (half waiting, half with Ann), for virtualisation tests and the bench. */
+  loadChats?: number;
+  /** Messages generated into the first generated chat, for the bench's chat switch. */
+  loadMessages?: number;
 }
 
 function clone<T>(value: T): T {
@@ -78,7 +93,23 @@ function rejection(code: ApiError['code'], message: string): ApiError {
 }
 
 export class FakeBackend implements Backend {
-  private readonly listeners = new Set<(event: CoreEvent) => void>();
+  private readonly listeners = new Set<(event: ConsoleEvent) => void>();
+  /** Commands not confirmed yet, like the core's outbox: sends made while not connected. */
+  private outbox: OutboxItem[] = [];
+  private sync: SyncProgress | null = null;
+  /** What an offline send waits for before it reports "not delivered yet". */
+  queuedAnswer: Promise<void> = Promise.resolve();
+  private readonly articles: Article[] = [
+    { id: 1, liveChat: ACME.id, title: 'Shipping times', url: 'https://help.acme.example/shipping', body: 'Orders ship within 2 working days; delivery takes 3 to 5 days.' },
+    { id: 2, liveChat: ACME.id, title: 'Refunds', url: 'https://help.acme.example/refunds', body: 'Refunds reach your account within 5 working days.' },
+    { id: 3, liveChat: ACME.id, title: 'Resetting your password', url: 'https://help.acme.example/password', body: 'Use "Forgot password" on the sign-in page; the link is valid for an hour.' },
+  ];
+  private canned: CannedResponse[] = [
+    { id: 1, title: 'Greeting', body: 'Hi {{ visitor.name }}, this is {{ operator.name }}. How can I help?', liveChat: ACME.id },
+    { id: 2, title: 'Order status', body: 'I have checked your order, {{ visitor.name }}: it ships today.', liveChat: ACME.id },
+    { id: 3, title: 'Follow up by email', body: 'I will email the details to {{ visitor.email }}.', liveChat: ACME.id },
+    { id: 4, title: 'Goodbye', body: 'Thanks for chatting with {{ liveChat.name }}. Have a good day!', liveChat: null },
+  ];
   private readonly now: () => number;
   private operator: OperatorProfile | null = null;
   private connection: ConnectionState = { type: 'signedOut' };
@@ -90,6 +121,9 @@ export class FakeBackend implements Backend {
   private readonly messages = new Map<ChatId, Message[]>();
   private readonly mutedChats = new Set<ChatId>();
   private readonly unread = new Map<ChatId, number>();
+  /** Staff who joined a chat besides its responsible operator (B20). */
+  private readonly participants = new Map<ChatId, Set<number>>();
+  private readonly ticketList: Ticket[] = [];
   private nextChatId = 1;
   private nextMessageId = 1;
   private nextClientId = 1;
@@ -101,6 +135,7 @@ export class FakeBackend implements Backend {
     this.keychain = options.keychain ?? { type: 'available' };
     this.ringerNoDevice = options.ringerNoDevice;
     if (options.seedDemoChats ?? true) this.seedDemoChats();
+    if ((options.loadChats ?? 0) > 0) this.seedLoad(options.loadChats ?? 0, options.loadMessages ?? 0);
     if (options.signedInAs !== undefined) {
       const account = DEMO_ACCOUNTS.find((candidate) => candidate.profile.email === options.signedInAs);
       if (account === undefined) throw new Error(`no demo account ${options.signedInAs}`);
@@ -111,7 +146,7 @@ export class FakeBackend implements Backend {
 
   // ---- Backend ----------------------------------------------------------------------------
 
-  async coreState(): Promise<CoreState> {
+  async coreState(): Promise<ConsoleSnapshot> {
     this.calls.push('coreState');
     const { chats, counters } = this.consoleChats();
     return clone({
@@ -123,6 +158,8 @@ export class FakeBackend implements Backend {
       counters,
       ringer: this.ringerState(chats),
       ringerMuted: this.ringerMuted,
+      outbox: this.outbox,
+      sync: this.sync,
     });
   }
 
@@ -176,6 +213,99 @@ export class FakeBackend implements Backend {
     return clone(summary);
   }
 
+  /** B21: no event, no unread change; only supervisors of the chat's live chat may. */
+  async monitorChat(chat: ChatId): Promise<ChatHistory> {
+    this.calls.push(`monitorChat ${chat}`);
+    const summary = this.requireSupervised(chat);
+    if (summary.state !== 'pending' && summary.state !== 'active') {
+      throw rejection('conflict', 'This chat has ended; there is nothing live to monitor.');
+    }
+    return { chat: clone(summary), messages: clone(this.messages.get(chat) ?? []) };
+  }
+
+  async joinChat(chat: ChatId): Promise<ChatSummary> {
+    this.calls.push(`joinChat ${chat}`);
+    const me = this.requireOperator();
+    const summary = this.requireSupervised(chat);
+    if (summary.state !== 'active') throw rejection('conflict', 'Only an active chat can be joined.');
+    const joined = this.participants.get(chat) ?? new Set<number>();
+    if (summary.responsible?.id !== me.id && !joined.has(me.id)) {
+      joined.add(me.id);
+      this.participants.set(chat, joined);
+      this.post(chat, { kind: 'system' }, 'public', `${me.name} joined`, null);
+      this.emitChats();
+    }
+    return clone(summary);
+  }
+
+  async takeOverChat(chat: ChatId, previousStays: boolean): Promise<ChatSummary> {
+    this.calls.push(`takeOverChat ${chat} ${previousStays}`);
+    const me = this.requireOperator();
+    const summary = this.requireSupervised(chat);
+    const previous = summary.responsible;
+    if (summary.state !== 'active' || previous === null) {
+      throw rejection('conflict', 'Only an active chat can be taken over.');
+    }
+    if (previous.id !== me.id) {
+      const joined = this.participants.get(chat) ?? new Set<number>();
+      joined.delete(me.id);
+      if (previousStays) joined.add(previous.id);
+      this.participants.set(chat, joined);
+      summary.responsible = { id: me.id, name: me.name };
+      summary.updatedAt = this.now();
+      this.post(chat, { kind: 'system' }, 'public', `${me.name} took over the chat from ${previous.name}`, null);
+      this.emitChats();
+    }
+    return clone(summary);
+  }
+
+  async tickets(): Promise<Ticket[]> {
+    this.calls.push('tickets');
+    this.requireOperator();
+    return clone([...this.ticketList].reverse());
+  }
+
+  async updateTicket(id: number, update: TicketUpdate): Promise<Ticket> {
+    this.calls.push(`updateTicket ${id} ${update.status} ${update.assignee ?? 'none'}`);
+    this.requireOperator();
+    const ticket = this.ticketList.find((candidate) => candidate.id === id);
+    if (ticket === undefined) throw rejection('notFound', 'There is no such ticket.');
+    const subject = update.subject.trim();
+    if (subject === '') throw rejection('badRequest', 'A ticket subject has 1 to 200 characters.');
+    const assignee = update.assignee === null ? null : DEMO_ACCOUNTS.find((account) => account.profile.id === update.assignee);
+    if (assignee === undefined) throw rejection('badRequest', 'A ticket can only be assigned to staff of its live chat.');
+    ticket.subject = subject;
+    ticket.status = update.status;
+    ticket.assignee = assignee === null ? null : { id: assignee.profile.id, name: assignee.profile.name };
+    ticket.updatedAt = this.now();
+    return clone(ticket);
+  }
+
+  /** B25: a chat that ends gets a ticket, like on the server. */
+  private openTicket(summary: ChatSummary): void {
+    if (this.ticketList.some((ticket) => ticket.chat === summary.id)) return;
+    this.ticketList.push({
+      id: this.ticketList.length + 1,
+      chat: summary.id,
+      liveChat: summary.liveChat,
+      subject: summary.subject,
+      status: 'open',
+      assignee: summary.responsible === null ? null : { ...summary.responsible },
+      visitor: clone(summary.visitor),
+      createdAt: this.now(),
+      updatedAt: this.now(),
+    });
+  }
+
+  private requireSupervised(chat: ChatId): ChatSummary {
+    const me = this.requireOperator();
+    const summary = this.requireSummary(chat);
+    if (!me.liveChats.some((live) => live.id === summary.liveChat && live.supervisor)) {
+      throw rejection('forbidden', "Only a supervisor of this chat's live chat can monitor, join or take it over.");
+    }
+    return summary;
+  }
+
   async sendMessage(chat: ChatId, body: string, visibility: Visibility): Promise<Message> {
     this.calls.push(`sendMessage ${chat} ${visibility}`);
     const me = this.requireOperator();
@@ -184,15 +314,81 @@ export class FakeBackend implements Backend {
     if ([...body].length > MAX_MESSAGE_CHARS) {
       throw rejection('tooLarge', `Messages are limited to ${MAX_MESSAGE_CHARS} characters.`);
     }
-    if (visibility === 'public' && summary.responsible?.id !== me.id) {
+    if (visibility === 'public' && summary.responsible?.id !== me.id && !this.participants.get(chat)?.has(me.id)) {
       throw rejection('forbidden', 'Accept the chat before replying to the visitor.');
     }
     if (summary.state === 'closed' || summary.state === 'abandoned') {
       throw rejection('conflict', 'This chat has ended.');
     }
     const clientId = `fake-${this.nextClientId++}`;
+    if (this.connection.type !== 'connected') {
+      // Like the core: the reply waits in the outbox and the call reports it as not delivered yet.
+      this.outbox.push({
+        id: clientId,
+        command: { type: 'send', chat, body, visibility },
+        createdAt: this.now(),
+        state: { type: 'pending' },
+      });
+      this.emitOutbox();
+      // The core answers only after its command timeout; tests can hold the answer back.
+      await this.queuedAnswer;
+      throw rejection('internal', 'not delivered yet: it will be sent when the connection is back');
+    }
     const message = this.post(chat, { kind: 'operator', id: me.id, name: me.name }, visibility, body, clientId);
     return clone(message);
+  }
+
+  async cannedResponses(): Promise<CannedResponse[]> {
+    this.calls.push('cannedResponses');
+    const me = this.requireOperator();
+    const liveChats = new Set(me.liveChats.map((live) => live.id));
+    return clone(this.canned.filter((canned) => canned.liveChat === null || liveChats.has(canned.liveChat)));
+  }
+
+  /** Replaces the canned responses the fake serves (tests). */
+  setCannedResponses(canned: CannedResponse[]): void {
+    this.canned = clone(canned);
+  }
+
+  async colleagues(): Promise<OperatorRef[]> {
+    this.calls.push('colleagues');
+    const me = this.requireOperator();
+    const mine = new Set(me.liveChats.map((live) => live.id));
+    return DEMO_ACCOUNTS.filter(
+      (account) => account.profile.id !== me.id && account.profile.liveChats.some((live) => mine.has(live.id)),
+    ).map((account) => ({ id: account.profile.id, name: account.profile.name }));
+  }
+
+  async searchArticles(query: string): Promise<Article[]> {
+    this.calls.push(`searchArticles ${query}`);
+    this.requireOperator();
+    const needle = query.trim().toLocaleLowerCase();
+    return clone(
+      this.articles.filter(
+        (article) =>
+          needle === '' ||
+          article.title.toLocaleLowerCase().includes(needle) ||
+          article.body.toLocaleLowerCase().includes(needle),
+      ),
+    );
+  }
+
+  async retryCommand(id: string): Promise<void> {
+    this.calls.push(`retryCommand ${id}`);
+    const item = this.outbox.find((candidate) => candidate.id === id);
+    if (item === undefined) throw rejection('notFound', 'Nothing to retry.');
+    item.state = { type: 'pending' };
+    this.emitOutbox();
+    if (this.connection.type === 'connected') this.deliverOutbox();
+  }
+
+  async discardCommand(id: string): Promise<void> {
+    this.calls.push(`discardCommand ${id}`);
+    const item = this.outbox.find((candidate) => candidate.id === id);
+    if (item === undefined) throw rejection('notFound', 'Nothing to discard.');
+    if (item.state.type === 'pending') throw rejection('conflict', 'This message may already be on its way.');
+    this.outbox = this.outbox.filter((candidate) => candidate !== item);
+    this.emitOutbox();
   }
 
   async endChat(chat: ChatId): Promise<ChatSummary> {
@@ -205,6 +401,7 @@ export class FakeBackend implements Backend {
     summary.state = 'closed';
     summary.updatedAt = this.now();
     this.post(chat, { kind: 'system' }, 'public', `${me.name} ended the chat.`, null);
+    this.openTicket(summary);
     this.emitChats();
     return clone(summary);
   }
@@ -233,13 +430,53 @@ export class FakeBackend implements Backend {
     this.emitChats();
   }
 
+  private sounds: SoundSettings = { volume: 80, ring: { type: 'builtIn' }, message: { type: 'builtIn' } };
+
+  async soundSettings(): Promise<SoundSettings> {
+    return structuredClone(this.sounds);
+  }
+
+  /** Like the core: a file that is not a WAV/OGG/MP3/FLAC is refused and nothing changes. */
+  async setSoundSettings(settings: SoundSettings): Promise<void> {
+    this.calls.push(`setSoundSettings ${JSON.stringify(settings)}`);
+    for (const choice of [settings.ring, settings.message]) {
+      if (choice.type === 'file' && !/\.(wav|ogg|mp3|flac)$/i.test(choice.path)) {
+        throw rejection('badRequest', `${choice.path} cannot be played: unrecognized format`);
+      }
+    }
+    if (settings.volume > 100) throw rejection('badRequest', 'The volume must be between 0 and 100.');
+    this.sounds = structuredClone(settings);
+  }
+
   async setRingerMuted(muted: boolean): Promise<void> {
     this.calls.push(`setRingerMuted ${muted}`);
     this.ringerMuted = muted;
     this.emitChats();
   }
 
-  async onEvent(listener: (event: CoreEvent) => void): Promise<() => void> {
+  async search(query: string, chat: ChatId | null): Promise<SearchResults> {
+    this.calls.push(`search ${chat ?? 'all'} ${query}`);
+    const me = this.requireOperator();
+    const needle = query.trim().toLocaleLowerCase();
+    if (needle === '') return { chats: [], messages: [] };
+    const accessible = new Set(me.liveChats.map((live) => live.id));
+    const visible = new Set(this.consoleChats().chats.map((console) => console.summary.id));
+    // Like the core: chats are the console's view of them, newest first.
+    const chats = this.consoleChats()
+      .chats.filter((console) => accessible.has(console.summary.liveChat))
+      .filter(
+        (console) =>
+          console.summary.visitor.name.toLocaleLowerCase().includes(needle) ||
+          console.summary.subject.toLocaleLowerCase().includes(needle),
+      );
+    const messages =
+      chat === null || !visible.has(chat)
+        ? []
+        : (this.messages.get(chat) ?? []).filter((message) => message.body.toLocaleLowerCase().includes(needle));
+    return clone({ chats, messages });
+  }
+
+  async onEvent(listener: (event: ConsoleEvent) => void): Promise<() => void> {
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
@@ -284,6 +521,40 @@ export class FakeBackend implements Backend {
   setConnection(state: ConnectionState): void {
     this.connection = clone(state);
     this.emit({ type: 'connection', state: clone(state) });
+    if (state.type === 'connected') this.deliverOutbox();
+  }
+
+  /** The server refuses the oldest pending command for good (e.g. the chat ended meanwhile). */
+  simulateOutboxFailure(message: string): void {
+    const item = this.outbox.find((candidate) => candidate.state.type === 'pending');
+    if (item === undefined) throw new Error('no pending outbox command');
+    item.state = { type: 'failed', error: { code: 'conflict', message } };
+    this.emitOutbox();
+  }
+
+  /** Catch-up progress after a reconnect; null when caught up. */
+  setSync(progress: SyncProgress | null): void {
+    this.sync = clone(progress);
+    this.emit({ type: 'sync', progress: clone(progress) });
+  }
+
+  /** Sends every pending outbox command, oldest first, as the core does on a welcome. */
+  private deliverOutbox(): void {
+    const me = this.operator;
+    if (me === null) return;
+    const pending = this.outbox.filter((item) => item.state.type === 'pending');
+    if (pending.length === 0) return;
+    for (const item of pending) {
+      if (item.command.type !== 'send') continue;
+      this.post(item.command.chat, { kind: 'operator', id: me.id, name: me.name }, item.command.visibility, item.command.body, item.id);
+    }
+    this.outbox = this.outbox.filter((item) => !pending.includes(item));
+    this.emitOutbox();
+    this.emitChats();
+  }
+
+  private emitOutbox(): void {
+    this.emit({ type: 'outbox', items: clone(this.outbox) });
   }
 
   setKeychain(state: KeychainState): void {
@@ -342,7 +613,7 @@ export class FakeBackend implements Backend {
     this.emit({ type: 'ringer', state: this.ringerState(chats), muted: this.ringerMuted });
   }
 
-  private emit(event: CoreEvent): void {
+  private emit(event: ConsoleEvent): void {
     for (const listener of [...this.listeners]) listener(clone(event));
   }
 
@@ -362,6 +633,7 @@ export class FakeBackend implements Backend {
     subject: string,
     state: ChatSummary['state'],
     responsible: OperatorRef | null,
+    visitorId?: number,
   ): ChatId {
     const id = this.nextChatId++;
     const at = this.now();
@@ -370,7 +642,7 @@ export class FakeBackend implements Backend {
       liveChat: ACME.id,
       state,
       channel: 'web',
-      visitor: { id: 100 + id, name: visitorName, email: null, pageUrl: 'https://acme.example/pricing' },
+      visitor: { id: visitorId ?? 100 + id, name: visitorName, email: null, pageUrl: 'https://acme.example/pricing' },
       subject,
       responsible,
       createdAt: at,
@@ -404,6 +676,36 @@ export class FakeBackend implements Backend {
     return message;
   }
 
+  /**
+   * Many chats at once without emitting an event per message (nothing listens yet). The first
+   * generated chat is Ann's and holds `messages` messages.
+   */
+  private seedLoad(chats: number, messages: number): void {
+    const ann: OperatorRef = { id: 1, name: 'Ann Operator' };
+    const start = this.now() - chats * 1000;
+    for (let index = 0; index < chats; index += 1) {
+      const mine = index % 2 === 0;
+      const id = this.addChat(`Load visitor ${index + 1}`, `Load question ${index + 1}`, mine ? 'active' : 'pending', mine ? ann : null);
+      const summary = this.requireSummary(id);
+      // The first generated chat is the newest, so it tops its list.
+      summary.updatedAt = start + (chats - index) * 1000;
+      const count = index === 0 ? messages : 1;
+      const timeline = this.messages.get(id) ?? [];
+      for (let number = 0; number < count; number += 1) {
+        const fromVisitor = number % 3 !== 2;
+        timeline.push({
+          id: this.nextMessageId++,
+          chat: id,
+          clientId: null,
+          author: fromVisitor ? { kind: 'visitor', name: summary.visitor.name } : { kind: 'operator', id: ann.id, name: ann.name },
+          visibility: 'public',
+          body: `Message ${number + 1} about order ${index + 1}: see https://acme.example/orders/${index + 1}`,
+          sentAt: summary.updatedAt - (count - number) * 10,
+        });
+      }
+    }
+  }
+
   private seedDemoChats(): void {
     const ann: OperatorRef = { id: 1, name: 'Ann Operator' };
     const bob: OperatorRef = { id: 2, name: 'Bob Operator' };
@@ -428,6 +730,10 @@ export class FakeBackend implements Backend {
     const closed = this.addChat('Priya Shah', 'Password reset', 'closed', ann);
     this.post(closed, { kind: 'visitor', name: 'Priya Shah' }, 'public', 'I cannot reset my password.', null);
     this.post(closed, { kind: 'system' }, 'public', 'Ann Operator ended the chat.', null);
+    // Tom came back: his earlier chat shows in the customer panel.
+    const earlier = this.addChat('Tom Baker', 'Invoice address change', 'closed', ann, this.requireSummary(refund).visitor.id);
+    this.post(earlier, { kind: 'visitor', name: 'Tom Baker' }, 'public', 'Please change my invoice address.', null);
+    this.requireSummary(earlier).createdAt = this.now() - 86_400_000 * 30;
     this.unread.clear();
     this.unread.set(refund, 1);
   }

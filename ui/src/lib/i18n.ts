@@ -1,7 +1,7 @@
 // Every string the console shows lives here, so wording is reviewed in one place and a second
 // language is one more catalogue of the same shape.
 
-import type { Availability, ChatState, Timestamp } from './protocol';
+import type { Availability, Channel, ChatState, Timestamp } from './protocol';
 
 function plural(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`;
@@ -14,8 +14,18 @@ const preciseTimeFormat = new Intl.DateTimeFormat(undefined, {
   second: '2-digit',
 });
 
+/** "Cmd" on Apple keyboards, "Ctrl" elsewhere: the key the send shortcut and hints name. */
+export const modifierKeyName =
+  typeof navigator !== 'undefined' && /Mac|iPhone|iPad/i.test(navigator.platform ?? '') ? 'Cmd' : 'Ctrl';
+
 export function formatTime(at: Timestamp): string {
   return timeFormat.format(new Date(at));
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+
+export function formatDate(at: Timestamp): string {
+  return dateFormat.format(new Date(at));
 }
 
 export function formatPreciseTime(at: Timestamp): string {
@@ -28,12 +38,38 @@ const availabilityNames: Record<Availability, string> = {
   offline: 'Offline',
 };
 
+const channelNames: Record<Channel, string> = {
+  web: 'Website',
+};
+
 const chatStateNames: Record<ChatState, string> = {
   pending: 'Waiting for an operator',
   active: 'Active',
   closed: 'Ended',
   abandoned: 'Visitor left before anyone joined',
 };
+
+/** The emoji palette of the composer, with the names screen readers speak. */
+export const EMOJI: readonly { glyph: string; name: string }[] = [
+  { glyph: '😀', name: 'grinning face' },
+  { glyph: '🙂', name: 'slightly smiling face' },
+  { glyph: '😉', name: 'winking face' },
+  { glyph: '😊', name: 'smiling face' },
+  { glyph: '🤔', name: 'thinking face' },
+  { glyph: '😅', name: 'grinning face with sweat' },
+  { glyph: '👍', name: 'thumbs up' },
+  { glyph: '👋', name: 'waving hand' },
+  { glyph: '🙏', name: 'folded hands' },
+  { glyph: '👏', name: 'clapping hands' },
+  { glyph: '🎉', name: 'party popper' },
+  { glyph: '❤️', name: 'red heart' },
+  { glyph: '✅', name: 'check mark' },
+  { glyph: '📦', name: 'package' },
+  { glyph: '🚚', name: 'delivery truck' },
+  { glyph: '📧', name: 'email' },
+  { glyph: '⏳', name: 'hourglass' },
+  { glyph: '💡', name: 'light bulb' },
+];
 
 export const messages = {
   appName: 'Switchboard',
@@ -59,6 +95,8 @@ export const messages = {
     offline: "You're offline. Chats stay readable; replies are sent when the connection is back.",
     reconnecting: (at: string) => `Connection lost. Reconnecting at ${at}…`,
     upgradeRequired: 'This version of Switchboard is too old for the server. Update the app.',
+    catchingUp: (applied: number, total: number) => `Catching up: ${applied} of ${total} updates…`,
+    catchingUpLabel: 'Catching up',
   },
   availability: {
     label: 'Availability',
@@ -72,6 +110,7 @@ export const messages = {
     muteRinging: 'Mute ringing',
     muteRingingHint: 'Silences the ring sound for all requests; chats still arrive.',
     failed: 'Could not change the ringer.',
+    shortcuts: 'Ctrl+Shift+A accepts the oldest request, Ctrl+Shift+M mutes it',
   },
   menu: {
     label: 'Chats',
@@ -108,6 +147,7 @@ export const messages = {
     actionFailed: 'That did not work.',
     messagesLabel: (visitor: string) => `Conversation with ${visitor}`,
     noMessages: 'No messages yet.',
+    showEarlier: (count: number) => `Show earlier messages (${count} hidden)`,
   },
   message: {
     note: 'Note',
@@ -127,14 +167,128 @@ export const messages = {
     send: 'Send',
     sending: 'Sending…',
     hint: 'Enter sends, Shift+Enter starts a new line.',
+    hintModEnter: `${modifierKeyName}+Enter sends, Enter starts a new line.`,
     ended: 'This chat has ended.',
     tooLong: (max: number) => `Messages are limited to ${max} characters.`,
     failed: 'The message was not sent.',
+  },
+  channel: {
+    name: (channel: Channel) => channelNames[channel],
+  },
+  customer: {
+    title: 'Visitor details',
+    name: 'Name',
+    email: 'Email',
+    page: 'Current page',
+    channel: 'Channel',
+    unknown: 'Not given',
+    earlier: 'Earlier chats',
+    noEarlier: 'No earlier chats.',
+  },
+  canned: {
+    title: 'Canned responses',
+    search: 'Search canned responses',
+    shortcut: 'Shift+3 or #',
+    open: 'Canned responses (#)',
+    loading: 'Loading canned responses…',
+    failed: 'Could not load canned responses.',
+    none: 'No canned response matches.',
+    preview: 'Preview',
+    missing: 'Fill in before inserting:',
+    valueFor: (name: string) => `Value for ${name}`,
+    insert: 'Insert',
+    close: 'Close',
+    personal: 'personal',
+  },
+  knowledge: {
+    title: 'Knowledge base',
+    search: 'Search articles',
+    open: 'Articles (Shift+8)',
+    searching: 'Searching…',
+    failed: 'Article search failed.',
+    none: 'No article matches.',
+    insertText: 'Insert text',
+    insertLink: 'Insert link',
+    close: 'Close',
+  },
+  emoji: {
+    title: 'Emoji',
+    open: 'Emoji',
+  },
+  mentions: {
+    label: 'Mention a colleague',
+  },
+  outbox: {
+    pending: 'Sending… (waits for the connection)',
+    failed: (reason: string) => `Not sent: ${reason}`,
+    retry: 'Retry',
+    discard: 'Discard',
+    actionFailed: 'That did not work.',
+  },
+  sounds: {
+    title: 'Sounds',
+    volume: 'Volume',
+    ring: 'Ring',
+    message: 'New message in my chats',
+    builtIn: 'Built-in',
+    off: 'Off',
+    file: 'My own file (WAV, OGG, MP3, FLAC)',
+    path: 'File path',
+    save: 'Save sounds',
+    saved: 'Sounds saved.',
+    failed: 'Could not save the sounds.',
+  },
+  settings: {
+    sendShortcut: 'Send with',
+    sendShortcutName: (shortcut: 'enter' | 'modEnter') =>
+      shortcut === 'enter' ? 'Enter' : `${modifierKeyName}+Enter`,
+  },
+  badges: {
+    red: (count: number) => `${count} needing you (unread messages and unassigned chats you supervise)`,
+    blue: (count: number) => plural(count, 'new unassigned chat', 'new unassigned chats'),
+  },
+  search: {
+    label: 'Search',
+    placeholderChat: 'Search this chat and chat names…',
+    placeholderAll: 'Search chat names…',
+    results: (count: number) => plural(count, 'result', 'results'),
+    none: 'Nothing found.',
+    failed: 'Search failed.',
+    clear: 'Clear search',
+    inChat: 'In this chat',
+    chats: 'Chats',
+  },
+  supervision: {
+    label: 'Supervision',
+    monitor: 'Monitor',
+    join: 'Join',
+    takeOver: 'Take over',
+    previousStays: 'Keep the current operator in the chat',
+    monitoring: 'Monitoring invisibly: the visitor and the operator are not told. Only staff-only notes can be written until you join or take over.',
+    joined: 'You joined this chat.',
+    failed: 'That did not work. Please try again.',
+  },
+  tickets: {
+    open: 'Tickets',
+    back: 'Back to chats',
+    title: 'Tickets',
+    loading: 'Loading tickets…',
+    none: 'No tickets yet.',
+    subject: 'Subject',
+    status: 'Status',
+    assignee: 'Assignee',
+    unassigned: 'Unassigned',
+    save: 'Save',
+    saved: 'Saved',
+    failed: 'The tickets could not be loaded or saved.',
+    statusName: (status: 'open' | 'pending' | 'solved') =>
+      ({ open: 'Open', pending: 'Pending', solved: 'Solved' })[status],
   },
   announce: {
     ringing: (visitor: string, subject: string) => `New chat request from ${visitor}: ${subject}`,
     message: (visitor: string) => `New message from ${visitor}`,
     accepted: (visitor: string) => `You accepted the chat with ${visitor}`,
+    notSent: (reason: string) => `A message was not sent: ${reason}`,
   },
 } as const;
 

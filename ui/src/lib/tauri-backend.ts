@@ -3,22 +3,27 @@
 
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { Backend } from './backend';
-import type { CoreEvent, CoreState } from './core';
+import type { Article, Backend, CannedResponse, ConsoleEvent, ConsoleSnapshot, SearchResults, SoundSettings } from './backend';
 import type {
   Availability,
+  ChatHistory,
   ChatId,
   ChatSummary,
   Message,
   OperatorProfile,
+  OperatorRef,
+  Ticket,
+  TicketUpdate,
   Visibility,
 } from './protocol';
 
 export const CORE_EVENT = 'core://event';
+/** A native notification was clicked: open that chat. */
+export const OPEN_CHAT_EVENT = 'app://open-chat';
 
 export class TauriBackend implements Backend {
-  coreState(): Promise<CoreState> {
-    return invoke<CoreState>('core_state');
+  coreState(): Promise<ConsoleSnapshot> {
+    return invoke<ConsoleSnapshot>('core_state');
   }
 
   signIn(email: string, password: string): Promise<OperatorProfile> {
@@ -35,6 +40,26 @@ export class TauriBackend implements Backend {
 
   acceptChat(chat: ChatId): Promise<ChatSummary> {
     return invoke<ChatSummary>('accept_chat', { chat });
+  }
+
+  monitorChat(chat: ChatId): Promise<ChatHistory> {
+    return invoke<ChatHistory>('monitor_chat', { chat });
+  }
+
+  joinChat(chat: ChatId): Promise<ChatSummary> {
+    return invoke<ChatSummary>('join_chat', { chat });
+  }
+
+  takeOverChat(chat: ChatId, previousStays: boolean): Promise<ChatSummary> {
+    return invoke<ChatSummary>('take_over_chat', { chat, previousStays });
+  }
+
+  tickets(): Promise<Ticket[]> {
+    return invoke<Ticket[]>('tickets');
+  }
+
+  updateTicket(id: number, update: TicketUpdate): Promise<Ticket> {
+    return invoke<Ticket>('update_ticket', { id, update });
   }
 
   sendMessage(chat: ChatId, body: string, visibility: Visibility): Promise<Message> {
@@ -61,7 +86,46 @@ export class TauriBackend implements Backend {
     return invoke<void>('set_ringer_muted', { muted });
   }
 
-  onEvent(listener: (event: CoreEvent) => void): Promise<() => void> {
-    return listen<CoreEvent>(CORE_EVENT, (event) => listener(event.payload));
+  soundSettings(): Promise<SoundSettings> {
+    return invoke<SoundSettings>('sound_settings');
+  }
+
+  setSoundSettings(settings: SoundSettings): Promise<void> {
+    return invoke<void>('set_sound_settings', { settings });
+  }
+
+  search(query: string, chat: ChatId | null): Promise<SearchResults> {
+    return invoke<SearchResults>('search', { query, chat });
+  }
+
+  cannedResponses(): Promise<CannedResponse[]> {
+    return invoke<CannedResponse[]>('canned_responses');
+  }
+
+  colleagues(): Promise<OperatorRef[]> {
+    return invoke<OperatorRef[]>('colleagues');
+  }
+
+  searchArticles(query: string): Promise<Article[]> {
+    return invoke<Article[]>('search_articles', { query });
+  }
+
+  retryCommand(id: string): Promise<void> {
+    return invoke<void>('retry_outbox', { id });
+  }
+
+  discardCommand(id: string): Promise<void> {
+    return invoke<void>('discard_outbox', { id });
+  }
+
+  async onEvent(listener: (event: ConsoleEvent) => void): Promise<() => void> {
+    const core = await listen<ConsoleEvent>(CORE_EVENT, (event) => listener(event.payload));
+    const openChat = await listen<{ chat: ChatId }>(OPEN_CHAT_EVENT, (event) =>
+      listener({ type: 'openChat', chat: event.payload.chat }),
+    );
+    return () => {
+      core();
+      openChat();
+    };
   }
 }

@@ -83,3 +83,31 @@ function mergeText(segments: TextSegment[]): TextSegment[] {
   }
   return merged;
 }
+
+export interface HighlightSegment {
+  text: string;
+  match: boolean;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Splits display text into runs that match the search query (case-insensitively) and runs that
+ * do not, so the component can wrap matches in <mark> without building markup from strings.
+ */
+export function highlightSegments(text: string, query: string): HighlightSegment[] {
+  const clean = stripBidiControls(text);
+  const needle = stripBidiControls(query).trim();
+  if (needle === '') return [{ text: clean, match: false }];
+  const segments: HighlightSegment[] = [];
+  let position = 0;
+  for (const found of clean.matchAll(new RegExp(escapeRegExp(needle), 'giu'))) {
+    if (found.index > position) segments.push({ text: clean.slice(position, found.index), match: false });
+    segments.push({ text: found[0], match: true });
+    position = found.index + found[0].length;
+  }
+  if (position < clean.length) segments.push({ text: clean.slice(position), match: false });
+  return segments;
+}

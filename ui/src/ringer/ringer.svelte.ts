@@ -1,8 +1,18 @@
 // The ring as the core plays it, and the operator's global "Mute ringing" switch.
 
 import { toApiError, type Backend } from '../lib/backend';
-import type { RingerState } from '../lib/core';
+import type { ConsoleChat, RingerState } from '../lib/core';
 import { messages } from '../lib/i18n';
+
+/** The ringing request waiting longest: what the app-wide shortcuts act on. */
+export function oldestRinging(chats: readonly ConsoleChat[]): ConsoleChat | null {
+  let oldest: ConsoleChat | null = null;
+  for (const chat of chats) {
+    if (!chat.ringing) continue;
+    if (oldest === null || chat.summary.createdAt < oldest.summary.createdAt) oldest = chat;
+  }
+  return oldest;
+}
 
 export class RingerStore {
   state = $state<RingerState>({ type: 'silent' });

@@ -1,0 +1,897 @@
+//! Supervision (issue 7): a supervisor monitors a chat invisibly (B21), joins it visibly (B20)
+//! or takes it over; every such step lands in the live chat's audit log.
+//!
+//! Invisibility is structural: monitoring writes an audit row and reads the history, and emits
+//! no event at all, so no visitor-side path can mention the monitor. Only staff who joined are
+//! participants, and only participants are listed to the visitor.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use switchboard_protocol::{
+    Ack, AnswerInvitation, ApiError, AuditAction, AuditEntry, Availability, ChatHistory, ChatId,
+    ChatState, ChatSummary, ErrorCode, Invitation, InvitationKind, InviteOperator, JoinChat,
+    LiveChatId, LockReplies, MonitorChat, OperatorEvent, OperatorId, OperatorRef, ReassignChat,
+    StaffLeaveChat, TakeOverChat, Timestamp, TransferChat, Visibility, VisitorEvent,
+};
+
+use crate::hub::{Effects, Hub};
+use crate::storage::{self, ChatRow, NewAuthor, StoreError, StoreResult};
+
+/// Whether `operator` joined `chat` visibly (and has not become responsible since).
+pub fn is_participant(
+    connection: &Connection,
+    chat: ChatId,
+    operator: OperatorId,
+) -> StoreResult<bool> {
+    let count: i64 = connection.query_row(
+        "SELECT COUNT(*) FROM chat_participants WHERE chat_id = ?1 AND operator_id = ?2",
+        [chat.0, operator.0],
+        |row| row.get(0),
+    )?;
+    Ok(count > 0)
+}
+
+/// Display names of the staff who joined `chat` besides its responsible operator, in join order.
+pub fn participant_names(connection: &Connection, chat: ChatId) -> StoreResult<Vec<String>> {
+    let mut statement = connection.prepare(
+        "SELECT o.name FROM chat_participants p JOIN operators o ON o.id = p.operator_id
+         WHERE p.chat_id = ?1 ORDER BY p.joined_at, p.rowid",
+    )?;
+    let names = statement
+        .query_map([chat.0], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(names)
+}
+
+fn add_participant(
+    connection: &Connection,
+    chat: ChatId,
+    operator: OperatorId,
+    now: Timestamp,
+) -> StoreResult<()> {
+    connection.execute(
+        "INSERT OR IGNORE INTO chat_participants (chat_id, operator_id, joined_at) VALUES (?1, ?2, ?3)",
+        params![chat.0, operator.0, now.0],
+    )?;
+    Ok(())
+}
+
+fn remove_participant(
+    connection: &Connection,
+    chat: ChatId,
+    operator: OperatorId,
+) -> StoreResult<()> {
+    connection.execute(
+        "DELETE FROM chat_participants WHERE chat_id = ?1 AND operator_id = ?2",
+        [chat.0, operator.0],
+    )?;
+    Ok(())
+}
+
+fn action_name(action: AuditAction) -> &'static str {
+    match action {
+        AuditAction::Monitored => "monitored",
+        AuditAction::Joined => "joined",
+        AuditAction::TookOver => "tookOver",
+        AuditAction::Reassigned => "reassigned",
+        AuditAction::Invited => "invited",
+        AuditAction::Transferred => "transferred",
+    }
+}
+
+fn parse_action(name: &str) -> StoreResult<AuditAction> {
+    match name {
+        "monitored" => Ok(AuditAction::Monitored),
+        "joined" => Ok(AuditAction::Joined),
+        "tookOver" => Ok(AuditAction::TookOver),
+        "reassigned" => Ok(AuditAction::Reassigned),
+        "invited" => Ok(AuditAction::Invited),
+        "transferred" => Ok(AuditAction::Transferred),
+        other => Err(StoreError::Invalid(format!("unknown audit action {other}"))),
+    }
+}
+
+fn record(
+    connection: &Connection,
+    chat: &ChatRow,
+    operator: OperatorId,
+    action: AuditAction,
+    previous: Option<OperatorId>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    connection.execute(
+        "INSERT INTO audit_log (live_chat_id, chat_id, operator_id, action, previous_operator_id, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            chat.live_chat.0,
+            chat.id.0,
+            operator.0,
+            action_name(action),
+            previous.map(|previous| previous.0),
+            now.0
+        ],
+    )?;
+    Ok(())
+}
+
+fn audit_entries(connection: &Connection, live_chat: LiveChatId) -> StoreResult<Vec<AuditEntry>> {
+    let mut statement = connection.prepare(
+        "SELECT chat_id, action, operator_id, previous_operator_id, at FROM audit_log
+         WHERE live_chat_id = ?1 ORDER BY id",
+    )?;
+    let rows = statement
+        .query_map([live_chat.0], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(chat, action, actor, previous, at)| {
+            Ok(AuditEntry {
+                chat: ChatId(chat),
+                action: parse_action(&action)?,
+                actor: storage::operator_ref(connection, OperatorId(actor))?,
+                previous: previous
+                    .map(|previous| storage::operator_ref(connection, OperatorId(previous)))
+                    .transpose()?,
+                at: Timestamp(at),
+            })
+        })
+        .collect()
+}
+
+/// The chat, when `operator` supervises its live chat. Non-members get NotFound (the chat is
+/// invisible to them), members who do not supervise get Forbidden.
+fn supervised_chat(
+    connection: &Connection,
+    operator: OperatorId,
+    chat: ChatId,
+) -> Result<ChatRow, ApiError> {
+    let row = Hub::member_chat(connection, operator, chat)?;
+    if !storage::is_supervisor(connection, operator, row.live_chat)? {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "Only a supervisor of this chat's live chat can monitor, join or take it over.",
+        ));
+    }
+    Ok(row)
+}
+
+fn summary(connection: &Connection, chat: ChatId) -> Result<ChatSummary, ApiError> {
+    storage::chat_summary(connection, chat)?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "There is no such chat."))
+}
+
+fn not_active() -> ApiError {
+    ApiError::new(
+        ErrorCode::Conflict,
+        "Only an active chat can be joined or taken over; accept a waiting one instead.",
+    )
+}
+
+impl Hub {
+    /// B21: opens an active or pending chat invisibly. Emits nothing: the only trace is the
+    /// audit row.
+    pub(crate) fn monitor(
+        &mut self,
+        operator: OperatorId,
+        command: MonitorChat,
+    ) -> Result<ChatHistory, ApiError> {
+        self.transact(|effects| {
+            let chat = supervised_chat(effects.database, operator, command.chat)?;
+            if !matches!(chat.state, ChatState::Pending | ChatState::Active) {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "This chat has ended; there is nothing live to monitor.",
+                ));
+            }
+            record(
+                effects.database,
+                &chat,
+                operator,
+                AuditAction::Monitored,
+                None,
+                effects.now,
+            )?;
+            Ok(ChatHistory {
+                chat: summary(effects.database, chat.id)?,
+                messages: storage::chat_messages(effects.database, chat.id)?,
+            })
+        })
+    }
+
+    /// B20: joins an active chat visibly; the visitor sees "<name> joined" and the joiner may
+    /// reply from now on.
+    pub(crate) fn join(
+        &mut self,
+        operator: OperatorId,
+        command: JoinChat,
+    ) -> Result<ChatSummary, ApiError> {
+        self.transact(|effects| {
+            let chat = supervised_chat(effects.database, operator, command.chat)?;
+            if chat.state != ChatState::Active {
+                return Err(not_active());
+            }
+            if chat.responsible == Some(operator)
+                || is_participant(effects.database, chat.id, operator)?
+            {
+                return summary(effects.database, chat.id);
+            }
+            let joiner = storage::operator_ref(effects.database, operator)?;
+            add_participant(effects.database, chat.id, operator, effects.now)?;
+            record(
+                effects.database,
+                &chat,
+                operator,
+                AuditAction::Joined,
+                None,
+                effects.now,
+            )?;
+            let joined = storage::insert_message(
+                effects.database,
+                chat.id,
+                NewAuthor::System,
+                Visibility::Public,
+                &format!("{} joined", joiner.name),
+                None,
+                effects.now,
+            )?;
+            effects.notify_visitor(
+                chat.visitor,
+                &VisitorEvent::OperatorJoined { name: joiner.name },
+            )?;
+            let summary = effects.chat_changed(&chat)?;
+            effects.message_posted(&chat, &joined)?;
+            Ok(summary)
+        })
+    }
+
+    /// Takes over an active chat: the supervisor becomes responsible; the previous operator
+    /// stays as a participant or leaves. The visitor is told either way.
+    pub(crate) fn take_over(
+        &mut self,
+        operator: OperatorId,
+        command: TakeOverChat,
+    ) -> Result<ChatSummary, ApiError> {
+        self.transact(|effects| {
+            let chat = supervised_chat(effects.database, operator, command.chat)?;
+            let (ChatState::Active, Some(previous)) = (chat.state, chat.responsible) else {
+                return Err(not_active());
+            };
+            if previous == operator {
+                return summary(effects.database, chat.id);
+            }
+            let taker = storage::operator_ref(effects.database, operator)?;
+            let before = storage::operator_ref(effects.database, previous)?;
+            let already_in = is_participant(effects.database, chat.id, operator)?;
+            remove_participant(effects.database, chat.id, operator)?;
+            storage::update_chat(
+                effects.database,
+                chat.id,
+                ChatState::Active,
+                Some(operator),
+                effects.now,
+            )?;
+            record(
+                effects.database,
+                &chat,
+                operator,
+                AuditAction::TookOver,
+                Some(previous),
+                effects.now,
+            )?;
+            let mut messages = vec![storage::insert_message(
+                effects.database,
+                chat.id,
+                NewAuthor::System,
+                Visibility::Public,
+                &format!("{} took over the chat from {}", taker.name, before.name),
+                None,
+                effects.now,
+            )?];
+            if !already_in {
+                effects.notify_visitor(
+                    chat.visitor,
+                    &VisitorEvent::OperatorJoined {
+                        name: taker.name.clone(),
+                    },
+                )?;
+            }
+            if command.previous_stays {
+                add_participant(effects.database, chat.id, previous, effects.now)?;
+            } else {
+                messages.push(storage::insert_message(
+                    effects.database,
+                    chat.id,
+                    NewAuthor::System,
+                    Visibility::Public,
+                    &format!("{} left", before.name),
+                    None,
+                    effects.now,
+                )?);
+                effects.notify_visitor(
+                    chat.visitor,
+                    &VisitorEvent::OperatorLeft { name: before.name },
+                )?;
+            }
+            // The chat moves from one operator's capacity to the other's.
+            let mut decisions = effects.router.accepted(chat.id, operator, effects.now);
+            decisions.extend(effects.router.active_chat_finished(previous, effects.now));
+            effects.apply(decisions)?;
+            let summary = effects.chat_changed(&chat)?;
+            for message in &messages {
+                effects.message_posted(&chat, message)?;
+            }
+            Ok(summary)
+        })
+    }
+
+    /// The live chat's audit log, for its supervisors (the only administrative role).
+    pub fn audit_log(
+        &self,
+        operator: OperatorId,
+        live_chat: LiveChatId,
+    ) -> Result<Vec<AuditEntry>, ApiError> {
+        if !storage::is_supervisor(self.database(), operator, live_chat)? {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "Only a supervisor of this live chat can read its audit log.",
+            ));
+        }
+        Ok(audit_entries(self.database(), live_chat)?)
+    }
+}
+
+// ----- collaboration: reassign (B27), invite (B23), transfer (B22), reply lock (B15) -----
+
+fn kind_name(kind: InvitationKind) -> &'static str {
+    match kind {
+        InvitationKind::Invite => "invite",
+        InvitationKind::Transfer => "transfer",
+    }
+}
+
+fn parse_kind(name: &str) -> StoreResult<InvitationKind> {
+    match name {
+        "invite" => Ok(InvitationKind::Invite),
+        "transfer" => Ok(InvitationKind::Transfer),
+        other => Err(StoreError::Invalid(format!(
+            "unknown invitation kind {other}"
+        ))),
+    }
+}
+
+/// An open invitation: its kind and sender.
+struct OpenInvitation {
+    kind: InvitationKind,
+    from: OperatorId,
+}
+
+fn take_invitation(
+    connection: &Connection,
+    chat: ChatId,
+    operator: OperatorId,
+) -> StoreResult<Option<OpenInvitation>> {
+    let found = connection
+        .query_row(
+            "SELECT kind, from_operator_id FROM chat_invitations WHERE chat_id = ?1 AND operator_id = ?2",
+            [chat.0, operator.0],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+        )
+        .optional()?;
+    let Some((kind, from)) = found else {
+        return Ok(None);
+    };
+    connection.execute(
+        "DELETE FROM chat_invitations WHERE chat_id = ?1 AND operator_id = ?2",
+        [chat.0, operator.0],
+    )?;
+    Ok(Some(OpenInvitation {
+        kind: parse_kind(&kind)?,
+        from: OperatorId(from),
+    }))
+}
+
+fn set_reply_lock(
+    connection: &Connection,
+    chat: ChatId,
+    holder: Option<OperatorId>,
+) -> StoreResult<()> {
+    match holder {
+        Some(holder) => connection.execute(
+            "INSERT OR REPLACE INTO chat_reply_locks (chat_id, operator_id) VALUES (?1, ?2)",
+            [chat.0, holder.0],
+        )?,
+        None => connection.execute("DELETE FROM chat_reply_locks WHERE chat_id = ?1", [chat.0])?,
+    };
+    Ok(())
+}
+
+fn insert_invitation(
+    connection: &Connection,
+    chat: ChatId,
+    from: OperatorId,
+    to: OperatorId,
+    kind: InvitationKind,
+    note: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    connection.execute(
+        "INSERT OR REPLACE INTO chat_invitations (chat_id, operator_id, kind, from_operator_id, note, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![chat.0, to.0, kind_name(kind), from.0, note, now.0],
+    )?;
+    Ok(())
+}
+
+/// Who locked public replies to a chat (B15), if anyone.
+pub fn reply_lock(connection: &Connection, chat: ChatId) -> StoreResult<Option<OperatorId>> {
+    Ok(connection
+        .query_row(
+            "SELECT operator_id FROM chat_reply_locks WHERE chat_id = ?1",
+            [chat.0],
+            |row| row.get::<_, i64>(0),
+        )
+        .optional()?
+        .map(OperatorId))
+}
+
+/// Refuses a public reply while someone else holds the chat's reply lock (B15).
+pub fn check_reply_lock(
+    connection: &Connection,
+    chat: ChatId,
+    operator: OperatorId,
+) -> Result<(), ApiError> {
+    match reply_lock(connection, chat)? {
+        Some(holder) if holder != operator => {
+            let name = storage::operator_name(connection, holder)?;
+            Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("{name} has locked replies to this chat. Write a note instead."),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether `operator` may speak to the visitor in this chat: responsible or joined.
+fn in_chat(connection: &Connection, chat: &ChatRow, operator: OperatorId) -> StoreResult<bool> {
+    Ok(chat.responsible == Some(operator) || is_participant(connection, chat.id, operator)?)
+}
+
+fn active_member_target(
+    connection: &Connection,
+    chat: &ChatRow,
+    target: OperatorId,
+) -> Result<OperatorRef, ApiError> {
+    if chat.state != ChatState::Active {
+        return Err(not_active());
+    }
+    if !storage::is_member(connection, target, chat.live_chat)? {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "That operator does not work in this chat's live chat.",
+        ));
+    }
+    Ok(storage::operator_ref(connection, target)?)
+}
+
+impl Hub {
+    /// B27: the responsible operator or a supervisor hands the chat to another member, who is
+    /// responsible at once; the previous operator leaves. The visitor is told both.
+    pub(crate) fn reassign(
+        &mut self,
+        operator: OperatorId,
+        command: ReassignChat,
+    ) -> Result<ChatSummary, ApiError> {
+        self.transact(|effects| {
+            let chat = Hub::member_chat(effects.database, operator, command.chat)?;
+            if chat.responsible != Some(operator)
+                && !storage::is_supervisor(effects.database, operator, chat.live_chat)?
+            {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "Only the operator responsible for this chat or a supervisor can reassign it.",
+                ));
+            }
+            active_member_target(effects.database, &chat, command.operator)?;
+            let Some(previous) = chat.responsible else {
+                return Err(not_active());
+            };
+            if previous == command.operator {
+                return summary(effects.database, chat.id);
+            }
+            record(
+                effects.database,
+                &chat,
+                operator,
+                AuditAction::Reassigned,
+                Some(previous),
+                effects.now,
+            )?;
+            hand_over(effects, &chat, previous, command.operator)
+        })
+    }
+
+    /// B23: anyone in the chat (or a supervisor) invites a member; they get an invitation to
+    /// accept or decline.
+    pub(crate) fn invite(
+        &mut self,
+        operator: OperatorId,
+        command: InviteOperator,
+    ) -> Result<Ack, ApiError> {
+        self.transact(|effects| {
+            let chat = Hub::member_chat(effects.database, operator, command.chat)?;
+            if !in_chat(effects.database, &chat, operator)?
+                && !storage::is_supervisor(effects.database, operator, chat.live_chat)?
+            {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "Join the chat before inviting someone into it.",
+                ));
+            }
+            active_member_target(effects.database, &chat, command.operator)?;
+            if in_chat(effects.database, &chat, command.operator)? {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "That operator is already in this chat.",
+                ));
+            }
+            record(
+                effects.database,
+                &chat,
+                operator,
+                AuditAction::Invited,
+                None,
+                effects.now,
+            )?;
+            send_invitation(
+                effects,
+                &chat,
+                operator,
+                command.operator,
+                InvitationKind::Invite,
+                None,
+            )?;
+            Ok(Ack {})
+        })
+    }
+
+    /// B22: the responsible operator (or a supervisor) transfers the chat to an online member,
+    /// with a staff-only note. Nothing changes until the target accepts.
+    pub(crate) fn transfer(
+        &mut self,
+        operator: OperatorId,
+        command: TransferChat,
+    ) -> Result<Ack, ApiError> {
+        if command.note.chars().count() > switchboard_protocol::MAX_MESSAGE_CHARS {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "A transfer note is at most as long as a message.",
+            ));
+        }
+        self.transact(|effects| {
+            let chat = Hub::member_chat(effects.database, operator, command.chat)?;
+            if chat.responsible != Some(operator)
+                && !storage::is_supervisor(effects.database, operator, chat.live_chat)?
+            {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "Only the operator responsible for this chat or a supervisor can transfer it.",
+                ));
+            }
+            let target = active_member_target(effects.database, &chat, command.operator)?;
+            if chat.responsible == Some(command.operator) {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "That operator is already responsible for this chat.",
+                ));
+            }
+            if storage::availability(effects.database, command.operator)? != Availability::Online {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!("{} is not online.", target.name),
+                ));
+            }
+            let note = command.note.trim();
+            send_invitation(
+                effects,
+                &chat,
+                operator,
+                command.operator,
+                InvitationKind::Transfer,
+                (!note.is_empty()).then_some(note),
+            )?;
+            Ok(Ack {})
+        })
+    }
+
+    /// B22, B23: the invited operator accepts (joins, or becomes responsible for a transfer)
+    /// or declines; the sender is told either way.
+    pub(crate) fn answer_invitation(
+        &mut self,
+        operator: OperatorId,
+        command: AnswerInvitation,
+    ) -> Result<ChatSummary, ApiError> {
+        self.transact(|effects| {
+            let chat = Hub::member_chat(effects.database, operator, command.chat)?;
+            let invitation =
+                take_invitation(effects.database, chat.id, operator)?.ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::NotFound,
+                        "There is no open invitation to this chat for you.",
+                    )
+                })?;
+            let answerer = storage::operator_ref(effects.database, operator)?;
+            effects.notify_operator(
+                invitation.from,
+                &OperatorEvent::InvitationAnswered {
+                    chat: chat.id,
+                    kind: invitation.kind,
+                    operator: answerer.clone(),
+                    accepted: command.accept,
+                },
+            )?;
+            if !command.accept {
+                return summary(effects.database, chat.id);
+            }
+            if chat.state != ChatState::Active {
+                return Err(not_active());
+            }
+            match invitation.kind {
+                InvitationKind::Invite => {
+                    if in_chat(effects.database, &chat, operator)? {
+                        return summary(effects.database, chat.id);
+                    }
+                    add_participant(effects.database, chat.id, operator, effects.now)?;
+                    let joined = storage::insert_message(
+                        effects.database,
+                        chat.id,
+                        NewAuthor::System,
+                        Visibility::Public,
+                        &format!("{} joined", answerer.name),
+                        None,
+                        effects.now,
+                    )?;
+                    effects.notify_visitor(
+                        chat.visitor,
+                        &VisitorEvent::OperatorJoined {
+                            name: answerer.name,
+                        },
+                    )?;
+                    let summary = effects.chat_changed(&chat)?;
+                    effects.message_posted(&chat, &joined)?;
+                    Ok(summary)
+                }
+                InvitationKind::Transfer => {
+                    let Some(previous) = chat.responsible else {
+                        return Err(not_active());
+                    };
+                    if previous == operator {
+                        return summary(effects.database, chat.id);
+                    }
+                    record(
+                        effects.database,
+                        &chat,
+                        operator,
+                        AuditAction::Transferred,
+                        Some(previous),
+                        effects.now,
+                    )?;
+                    hand_over(effects, &chat, previous, operator)
+                }
+            }
+        })
+    }
+
+    /// B15: someone who may reply locks (or unlocks) public replies for everyone else.
+    pub(crate) fn lock_replies(
+        &mut self,
+        operator: OperatorId,
+        command: LockReplies,
+    ) -> Result<Ack, ApiError> {
+        self.transact(|effects| {
+            let chat = Hub::member_chat(effects.database, operator, command.chat)?;
+            let supervisor = storage::is_supervisor(effects.database, operator, chat.live_chat)?;
+            if !in_chat(effects.database, &chat, operator)? && !supervisor {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "Join the chat before locking its replies.",
+                ));
+            }
+            let holder = reply_lock(effects.database, chat.id)?;
+            if let Some(holder) = holder
+                && holder != operator
+                && !supervisor
+            {
+                let name = storage::operator_name(effects.database, holder)?;
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!("{name} holds the reply lock."),
+                ));
+            }
+            let locked_by = if command.locked {
+                set_reply_lock(effects.database, chat.id, Some(operator))?;
+                Some(storage::operator_ref(effects.database, operator)?)
+            } else {
+                set_reply_lock(effects.database, chat.id, None)?;
+                None
+            };
+            effects.notify_members(
+                chat.live_chat,
+                &OperatorEvent::ReplyLockChanged {
+                    chat: chat.id,
+                    locked_by,
+                },
+            )?;
+            Ok(Ack {})
+        })
+    }
+}
+
+fn send_invitation(
+    effects: &mut Effects<'_>,
+    chat: &ChatRow,
+    from: OperatorId,
+    to: OperatorId,
+    kind: InvitationKind,
+    note: Option<&str>,
+) -> Result<(), ApiError> {
+    insert_invitation(effects.database, chat.id, from, to, kind, note, effects.now)?;
+    let invitation = Invitation {
+        chat: chat.id,
+        kind,
+        from: storage::operator_ref(effects.database, from)?,
+        note: note.map(str::to_owned),
+        subject: summary(effects.database, chat.id)?.subject,
+    };
+    effects.notify_operator(to, &OperatorEvent::Invited { invitation })?;
+    Ok(())
+}
+
+/// Makes `to` responsible instead of `from`, who leaves; the visitor is told both.
+fn hand_over(
+    effects: &mut Effects<'_>,
+    chat: &ChatRow,
+    from: OperatorId,
+    to: OperatorId,
+) -> Result<ChatSummary, ApiError> {
+    let leaver = storage::operator_ref(effects.database, from)?;
+    let joiner = storage::operator_ref(effects.database, to)?;
+    let already_in = is_participant(effects.database, chat.id, to)?;
+    remove_participant(effects.database, chat.id, to)?;
+    remove_participant(effects.database, chat.id, from)?;
+    if reply_lock(effects.database, chat.id)? == Some(from) {
+        set_reply_lock(effects.database, chat.id, None)?;
+    }
+    storage::update_chat(
+        effects.database,
+        chat.id,
+        ChatState::Active,
+        Some(to),
+        effects.now,
+    )?;
+    let mut messages = Vec::new();
+    messages.push(storage::insert_message(
+        effects.database,
+        chat.id,
+        NewAuthor::System,
+        Visibility::Public,
+        &format!("{} left", leaver.name),
+        None,
+        effects.now,
+    )?);
+    effects.notify_visitor(
+        chat.visitor,
+        &VisitorEvent::OperatorLeft { name: leaver.name },
+    )?;
+    if !already_in {
+        messages.push(storage::insert_message(
+            effects.database,
+            chat.id,
+            NewAuthor::System,
+            Visibility::Public,
+            &format!("{} joined", joiner.name),
+            None,
+            effects.now,
+        )?);
+        effects.notify_visitor(
+            chat.visitor,
+            &VisitorEvent::OperatorJoined { name: joiner.name },
+        )?;
+    }
+    let mut decisions = effects.router.accepted(chat.id, to, effects.now);
+    decisions.extend(effects.router.active_chat_finished(from, effects.now));
+    effects.apply(decisions)?;
+    let summary = effects.chat_changed(chat)?;
+    for message in &messages {
+        effects.message_posted(chat, message)?;
+    }
+    Ok(summary)
+}
+
+fn first_participant(connection: &Connection, chat: ChatId) -> StoreResult<Option<OperatorId>> {
+    Ok(connection
+        .query_row(
+            "SELECT operator_id FROM chat_participants WHERE chat_id = ?1
+             ORDER BY joined_at, rowid LIMIT 1",
+            [chat.0],
+            |row| row.get::<_, i64>(0),
+        )
+        .optional()?
+        .map(OperatorId))
+}
+
+impl Hub {
+    /// B24: a staff member leaves. A participant just goes; the responsible operator hands the
+    /// chat to the first colleague who joined; the last staff member's leaving ends the chat and
+    /// opens its ticket.
+    pub(crate) fn staff_leave(
+        &mut self,
+        operator: OperatorId,
+        command: StaffLeaveChat,
+    ) -> Result<ChatSummary, ApiError> {
+        self.transact(|effects| {
+            let chat = Hub::member_chat(effects.database, operator, command.chat)?;
+            if chat.state != ChatState::Active || !in_chat(effects.database, &chat, operator)? {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "You are not in this chat.",
+                ));
+            }
+            let leaver = storage::operator_ref(effects.database, operator)?;
+            remove_participant(effects.database, chat.id, operator)?;
+            if reply_lock(effects.database, chat.id)? == Some(operator) {
+                set_reply_lock(effects.database, chat.id, None)?;
+            }
+            let mut decisions = Vec::new();
+            if chat.responsible == Some(operator) {
+                decisions.extend(effects.router.active_chat_finished(operator, effects.now));
+                match first_participant(effects.database, chat.id)? {
+                    Some(successor) => {
+                        remove_participant(effects.database, chat.id, successor)?;
+                        storage::update_chat(
+                            effects.database,
+                            chat.id,
+                            ChatState::Active,
+                            Some(successor),
+                            effects.now,
+                        )?;
+                        decisions.extend(effects.router.accepted(chat.id, successor, effects.now));
+                    }
+                    None => {
+                        storage::update_chat(
+                            effects.database,
+                            chat.id,
+                            ChatState::Closed,
+                            Some(operator),
+                            effects.now,
+                        )?;
+                        crate::tickets::create_for_chat(effects.database, chat.id, effects.now)?;
+                    }
+                }
+            }
+            let left = storage::insert_message(
+                effects.database,
+                chat.id,
+                NewAuthor::System,
+                Visibility::Public,
+                &format!("{} left", leaver.name),
+                None,
+                effects.now,
+            )?;
+            effects.notify_visitor(
+                chat.visitor,
+                &VisitorEvent::OperatorLeft { name: leaver.name },
+            )?;
+            effects.apply(decisions)?;
+            let summary = effects.chat_changed(&chat)?;
+            effects.message_posted(&chat, &left)?;
+            Ok(summary)
+        })
+    }
+}

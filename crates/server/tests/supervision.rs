@@ -1,0 +1,1204 @@
+//! Supervision scenarios (issue 7) against a real server, real SQLite and real WebSockets: a
+//! supervisor monitors invisibly (B21), joins visibly (B20) or takes over; refusals for everyone
+//! else; the audit log. Each test names the behaviour (BEHAVIOURS.md) it proves.
+
+use switchboard_protocol::{
+    AnswerInvitation, AuditAction, AuditEntry, ChatHistory, ChatId, ChatState, ChatSummary,
+    EmailTranscript, Endpoint, ErrorCode, GetAuditLog, GetTicket, GetTickets, InvitationKind,
+    InviteOperator, JoinChat, LiveChatId, LockReplies, MonitorChat, OperatorEvent,
+    OperatorResponse, ReassignChat, StaffLeaveChat, StartChat, TakeOverChat, Ticket, TicketDetail,
+    TicketStatus, TicketUpdate, TranscriptSent, TransferChat, Visibility, VisitorEvent,
+    VisitorResponse, VisitorSideAuthor,
+};
+use switchboard_server::mail::SmtpSettings;
+use switchboard_server::test_support::{
+    ANN, BOB, DEMO_EMBED_KEY, DEMO_PASSWORD, SUE, TestOperator, TestServer, TestVisitor, WAIT,
+    get_json, post_json,
+};
+
+const DEMO_LIVE_CHAT: LiveChatId = LiveChatId(1);
+const SUE_NAME: &str = "Sue Supervisor";
+const WHISPER: &str = "psst: offer the loyalty discount";
+
+fn rings(chat: ChatId) -> impl Fn(&OperatorEvent) -> bool {
+    move |event| matches!(event, OperatorEvent::RingStarted { chat: ringing } if *ringing == chat)
+}
+
+fn posted(body: &'static str) -> impl Fn(&OperatorEvent) -> bool {
+    move |event| matches!(event, OperatorEvent::MessagePosted { message } if message.body == body)
+}
+
+fn visitor_got(body: &'static str) -> impl Fn(&VisitorEvent) -> bool {
+    move |event| matches!(event, VisitorEvent::MessagePosted { message } if message.body == body)
+}
+
+async fn monitor(operator: &mut TestOperator, chat: ChatId) -> Result<ChatHistory, ErrorCode> {
+    match operator.command(MonitorChat { chat }).await {
+        Ok(OperatorResponse::Monitor(history)) => Ok(history),
+        Ok(other) => panic!("monitor answered with {other:?}"),
+        Err(error) => Err(error.code),
+    }
+}
+
+async fn join(operator: &mut TestOperator, chat: ChatId) -> Result<ChatSummary, ErrorCode> {
+    match operator.command(JoinChat { chat }).await {
+        Ok(OperatorResponse::Join(summary)) => Ok(summary),
+        Ok(other) => panic!("join answered with {other:?}"),
+        Err(error) => Err(error.code),
+    }
+}
+
+async fn take_over(
+    operator: &mut TestOperator,
+    chat: ChatId,
+    previous_stays: bool,
+) -> Result<ChatSummary, ErrorCode> {
+    match operator
+        .command(TakeOverChat {
+            chat,
+            previous_stays,
+        })
+        .await
+    {
+        Ok(OperatorResponse::TakeOver(summary)) => Ok(summary),
+        Ok(other) => panic!("take over answered with {other:?}"),
+        Err(error) => Err(error.code),
+    }
+}
+
+async fn audit_log(
+    server: &TestServer,
+    operator: &TestOperator,
+    live_chat: LiveChatId,
+) -> Result<Vec<AuditEntry>, (u16, ErrorCode)> {
+    let path = GetAuditLog::PATH.replace("{id}", &live_chat.to_string());
+    get_json(&format!("{}{path}", server.url()), Some(operator.token()))
+        .await
+        .map_err(|(status, error)| (status, error.code))
+}
+
+/// Ann has accepted a visitor's chat; Sue and Bob are signed in.
+async fn active_chat(
+    server: &TestServer,
+) -> (
+    TestOperator,
+    TestOperator,
+    TestOperator,
+    TestVisitor,
+    ChatId,
+) {
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let bob = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD).await;
+    let sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat = visitor.start_chat("Wile E.", "Where is my anvil?").await.id;
+    ann.wait_for("Ann's ring", rings(chat)).await;
+    ann.accept(chat).await.expect("Ann accepts");
+    visitor
+        .wait_for("Ann joined", |event| {
+            matches!(event, VisitorEvent::OperatorJoined { .. })
+        })
+        .await;
+    (ann, bob, sue, visitor, chat)
+}
+
+/// Asserts that no frame the visitor received mentions the supervisor or the whisper.
+fn assert_nothing_leaked(frames: &[String]) {
+    assert!(!frames.is_empty(), "the visitor received frames");
+    for frame in frames {
+        let lower = frame.to_lowercase();
+        for secret in ["sue", "supervisor", "monitor", "psst", "loyalty"] {
+            assert!(
+                !lower.contains(secret),
+                "a visitor frame mentions {secret:?}: {frame}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn b21_monitor_is_invisible_to_the_visitor_in_every_frame_and_snapshot() {
+    let server = TestServer::start().await;
+    let (mut ann, _bob, mut sue, mut visitor, chat) = active_chat(&server).await;
+
+    let history = monitor(&mut sue, chat).await.expect("Sue monitors");
+    assert_eq!(history.chat.id, chat);
+    assert!(
+        history
+            .messages
+            .iter()
+            .any(|message| message.body == "Where is my anvil?"),
+        "the monitor reads the history"
+    );
+
+    // Live traffic in both directions reaches the monitor.
+    visitor.send("Hello?").await;
+    sue.wait_for("the visitor's message", posted("Hello?"))
+        .await;
+    ann.send(chat, "Hi, looking now.", Visibility::Public)
+        .await
+        .expect("Ann replies");
+    sue.wait_for("Ann's reply", posted("Hi, looking now."))
+        .await;
+
+    // The monitor whispers to staff; a public reply is refused until they join or take over.
+    sue.send(chat, WHISPER, Visibility::Note)
+        .await
+        .expect("a monitor may write notes");
+    ann.wait_for("Sue's note", posted(WHISPER)).await;
+    let refused = sue
+        .send(chat, "I am here too", Visibility::Public)
+        .await
+        .expect_err("a monitor cannot reply to the visitor");
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+
+    // A last public message: the visitor's stream is ordered, so every earlier frame is in.
+    ann.send(chat, "Found it.", Visibility::Public)
+        .await
+        .expect("Ann replies");
+    visitor
+        .wait_for("Ann's last reply", visitor_got("Found it."))
+        .await;
+    // And what a reconnecting visitor gets: a full replay and a snapshot.
+    visitor.reconnect_since(Some(0)).await;
+    visitor
+        .wait_for("the replay to reach the end", visitor_got("Found it."))
+        .await;
+    visitor.reconnect_since(None).await;
+    match visitor.snapshot() {
+        Some(VisitorEvent::Snapshot {
+            chat: Some(snapshot_chat),
+            ..
+        }) => assert_eq!(snapshot_chat.operators, vec!["Ann Operator".to_owned()]),
+        other => panic!("expected a snapshot with the chat, got {other:?}"),
+    }
+    assert_nothing_leaked(visitor.raw_frames());
+
+    // The check can fail: once Sue joins visibly, her name reaches the visitor.
+    join(&mut sue, chat).await.expect("Sue joins");
+    visitor
+        .wait_for(
+            "Sue joined",
+            |event| matches!(event, VisitorEvent::OperatorJoined { name } if name == SUE_NAME),
+        )
+        .await;
+    assert!(
+        visitor
+            .raw_frames()
+            .iter()
+            .any(|frame| frame.contains(SUE_NAME))
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b21_only_supervisors_of_the_live_chat_can_monitor_join_or_take_over() {
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, mut sue, _visitor, chat) = active_chat(&server).await;
+
+    // Bob is a member but not a supervisor.
+    assert_eq!(
+        monitor(&mut bob, chat).await.unwrap_err(),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        join(&mut bob, chat).await.unwrap_err(),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        take_over(&mut bob, chat, true).await.unwrap_err(),
+        ErrorCode::Forbidden
+    );
+    // Nor is Ann, who is responsible: she cannot hand herself a supervisor's powers.
+    assert_eq!(
+        monitor(&mut ann, chat).await.unwrap_err(),
+        ErrorCode::Forbidden
+    );
+    // A supervisor of another live chat does not even learn that the chat exists.
+    let eve = server.create_operator("eve@example.com", "Eve Elsewhere", DEMO_PASSWORD);
+    {
+        let database =
+            rusqlite::Connection::open(server.database_path()).expect("open the test database");
+        database
+            .execute_batch(&format!(
+                "INSERT INTO live_chats (id, name, embed_key) VALUES (2, 'Other shop', 'other-key');
+                 DELETE FROM memberships WHERE operator_id = {eve};
+                 INSERT INTO memberships (operator_id, live_chat_id, supervisor) VALUES ({eve}, 2, 1);"
+            ))
+            .expect("make Eve a supervisor of another live chat only");
+    }
+    let mut eve = TestOperator::sign_in(&server.url(), "eve@example.com", DEMO_PASSWORD).await;
+    assert_eq!(
+        monitor(&mut eve, chat).await.unwrap_err(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(join(&mut eve, chat).await.unwrap_err(), ErrorCode::NotFound);
+    assert_eq!(
+        take_over(&mut eve, chat, false).await.unwrap_err(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        audit_log(&server, &eve, DEMO_LIVE_CHAT).await.unwrap_err(),
+        (403, ErrorCode::Forbidden)
+    );
+    // Refusals leave no trace in the audit log, and only supervisors may read it.
+    assert_eq!(
+        audit_log(&server, &bob, DEMO_LIVE_CHAT).await.unwrap_err(),
+        (403, ErrorCode::Forbidden)
+    );
+    assert!(
+        audit_log(&server, &sue, DEMO_LIVE_CHAT)
+            .await
+            .expect("Sue reads the audit log")
+            .is_empty()
+    );
+    // A chat that has ended cannot be monitored.
+    ann.end(chat).await.expect("Ann ends the chat");
+    assert_eq!(
+        monitor(&mut sue, chat).await.unwrap_err(),
+        ErrorCode::Conflict
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b20_join_is_visible_to_everyone_and_both_operators_can_reply() {
+    let server = TestServer::start().await;
+    let (mut ann, _bob, mut sue, mut visitor, chat) = active_chat(&server).await;
+
+    monitor(&mut sue, chat).await.expect("Sue monitors first");
+    let summary = join(&mut sue, chat).await.expect("Sue joins");
+    assert_eq!(
+        summary.responsible.map(|operator| operator.name).as_deref(),
+        Some("Ann Operator"),
+        "joining does not take responsibility"
+    );
+    visitor
+        .wait_for(
+            "Sue joined",
+            |event| matches!(event, VisitorEvent::OperatorJoined { name } if name == SUE_NAME),
+        )
+        .await;
+    match visitor
+        .wait_for("the participant list", |event| {
+            matches!(event, VisitorEvent::ChatUpdated { chat } if chat.operators.len() == 2)
+        })
+        .await
+    {
+        VisitorEvent::ChatUpdated { chat } => assert_eq!(
+            chat.operators,
+            vec!["Ann Operator".to_owned(), SUE_NAME.to_owned()]
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    ann.wait_for("the join message", posted_joined()).await;
+
+    sue.send(chat, "Supervisor here, happy to help.", Visibility::Public)
+        .await
+        .expect("a joined supervisor replies");
+    ann.send(chat, "Me too.", Visibility::Public)
+        .await
+        .expect("Ann still replies");
+    match visitor
+        .wait_for(
+            "Sue's reply",
+            visitor_got("Supervisor here, happy to help."),
+        )
+        .await
+    {
+        VisitorEvent::MessagePosted { message } => assert_eq!(
+            message.from,
+            VisitorSideAuthor::Operator {
+                name: SUE_NAME.to_owned()
+            }
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    visitor
+        .wait_for("Ann's reply", visitor_got("Me too."))
+        .await;
+
+    // Joining twice is harmless and not audited twice.
+    join(&mut sue, chat)
+        .await
+        .expect("joining again is a no-op");
+    let log = audit_log(&server, &sue, DEMO_LIVE_CHAT)
+        .await
+        .expect("Sue reads the audit log");
+    let actions: Vec<AuditAction> = log.iter().map(|entry| entry.action).collect();
+    assert_eq!(actions, vec![AuditAction::Monitored, AuditAction::Joined]);
+    assert!(log.iter().all(|entry| entry.chat == chat
+        && entry.actor.name == SUE_NAME
+        && entry.previous.is_none()));
+    server.stop().await;
+}
+
+fn posted_joined() -> impl Fn(&OperatorEvent) -> bool {
+    |event| matches!(event, OperatorEvent::MessagePosted { message } if message.body == format!("{SUE_NAME} joined"))
+}
+
+#[tokio::test]
+async fn take_over_makes_the_supervisor_responsible_and_the_previous_operator_stays() {
+    let server = TestServer::start().await;
+    let (mut ann, _bob, mut sue, mut visitor, chat) = active_chat(&server).await;
+
+    let summary = take_over(&mut sue, chat, true)
+        .await
+        .expect("Sue takes over");
+    assert_eq!(summary.state, ChatState::Active);
+    assert_eq!(
+        summary.responsible.map(|operator| operator.name).as_deref(),
+        Some(SUE_NAME)
+    );
+    visitor
+        .wait_for(
+            "Sue joined",
+            |event| matches!(event, VisitorEvent::OperatorJoined { name } if name == SUE_NAME),
+        )
+        .await;
+    match visitor
+        .wait_for("the participant list", |event| {
+            matches!(event, VisitorEvent::ChatUpdated { chat } if chat.operators.len() == 2)
+        })
+        .await
+    {
+        VisitorEvent::ChatUpdated { chat } => assert_eq!(
+            chat.operators,
+            vec![SUE_NAME.to_owned(), "Ann Operator".to_owned()]
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    // Ann stayed as a participant: she can still reply; Sue can now end the chat, Ann cannot.
+    ann.send(chat, "Still here.", Visibility::Public)
+        .await
+        .expect("the previous operator stays and replies");
+    assert_eq!(
+        ann.end(chat)
+            .await
+            .expect_err("Ann is not responsible")
+            .code,
+        ErrorCode::Forbidden
+    );
+    sue.end(chat).await.expect("Sue ends the chat");
+
+    let log = audit_log(&server, &sue, DEMO_LIVE_CHAT)
+        .await
+        .expect("Sue reads the audit log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, AuditAction::TookOver);
+    assert_eq!(log[0].actor.name, SUE_NAME);
+    assert_eq!(
+        log[0]
+            .previous
+            .as_ref()
+            .map(|previous| previous.name.as_str()),
+        Some("Ann Operator")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn take_over_with_the_previous_operator_leaving_tells_the_visitor() {
+    let server = TestServer::start().await;
+    let (mut ann, _bob, mut sue, mut visitor, chat) = active_chat(&server).await;
+
+    take_over(&mut sue, chat, false)
+        .await
+        .expect("Sue takes over");
+    visitor
+        .wait_for(
+            "Ann left",
+            |event| matches!(event, VisitorEvent::OperatorLeft { name } if name == "Ann Operator"),
+        )
+        .await;
+    match visitor
+        .wait_for("the participant list", |event| {
+            matches!(event, VisitorEvent::ChatUpdated { chat } if chat.operators == [SUE_NAME])
+        })
+        .await
+    {
+        VisitorEvent::ChatUpdated { chat } => assert_eq!(chat.state, ChatState::Active),
+        other => panic!("unexpected {other:?}"),
+    }
+    let refused = ann
+        .send(chat, "Am I still here?", Visibility::Public)
+        .await
+        .expect_err("the previous operator left");
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+    ann.send(chat, "Notes are still fine.", Visibility::Note)
+        .await
+        .expect("a member may still write notes");
+    // Taking over a chat that is waiting is not possible: it is accepted instead.
+    let mut other_visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let waiting = other_visitor.start_chat("Road Runner", "Meep?").await.id;
+    assert_eq!(
+        take_over(&mut sue, waiting, true).await.unwrap_err(),
+        ErrorCode::Conflict
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b21_notes_never_reach_the_visitor_through_history_or_snapshot() {
+    let server = TestServer::start().await;
+    let (mut ann, _bob, mut sue, mut visitor, chat) = active_chat(&server).await;
+    monitor(&mut sue, chat).await.expect("Sue monitors");
+    sue.send(chat, WHISPER, Visibility::Note)
+        .await
+        .expect("Sue whispers");
+    ann.send(chat, "Public after the note.", Visibility::Public)
+        .await
+        .expect("Ann replies");
+    visitor
+        .wait_for("the public reply", visitor_got("Public after the note."))
+        .await;
+    visitor.reconnect_since(None).await;
+    match visitor.snapshot() {
+        Some(VisitorEvent::Snapshot { messages, .. }) => {
+            assert!(
+                messages
+                    .iter()
+                    .any(|message| message.body == "Public after the note.")
+            );
+            assert!(messages.iter().all(|message| message.body != WHISPER));
+        }
+        other => panic!("expected a snapshot, got {other:?}"),
+    }
+    assert_nothing_leaked(visitor.raw_frames());
+    // Staff history keeps the note.
+    let history = monitor(&mut sue, chat).await.expect("Sue monitors again");
+    assert!(
+        history
+            .messages
+            .iter()
+            .any(|message| message.body == WHISPER && message.visibility == Visibility::Note)
+    );
+    server.stop().await;
+}
+
+// ----- collaboration -----
+
+async fn ok_command(
+    operator: &mut TestOperator,
+    command: impl Into<switchboard_protocol::OperatorCommand>,
+) -> OperatorResponse {
+    operator
+        .command(command)
+        .await
+        .expect("the command succeeds")
+}
+
+async fn refused(
+    operator: &mut TestOperator,
+    command: impl Into<switchboard_protocol::OperatorCommand>,
+) -> ErrorCode {
+    operator
+        .command(command)
+        .await
+        .expect_err("the command is refused")
+        .code
+}
+
+fn invited(chat: ChatId) -> impl Fn(&OperatorEvent) -> bool {
+    move |event| matches!(event, OperatorEvent::Invited { invitation } if invitation.chat == chat)
+}
+
+fn answered(chat: ChatId) -> impl Fn(&OperatorEvent) -> bool {
+    move |event| matches!(event, OperatorEvent::InvitationAnswered { chat: answered, .. } if *answered == chat)
+}
+
+#[tokio::test]
+async fn b27_reassign_hands_the_chat_over_and_the_visitor_sees_it() {
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, mut sue, mut visitor, chat) = active_chat(&server).await;
+
+    let bob_id = bob.id();
+    // Bob is neither responsible nor a supervisor.
+    assert_eq!(
+        refused(
+            &mut bob,
+            ReassignChat {
+                chat,
+                operator: bob_id
+            }
+        )
+        .await,
+        ErrorCode::Forbidden
+    );
+    // The responsible operator reassigns to Bob.
+    match ok_command(
+        &mut ann,
+        ReassignChat {
+            chat,
+            operator: bob.id(),
+        },
+    )
+    .await
+    {
+        OperatorResponse::Reassign(summary) => assert_eq!(
+            summary.responsible.map(|operator| operator.name).as_deref(),
+            Some("Bob Operator")
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    visitor
+        .wait_for(
+            "Ann left",
+            |event| matches!(event, VisitorEvent::OperatorLeft { name } if name == "Ann Operator"),
+        )
+        .await;
+    visitor
+        .wait_for("Bob joined", |event| {
+            matches!(event, VisitorEvent::OperatorJoined { name } if name == "Bob Operator")
+        })
+        .await;
+    bob.send(chat, "Bob here.", Visibility::Public)
+        .await
+        .expect("the new responsible operator replies");
+    assert_eq!(
+        ann.send(chat, "Me?", Visibility::Public)
+            .await
+            .expect_err("Ann handed it over")
+            .code,
+        ErrorCode::Forbidden
+    );
+    // A supervisor may reassign too, and it is audited with who had it.
+    ok_command(
+        &mut sue,
+        ReassignChat {
+            chat,
+            operator: ann.id(),
+        },
+    )
+    .await;
+    let log = audit_log(&server, &sue, DEMO_LIVE_CHAT)
+        .await
+        .expect("the audit log");
+    let entries: Vec<(AuditAction, &str, Option<&str>)> = log
+        .iter()
+        .map(|entry| {
+            (
+                entry.action,
+                entry.actor.name.as_str(),
+                entry
+                    .previous
+                    .as_ref()
+                    .map(|previous| previous.name.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (
+                AuditAction::Reassigned,
+                "Ann Operator",
+                Some("Ann Operator")
+            ),
+            (AuditAction::Reassigned, SUE_NAME, Some("Bob Operator")),
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b23_invited_operator_accepts_and_joins_visibly_or_declines_and_the_inviter_is_told() {
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, _sue, mut visitor, chat) = active_chat(&server).await;
+
+    let bob_id = bob.id();
+    // Bob is not in the chat, so he cannot invite anyone into it.
+    assert_eq!(
+        refused(
+            &mut bob,
+            InviteOperator {
+                chat,
+                operator: bob_id
+            }
+        )
+        .await,
+        ErrorCode::Forbidden
+    );
+    ok_command(
+        &mut ann,
+        InviteOperator {
+            chat,
+            operator: bob.id(),
+        },
+    )
+    .await;
+    match bob.wait_for("Bob's invitation", invited(chat)).await {
+        OperatorEvent::Invited { invitation } => {
+            assert_eq!(invitation.kind, InvitationKind::Invite);
+            assert_eq!(invitation.from.name, "Ann Operator");
+            assert_eq!(invitation.subject, "Where is my anvil?");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Declined: Ann is told, nothing else changes.
+    ok_command(
+        &mut bob,
+        AnswerInvitation {
+            chat,
+            accept: false,
+        },
+    )
+    .await;
+    match ann.wait_for("the answer", answered(chat)).await {
+        OperatorEvent::InvitationAnswered {
+            accepted,
+            kind,
+            operator,
+            ..
+        } => {
+            assert!(!accepted);
+            assert_eq!(kind, InvitationKind::Invite);
+            assert_eq!(operator.name, "Bob Operator");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Answering twice finds nothing open.
+    assert_eq!(
+        refused(&mut bob, AnswerInvitation { chat, accept: true }).await,
+        ErrorCode::NotFound
+    );
+    // Invited again and accepted: Bob joins visibly and may reply; Ann stays responsible.
+    ok_command(
+        &mut ann,
+        InviteOperator {
+            chat,
+            operator: bob.id(),
+        },
+    )
+    .await;
+    bob.wait_for("Bob's second invitation", invited(chat)).await;
+    match ok_command(&mut bob, AnswerInvitation { chat, accept: true }).await {
+        OperatorResponse::AnswerInvitation(summary) => assert_eq!(
+            summary.responsible.map(|operator| operator.name).as_deref(),
+            Some("Ann Operator")
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    visitor
+        .wait_for("Bob joined", |event| {
+            matches!(event, VisitorEvent::OperatorJoined { name } if name == "Bob Operator")
+        })
+        .await;
+    bob.send(chat, "Bob joining in.", Visibility::Public)
+        .await
+        .expect("an invitee who joined replies");
+    assert_eq!(
+        refused(
+            &mut ann,
+            InviteOperator {
+                chat,
+                operator: bob.id()
+            }
+        )
+        .await,
+        ErrorCode::Conflict,
+        "already in the chat"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b22_transfer_waits_for_acceptance_and_a_decline_comes_back_with_the_note_kept_from_the_visitor()
+ {
+    const NOTE: &str = "transfer-note: VIP, knows billing";
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, _sue, mut visitor, chat) = active_chat(&server).await;
+
+    ok_command(
+        &mut ann,
+        TransferChat {
+            chat,
+            operator: bob.id(),
+            note: NOTE.to_owned(),
+        },
+    )
+    .await;
+    match bob.wait_for("Bob's transfer", invited(chat)).await {
+        OperatorEvent::Invited { invitation } => {
+            assert_eq!(invitation.kind, InvitationKind::Transfer);
+            assert_eq!(invitation.note.as_deref(), Some(NOTE));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Until Bob accepts, Ann stays responsible and keeps replying.
+    ann.send(chat, "One moment please.", Visibility::Public)
+        .await
+        .expect("the original operator remains");
+    ok_command(
+        &mut bob,
+        AnswerInvitation {
+            chat,
+            accept: false,
+        },
+    )
+    .await;
+    match ann.wait_for("the decline", answered(chat)).await {
+        OperatorEvent::InvitationAnswered { accepted, kind, .. } => {
+            assert!(!accepted);
+            assert_eq!(kind, InvitationKind::Transfer);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // Transferred again and accepted: Bob is responsible, Ann left.
+    ok_command(
+        &mut ann,
+        TransferChat {
+            chat,
+            operator: bob.id(),
+            note: NOTE.to_owned(),
+        },
+    )
+    .await;
+    bob.wait_for("Bob's second transfer", invited(chat)).await;
+    match ok_command(&mut bob, AnswerInvitation { chat, accept: true }).await {
+        OperatorResponse::AnswerInvitation(summary) => assert_eq!(
+            summary.responsible.map(|operator| operator.name).as_deref(),
+            Some("Bob Operator")
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    visitor
+        .wait_for(
+            "Ann left",
+            |event| matches!(event, VisitorEvent::OperatorLeft { name } if name == "Ann Operator"),
+        )
+        .await;
+    bob.send(chat, "Bob now.", Visibility::Public)
+        .await
+        .expect("Bob replies");
+    visitor
+        .wait_for("Bob's reply", visitor_got("Bob now."))
+        .await;
+    assert!(
+        visitor
+            .raw_frames()
+            .iter()
+            .all(|frame| !frame.contains("transfer-note")),
+        "the transfer note never reaches the visitor"
+    );
+    let log = audit_log(&server, &bob, DEMO_LIVE_CHAT).await;
+    assert_eq!(log.unwrap_err(), (403, ErrorCode::Forbidden));
+
+    // Offline operators cannot be transferred to.
+    ann.set_availability(switchboard_protocol::Availability::Away)
+        .await
+        .expect("Ann steps away");
+    assert_eq!(
+        refused(
+            &mut bob,
+            TransferChat {
+                chat,
+                operator: ann.id(),
+                note: String::new(),
+            },
+        )
+        .await,
+        ErrorCode::Conflict
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b15_reply_lock_stops_colleagues_replying_until_unlocked() {
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, mut sue, _visitor, chat) = active_chat(&server).await;
+    join(&mut sue, chat).await.expect("Sue joins");
+
+    // Bob is not in the chat: he cannot lock it.
+    assert_eq!(
+        refused(&mut bob, LockReplies { chat, locked: true }).await,
+        ErrorCode::Forbidden
+    );
+    ok_command(&mut ann, LockReplies { chat, locked: true }).await;
+    match bob
+        .wait_for("the lock", |event| {
+            matches!(event, OperatorEvent::ReplyLockChanged { .. })
+        })
+        .await
+    {
+        OperatorEvent::ReplyLockChanged { locked_by, .. } => {
+            assert_eq!(
+                locked_by.map(|operator| operator.name).as_deref(),
+                Some("Ann Operator")
+            )
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let error = sue
+        .send(chat, "Can I?", Visibility::Public)
+        .await
+        .expect_err("locked");
+    assert_eq!(error.code, ErrorCode::Conflict);
+    assert!(error.message.contains("Ann Operator"), "{}", error.message);
+    sue.send(chat, "noted", Visibility::Note)
+        .await
+        .expect("notes stay open");
+    ann.send(chat, "Mine.", Visibility::Public)
+        .await
+        .expect("the holder replies");
+
+    ok_command(
+        &mut ann,
+        LockReplies {
+            chat,
+            locked: false,
+        },
+    )
+    .await;
+    sue.send(chat, "Now I can.", Visibility::Public)
+        .await
+        .expect("unlocked");
+    server.stop().await;
+}
+
+// ----- tickets and transcript email -----
+
+/// A tiny SMTP receiver on loopback: accepts connections one after another, answers every
+/// command with success and hands each message's DATA to the test.
+async fn smtp_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the SMTP sink");
+    let port = listener.local_addr().expect("sink address").port();
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read);
+                let _ = write.write_all(b"220 sink ready\r\n").await;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let command = line.trim_end().to_ascii_uppercase();
+                    if command == "DATA" {
+                        let _ = write.write_all(b"354 go ahead\r\n").await;
+                        let mut data = String::new();
+                        loop {
+                            line.clear();
+                            if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == ".\r\n" {
+                                break;
+                            }
+                            data.push_str(&line);
+                        }
+                        let _ = sender.send(data);
+                        let _ = write.write_all(b"250 queued\r\n").await;
+                    } else if command == "QUIT" {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        let _ = write.write_all(b"250 ok\r\n").await;
+                    }
+                }
+            });
+        }
+    });
+    (port, receiver)
+}
+
+fn ticket_path(id: i64) -> String {
+    GetTicket::PATH.replace("{id}", &id.to_string())
+}
+
+#[tokio::test]
+async fn b25_ending_a_chat_opens_a_ticket_staff_update_it_and_the_emailed_transcript_has_no_notes()
+{
+    let (port, mut inbox) = smtp_sink().await;
+    let server = TestServer::start_tweaked(|config| {
+        config.smtp = Some(SmtpSettings {
+            host: "127.0.0.1".to_owned(),
+            port,
+            from: "Acme Support <support@acme.example>".to_owned(),
+        });
+    })
+    .await;
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let bob = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD).await;
+    let mut sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat = match visitor
+        .command(StartChat {
+            name: "Wile E.".to_owned(),
+            email: Some("wile@example.com".to_owned()),
+            question: "Where is my anvil?".to_owned(),
+            page_url: None,
+        })
+        .await
+        .expect("start the chat")
+    {
+        VisitorResponse::Start(chat) => chat.id,
+        other => panic!("unexpected {other:?}"),
+    };
+    ann.wait_for("Ann's ring", rings(chat)).await;
+    ann.accept(chat).await.expect("Ann accepts");
+    monitor(&mut sue, chat).await.expect("Sue monitors");
+    sue.send(chat, WHISPER, Visibility::Note)
+        .await
+        .expect("Sue whispers");
+    ann.send(chat, "It ships tomorrow.", Visibility::Public)
+        .await
+        .expect("Ann replies");
+    ann.send(chat, "internal: check the warehouse", Visibility::Note)
+        .await
+        .expect("Ann notes");
+    ann.end(chat).await.expect("Ann ends the chat");
+
+    let url = server.url();
+    let tickets: Vec<Ticket> = get_json(&format!("{url}{}", GetTickets::PATH), Some(bob.token()))
+        .await
+        .expect("Bob lists tickets");
+    assert_eq!(tickets.len(), 1);
+    let ticket = &tickets[0];
+    assert_eq!(ticket.chat, chat);
+    assert_eq!(ticket.subject, "Where is my anvil?");
+    assert_eq!(ticket.status, TicketStatus::Open);
+    assert_eq!(
+        ticket
+            .assignee
+            .as_ref()
+            .map(|operator| operator.name.as_str()),
+        Some("Ann Operator")
+    );
+
+    // The end dialog: subject, status and assignee.
+    let updated: Ticket = post_json(
+        &format!("{url}{}", ticket_path(ticket.id)),
+        &TicketUpdate {
+            subject: "Anvil delivery".to_owned(),
+            status: TicketStatus::Pending,
+            assignee: Some(bob.id()),
+        },
+        Some(ann.token()),
+    )
+    .await
+    .expect("Ann updates the ticket");
+    assert_eq!(updated.subject, "Anvil delivery");
+    assert_eq!(updated.status, TicketStatus::Pending);
+    assert_eq!(
+        updated.assignee.map(|operator| operator.name).as_deref(),
+        Some("Bob Operator")
+    );
+    let detail: TicketDetail = get_json(
+        &format!("{url}{}", ticket_path(ticket.id)),
+        Some(bob.token()),
+    )
+    .await
+    .expect("Bob reads the ticket");
+    assert!(
+        detail
+            .messages
+            .iter()
+            .any(|message| message.body == WHISPER),
+        "staff see the notes in the ticket"
+    );
+
+    let sent: TranscriptSent = post_json(
+        &format!(
+            "{url}{}",
+            EmailTranscript::PATH.replace("{id}", &ticket.id.to_string())
+        ),
+        &(),
+        Some(ann.token()),
+    )
+    .await
+    .expect("the transcript is emailed");
+    assert_eq!(sent.to, "wile@example.com");
+    let email = tokio::time::timeout(WAIT, inbox.recv())
+        .await
+        .expect("the sink receives the email in time")
+        .expect("the sink is running");
+    assert!(email.contains("To: wile@example.com"), "{email}");
+    assert!(email.contains("Where is my anvil?"), "{email}");
+    assert!(
+        email.contains("Ann Operator: It ships tomorrow."),
+        "{email}"
+    );
+    let lower = email.to_lowercase();
+    for secret in [
+        "psst",
+        "loyalty",
+        "internal:",
+        "warehouse",
+        "sue",
+        "supervisor",
+    ] {
+        assert!(
+            !lower.contains(secret),
+            "the email mentions {secret:?}: {email}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b25_tickets_are_for_staff_of_their_live_chat_only_and_the_visitor_ending_opens_one_too() {
+    let server = TestServer::start().await;
+    let (_ann, bob, _sue, mut visitor, chat) = active_chat(&server).await;
+    visitor.leave().await;
+    let url = server.url();
+    let tickets: Vec<Ticket> = get_json(&format!("{url}{}", GetTickets::PATH), Some(bob.token()))
+        .await
+        .expect("Bob lists tickets");
+    assert_eq!(
+        tickets.len(),
+        1,
+        "the visitor ending the chat opened a ticket"
+    );
+    assert_eq!(tickets[0].chat, chat);
+    let id = tickets[0].id;
+
+    // Someone outside the live chat sees nothing and changes nothing.
+    let eve = server.create_operator("eve@example.com", "Eve Elsewhere", DEMO_PASSWORD);
+    {
+        let database =
+            rusqlite::Connection::open(server.database_path()).expect("open the test database");
+        database
+            .execute_batch(&format!(
+                "INSERT INTO live_chats (id, name, embed_key) VALUES (2, 'Other shop', 'other-key');
+                 DELETE FROM memberships WHERE operator_id = {eve};
+                 INSERT INTO memberships (operator_id, live_chat_id, supervisor) VALUES ({eve}, 2, 1);"
+            ))
+            .expect("move Eve to another live chat");
+    }
+    let eve = TestOperator::sign_in(&server.url(), "eve@example.com", DEMO_PASSWORD).await;
+    let listed: Vec<Ticket> = get_json(&format!("{url}{}", GetTickets::PATH), Some(eve.token()))
+        .await
+        .expect("Eve lists her tickets");
+    assert!(listed.is_empty());
+    let error = get_json::<TicketDetail>(&format!("{url}{}", ticket_path(id)), Some(eve.token()))
+        .await
+        .expect_err("not visible");
+    assert_eq!((error.0, error.1.code), (404, ErrorCode::NotFound));
+    let update = TicketUpdate {
+        subject: "x".to_owned(),
+        status: TicketStatus::Solved,
+        assignee: None,
+    };
+    let error = post_json::<Ticket>(
+        &format!("{url}{}", ticket_path(id)),
+        &update,
+        Some(eve.token()),
+    )
+    .await
+    .expect_err("not changeable");
+    assert_eq!(error.1.code, ErrorCode::NotFound);
+    // Assigning to someone outside the live chat is refused.
+    let error = post_json::<Ticket>(
+        &format!("{url}{}", ticket_path(id)),
+        &TicketUpdate {
+            assignee: Some(eve.id()),
+            ..update
+        },
+        Some(bob.token()),
+    )
+    .await
+    .expect_err("assignee outside the live chat");
+    assert_eq!(error.1.code, ErrorCode::BadRequest);
+    // Without an email address (or an SMTP server) nothing is sent.
+    let error = post_json::<TranscriptSent>(
+        &format!(
+            "{url}{}",
+            EmailTranscript::PATH.replace("{id}", &id.to_string())
+        ),
+        &(),
+        Some(bob.token()),
+    )
+    .await
+    .expect_err("no address");
+    assert_eq!(error.1.code, ErrorCode::BadRequest);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b24_leaving_hands_over_to_a_joined_colleague_and_the_last_one_out_opens_a_ticket() {
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, mut sue, mut visitor, chat) = active_chat(&server).await;
+    assert_eq!(
+        refused(&mut bob, StaffLeaveChat { chat }).await,
+        ErrorCode::Conflict,
+        "Bob is not in the chat"
+    );
+    join(&mut sue, chat).await.expect("Sue joins");
+
+    // The responsible operator leaves: Sue, who joined, becomes responsible.
+    match ok_command(&mut ann, StaffLeaveChat { chat }).await {
+        OperatorResponse::StaffLeave(summary) => {
+            assert_eq!(summary.state, ChatState::Active);
+            assert_eq!(
+                summary.responsible.map(|operator| operator.name).as_deref(),
+                Some(SUE_NAME)
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    visitor
+        .wait_for(
+            "Ann left",
+            |event| matches!(event, VisitorEvent::OperatorLeft { name } if name == "Ann Operator"),
+        )
+        .await;
+    sue.send(chat, "Still with you.", Visibility::Public)
+        .await
+        .expect("the successor replies");
+
+    // The last staff member leaves: the chat ends and a ticket is opened.
+    match ok_command(&mut sue, StaffLeaveChat { chat }).await {
+        OperatorResponse::StaffLeave(summary) => assert_eq!(summary.state, ChatState::Closed),
+        other => panic!("unexpected {other:?}"),
+    }
+    visitor
+        .wait_for("the chat closed", |event| {
+            matches!(event, VisitorEvent::ChatUpdated { chat } if chat.state == ChatState::Closed)
+        })
+        .await;
+    let tickets: Vec<Ticket> = get_json(
+        &format!("{}{}", server.url(), GetTickets::PATH),
+        Some(bob.token()),
+    )
+    .await
+    .expect("Bob lists tickets");
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0].chat, chat);
+    assert_eq!(tickets[0].subject, "Where is my anvil?");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b25_a_visitor_who_closes_the_page_ends_the_chat_after_the_inactivity_timeout() {
+    let server = TestServer::start_tweaked(|config| config.visitor_inactivity_seconds = 1).await;
+    let (mut ann, bob, _sue, mut visitor, chat) = active_chat(&server).await;
+    visitor.socket().disconnect().await;
+    ann.wait_for("the chat to end", |event| {
+        matches!(event, OperatorEvent::ChatUpserted { chat: summary }
+            if summary.id == chat && summary.state == ChatState::Closed)
+    })
+    .await;
+    ann.wait_for("the notice", |event| {
+        matches!(event, OperatorEvent::MessagePosted { message }
+            if message.chat == chat && message.body == "The visitor left")
+    })
+    .await;
+    let tickets: Vec<Ticket> = get_json(
+        &format!("{}{}", server.url(), GetTickets::PATH),
+        Some(bob.token()),
+    )
+    .await
+    .expect("Bob lists tickets");
+    assert_eq!(tickets.len(), 1, "ending by inactivity opens the ticket");
+    assert_eq!(tickets[0].chat, chat);
+    server.stop().await;
+}

@@ -1,0 +1,214 @@
+// Accessibility check of the console: axe-core in headless Chromium against the fake-backend web
+// build, in the states operators spend their day in (sign-in, lists, an open chat before and after
+// joining, search results, hostile text), at 100 % and at 200 % zoom. A state passes when axe
+// finds no serious or critical violation; moderate and minor ones are printed as warnings.
+// Prints `N passed, N failed` and exits non-zero on any failure. Run via `npm run a11y`.
+
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { launchChromium, serveDist, withTimeout } from './browser.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const RUN_LIMIT_MS = 110_000;
+const STEP_TIMEOUT_MS = 20_000;
+
+/** Each state: a URL query and optional interaction after the console is ready. */
+const STATES = [
+  { name: 'sign-in form', query: '' },
+  { name: 'unassigned list with ringing and hostile chats', query: '?as=ann@example.com', ready: '[data-testid="chat-list"]' },
+  {
+    name: 'open chat after joining (reply, note, system messages, links)',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="composer-input"]',
+  },
+  {
+    name: 'pending chat before joining (notes only composer)',
+    query: '?as=ann@example.com&group=unassigned&chat=1',
+    ready: '[data-testid="accept-button"]',
+  },
+  {
+    name: 'supervisor with All active group and hostile chat open',
+    query: '?as=sue@example.com&group=unassigned&chat=4',
+    ready: '[data-testid="composer-input"]',
+  },
+  {
+    name: 'search results',
+    query: '?as=ann@example.com',
+    ready: '[data-testid="search-input"]',
+    async act(page) {
+      await page.fill('[data-testid="search-input"]', 'a');
+      await page.waitForSelector('[data-testid="search-results"]', { timeout: STEP_TIMEOUT_MS });
+    },
+  },
+  {
+    name: 'canned response picker with a missing value',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="composer-input"]',
+    async act(page) {
+      await page.click('[data-testid="canned-open"]');
+      await page.waitForSelector('[data-testid="canned-option-3"]', { timeout: STEP_TIMEOUT_MS });
+      await page.fill('[data-testid="canned-search"]', 'email');
+      await page.waitForSelector('[data-testid="canned-value-visitor.email"]', { timeout: STEP_TIMEOUT_MS });
+    },
+  },
+  {
+    name: 'knowledge base picker and emoji palette',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="composer-input"]',
+    async act(page) {
+      await page.click('[data-testid="articles-open"]');
+      await page.waitForSelector('[data-testid="article-option-1"]', { timeout: STEP_TIMEOUT_MS });
+      const axeSource = AXE_SOURCE;
+      await page.evaluate(axeSource);
+      // @ts-expect-error axe is the global the injected source defines.
+      const articles = await page.evaluate(async () => (await window.axe.run(document)).violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => violation.id));
+      if (articles.length > 0) throw new Error(`article picker: ${articles.join(', ')}`);
+      await page.click('[data-testid="article-close"]');
+      await page.click('[data-testid="emoji-open"]');
+      await page.waitForSelector('[data-testid="emoji-picker"]', { timeout: STEP_TIMEOUT_MS });
+    },
+  },
+  {
+    name: 'note with an @mention list open',
+    query: '?as=ann@example.com&group=unassigned&chat=1',
+    ready: '[data-testid="composer-input"]',
+    async act(page) {
+      await page.click('[data-testid="composer-input"]');
+      await page.keyboard.type('Ask @b');
+      await page.waitForSelector('[data-testid="mention-list"]', { timeout: STEP_TIMEOUT_MS });
+    },
+  },
+  {
+    name: 'offline banner and a pending reply',
+    query: '?as=ann@example.com&group=myChats&chat=2&offline',
+    ready: '[data-testid="composer-input"]',
+    async act(page) {
+      await page.fill('[data-testid="composer-input"]', 'Back in a minute');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('[data-testid="outbox-message"]', { timeout: STEP_TIMEOUT_MS });
+    },
+  },
+  {
+    name: 'open chat at 200 % zoom',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="composer-input"]',
+    zoom: 2,
+    async act(page) {
+      // WCAG reflow: at 200 % nothing needs horizontal scrolling.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 1) throw new Error(`the page scrolls sideways by ${overflow} px at 200 % zoom`);
+    },
+  },
+];
+
+let passed = 0;
+let failed = 0;
+
+async function checkState(context, origin, state) {
+  const page = await context.newPage();
+  try {
+    // 200 % zoom of a 1280×800 window is the same CSS layout as a 640×400 viewport.
+    const zoom = state.zoom ?? 1;
+    await page.setViewportSize({ width: Math.round(1280 / zoom), height: Math.round(800 / zoom) });
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${origin}/${state.query}`, { waitUntil: 'load', timeout: STEP_TIMEOUT_MS });
+    await page.waitForSelector(state.ready ?? '[data-testid="sign-in-email"]', { timeout: STEP_TIMEOUT_MS });
+    if (state.act) await state.act(page);
+    await page.evaluate(AXE_SOURCE);
+    const outcome = await page.evaluate(async () => {
+      // @ts-expect-error axe is the global the injected source defines.
+      const result = await window.axe.run(document, { resultTypes: ['violations'] });
+      return { rules: result.passes.length + result.violations.length + result.incomplete.length, violations: result.violations.map((violation) => ({
+        id: violation.id,
+        impact: violation.impact,
+        help: violation.help,
+        targets: violation.nodes.slice(0, 3).map((node) => node.target.join(' ')),
+      })) };
+    });
+    if (outcome.rules === 0) throw new Error('axe checked no rules');
+    const violations = outcome.violations;
+    console.log(`    axe checked ${outcome.rules} rules`);
+    const blocking = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+    for (const violation of violations) {
+      const tag = blocking.includes(violation) ? 'VIOLATION' : 'warning';
+      console.log(`    ${tag} [${violation.impact}] ${violation.id}: ${violation.help} (${violation.targets.join(', ')})`);
+    }
+    if (errors.length > 0) throw new Error(`page errors: ${errors.join('; ')}`);
+    if (blocking.length > 0) throw new Error(`${blocking.length} serious or critical violation(s)`);
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * Keyboard: Tab from the top of an open chat must reach the group menu, a chat row, the accept
+ * button, the composer and the canned response button, and every stop must show a focus ring.
+ */
+async function checkKeyboard(context, origin) {
+  const page = await context.newPage();
+  try {
+    await page.goto(`${origin}/?as=ann@example.com&group=unassigned&chat=1`, { waitUntil: 'load', timeout: STEP_TIMEOUT_MS });
+    await page.waitForSelector('[data-testid="accept-button"]', { timeout: STEP_TIMEOUT_MS });
+    const reached = new Set();
+    const withoutRing = [];
+    for (let step = 0; step < 80; step += 1) {
+      await page.keyboard.press('Tab');
+      const stop = await page.evaluate(() => {
+        const element = document.activeElement;
+        if (element === null || element === document.body) return null;
+        const style = getComputedStyle(element);
+        const ring = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+        return { testId: element.getAttribute('data-testid') ?? element.tagName.toLowerCase(), ring };
+      });
+      if (stop === null) continue;
+      reached.add(stop.testId);
+      if (!stop.ring) withoutRing.push(stop.testId);
+    }
+    const wanted = ['group-my-chats', 'chat-row-1', 'accept-button', 'composer-input', 'canned-open', 'search-input'];
+    const missed = wanted.filter((testId) => !reached.has(testId));
+    if (missed.length > 0) throw new Error(`Tab never reached ${missed.join(', ')}`);
+    if (withoutRing.length > 0) throw new Error(`no visible focus on ${[...new Set(withoutRing)].join(', ')}`);
+    console.log(`    ${reached.size} distinct focus stops, all with a focus ring`);
+  } finally {
+    await page.close();
+  }
+}
+
+async function main() {
+  const server = await serveDist();
+  const browser = await launchChromium();
+  try {
+    try {
+      await withTimeout(checkKeyboard(browser.context, server.origin), STEP_TIMEOUT_MS * 3, 'keyboard check');
+      passed += 1;
+      console.log('ok - keyboard reaches every control with a visible focus ring');
+    } catch (error) {
+      failed += 1;
+      console.log(`FAIL - keyboard: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    for (const state of STATES) {
+      try {
+        await withTimeout(checkState(browser.context, server.origin, state), STEP_TIMEOUT_MS * 2, state.name);
+        passed += 1;
+        console.log(`ok - ${state.name}`);
+      } catch (error) {
+        failed += 1;
+        console.log(`FAIL - ${state.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+try {
+  await withTimeout(main(), RUN_LIMIT_MS, 'the accessibility check');
+} catch (error) {
+  failed += 1;
+  console.log(`FAIL - ${error instanceof Error ? error.message : String(error)}`);
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,61 @@
+// The app-wide ringing shortcuts and the shell's "open this chat" (issue 5).
+
+import { screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { renderConsole } from './render-console';
+
+describe('ringing shortcuts', () => {
+  it('ctrl_shift_m_mutes_and_ctrl_shift_a_accepts_the_oldest_ringing_request', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
+    const first = fake.simulateNewChat('Maria', 'pricing question', 'hi');
+    const second = fake.simulateNewChat('Paul', 'shipping', 'hello');
+    expect(await screen.findByTestId('ringing-shortcuts')).toHaveTextContent('Ctrl+Shift+A');
+    const user = userEvent.setup();
+    await user.keyboard('{Control>}{Shift>}m{/Shift}{/Control}');
+    await waitFor(() => expect(fake.calls).toContain(`muteChat ${first}`));
+    await user.keyboard('{Control>}{Shift>}a{/Shift}{/Control}');
+    await waitFor(() => expect(fake.calls).toContain(`acceptChat ${second}`));
+    expect(fake.calls).not.toContain(`acceptChat ${first}`);
+  });
+
+  it('does_nothing_when_nothing_rings', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
+    const before = fake.calls.length;
+    const user = userEvent.setup();
+    await user.keyboard('{Control>}{Shift>}a{/Shift}{/Control}');
+    await user.keyboard('{Control>}{Shift>}m{/Shift}{/Control}');
+    expect(fake.calls.slice(before).filter((call) => /^(acceptChat|muteChat)/.test(call))).toEqual([]);
+  });
+});
+
+describe('open chat from a notification (D05)', () => {
+  it('d05_an_open_chat_event_opens_that_chat', async () => {
+    const { state } = await renderConsole({ signedInAs: 'ann@example.com' });
+    state.apply({ type: 'openChat', chat: 2 });
+    await waitFor(() => expect(state.chats.selectedChatId).toBe(2));
+    await screen.findByTestId('composer-input');
+  });
+});
+
+describe('sound settings (D03)', () => {
+  it('d03_sound_settings_are_saved_and_a_file_that_does_not_play_is_explained', async () => {
+    const { fake } = await renderConsole({ signedInAs: 'ann@example.com' });
+    const user = userEvent.setup();
+    await user.click(screen.getByText('Sounds'));
+    await user.selectOptions(await screen.findByTestId('sound-message'), 'off');
+    await user.selectOptions(screen.getByTestId('sound-ring'), 'file');
+    await user.type(screen.getByTestId('sound-ring-path'), '/home/ann/notes.txt');
+    await user.click(screen.getByTestId('sound-save'));
+    expect(await screen.findByRole('alert')).toHaveTextContent('/home/ann/notes.txt cannot be played');
+    await user.clear(screen.getByTestId('sound-ring-path'));
+    await user.type(screen.getByTestId('sound-ring-path'), '/home/ann/bell.ogg');
+    await user.click(screen.getByTestId('sound-save'));
+    await waitFor(() => expect(screen.getByTestId('sound-status')).toHaveTextContent('Sounds saved.'));
+    expect(await fake.soundSettings()).toEqual({
+      volume: 80,
+      ring: { type: 'file', path: '/home/ann/bell.ogg' },
+      message: { type: 'off' },
+    });
+  });
+});
