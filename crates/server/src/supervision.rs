@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_protocol::{
     Ack, AnswerInvitation, ApiError, AuditAction, AuditEntry, Availability, ChatHistory, ChatId,
     ChatState, ChatSummary, ErrorCode, Invitation, InvitationKind, InviteOperator, JoinChat,
-    LiveChatId, LockReplies, MonitorChat, OperatorEvent, OperatorId, OperatorRef, ReassignChat,
-    StaffLeaveChat, TakeOverChat, Timestamp, TransferChat, Visibility, VisitorEvent,
+    LiveChatId, LockReplies, Message, MonitorChat, OperatorEvent, OperatorId, OperatorRef,
+    ReassignChat, StaffLeaveChat, TakeOverChat, Timestamp, TransferChat, Visibility, VisitorEvent,
 };
 
 use crate::hub::{Effects, Hub};
@@ -90,15 +90,15 @@ fn parse_action(name: &str) -> StoreResult<AuditAction> {
     }
 }
 
+/// Writes the audit row for `operator` taking `action` on `chat` now.
 fn record(
-    connection: &Connection,
+    effects: &Effects<'_>,
     chat: &ChatRow,
     operator: OperatorId,
     action: AuditAction,
     previous: Option<OperatorId>,
-    now: Timestamp,
 ) -> StoreResult<()> {
-    connection.execute(
+    effects.database.execute(
         "INSERT INTO audit_log (live_chat_id, chat_id, operator_id, action, previous_operator_id, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -107,7 +107,7 @@ fn record(
             operator.0,
             action_name(action),
             previous.map(|previous| previous.0),
-            now.0
+            effects.now.0
         ],
     )?;
     Ok(())
@@ -173,6 +173,75 @@ fn not_active() -> ApiError {
     )
 }
 
+/// Posts a public system line (joins, departures, hand-overs) to the chat.
+fn post_system_message(effects: &Effects<'_>, chat: &ChatRow, body: &str) -> StoreResult<Message> {
+    storage::insert_message(
+        effects.database,
+        chat.id,
+        NewAuthor::System,
+        Visibility::Public,
+        body,
+        None,
+        effects.now,
+    )
+}
+
+/// Posts "<name> joined" and tells the visitor who joined.
+fn announce_joined(
+    effects: &mut Effects<'_>,
+    chat: &ChatRow,
+    name: String,
+) -> StoreResult<Message> {
+    let joined = post_system_message(effects, chat, &format!("{name} joined"))?;
+    effects.notify_visitor(chat.visitor, &VisitorEvent::OperatorJoined { name })?;
+    Ok(joined)
+}
+
+/// Posts "<name> left" and tells the visitor who left.
+fn announce_left(effects: &mut Effects<'_>, chat: &ChatRow, name: String) -> StoreResult<Message> {
+    let left = post_system_message(effects, chat, &format!("{name} left"))?;
+    effects.notify_visitor(chat.visitor, &VisitorEvent::OperatorLeft { name })?;
+    Ok(left)
+}
+
+/// Makes `operator` responsible for the active chat; the responsible operator is never also
+/// listed as a participant.
+fn make_responsible(effects: &Effects<'_>, chat: ChatId, operator: OperatorId) -> StoreResult<()> {
+    remove_participant(effects.database, chat, operator)?;
+    storage::update_chat(
+        effects.database,
+        chat,
+        ChatState::Active,
+        Some(operator),
+        effects.now,
+    )
+}
+
+/// The chat moves from `from`'s capacity to `to`'s; the router's decisions are carried out.
+fn move_capacity(
+    effects: &mut Effects<'_>,
+    chat: ChatId,
+    from: OperatorId,
+    to: OperatorId,
+) -> StoreResult<()> {
+    let mut decisions = effects.router.accepted(chat, to, effects.now);
+    decisions.extend(effects.router.active_chat_finished(from, effects.now));
+    effects.apply(decisions)
+}
+
+/// Tells the staff the chat changed, then shows them its new messages; returns its summary.
+fn publish(
+    effects: &mut Effects<'_>,
+    chat: &ChatRow,
+    messages: &[Message],
+) -> Result<ChatSummary, ApiError> {
+    let summary = effects.chat_changed(chat)?;
+    for message in messages {
+        effects.message_posted(chat, message)?;
+    }
+    Ok(summary)
+}
+
 impl Hub {
     /// B21: opens an active or pending chat invisibly. Emits nothing: the only trace is the
     /// audit row.
@@ -189,14 +258,7 @@ impl Hub {
                     "This chat has ended; there is nothing live to monitor.",
                 ));
             }
-            record(
-                effects.database,
-                &chat,
-                operator,
-                AuditAction::Monitored,
-                None,
-                effects.now,
-            )?;
+            record(effects, &chat, operator, AuditAction::Monitored, None)?;
             Ok(ChatHistory {
                 chat: summary(effects.database, chat.id)?,
                 messages: storage::chat_messages(effects.database, chat.id)?,
@@ -223,30 +285,9 @@ impl Hub {
             }
             let joiner = storage::operator_ref(effects.database, operator)?;
             add_participant(effects.database, chat.id, operator, effects.now)?;
-            record(
-                effects.database,
-                &chat,
-                operator,
-                AuditAction::Joined,
-                None,
-                effects.now,
-            )?;
-            let joined = storage::insert_message(
-                effects.database,
-                chat.id,
-                NewAuthor::System,
-                Visibility::Public,
-                &format!("{} joined", joiner.name),
-                None,
-                effects.now,
-            )?;
-            effects.notify_visitor(
-                chat.visitor,
-                &VisitorEvent::OperatorJoined { name: joiner.name },
-            )?;
-            let summary = effects.chat_changed(&chat)?;
-            effects.message_posted(&chat, &joined)?;
-            Ok(summary)
+            record(effects, &chat, operator, AuditAction::Joined, None)?;
+            let joined = announce_joined(effects, &chat, joiner.name)?;
+            publish(effects, &chat, &[joined])
         })
     }
 
@@ -268,65 +309,33 @@ impl Hub {
             let taker = storage::operator_ref(effects.database, operator)?;
             let before = storage::operator_ref(effects.database, previous)?;
             let already_in = is_participant(effects.database, chat.id, operator)?;
-            remove_participant(effects.database, chat.id, operator)?;
-            storage::update_chat(
-                effects.database,
-                chat.id,
-                ChatState::Active,
-                Some(operator),
-                effects.now,
-            )?;
+            make_responsible(effects, chat.id, operator)?;
             record(
-                effects.database,
+                effects,
                 &chat,
                 operator,
                 AuditAction::TookOver,
                 Some(previous),
-                effects.now,
             )?;
-            let mut messages = vec![storage::insert_message(
-                effects.database,
-                chat.id,
-                NewAuthor::System,
-                Visibility::Public,
+            let mut messages = vec![post_system_message(
+                effects,
+                &chat,
                 &format!("{} took over the chat from {}", taker.name, before.name),
-                None,
-                effects.now,
             )?];
+            // The visitor already saw a participant join; only a newcomer is announced.
             if !already_in {
                 effects.notify_visitor(
                     chat.visitor,
-                    &VisitorEvent::OperatorJoined {
-                        name: taker.name.clone(),
-                    },
+                    &VisitorEvent::OperatorJoined { name: taker.name },
                 )?;
             }
             if command.previous_stays {
                 add_participant(effects.database, chat.id, previous, effects.now)?;
             } else {
-                messages.push(storage::insert_message(
-                    effects.database,
-                    chat.id,
-                    NewAuthor::System,
-                    Visibility::Public,
-                    &format!("{} left", before.name),
-                    None,
-                    effects.now,
-                )?);
-                effects.notify_visitor(
-                    chat.visitor,
-                    &VisitorEvent::OperatorLeft { name: before.name },
-                )?;
+                messages.push(announce_left(effects, &chat, before.name)?);
             }
-            // The chat moves from one operator's capacity to the other's.
-            let mut decisions = effects.router.accepted(chat.id, operator, effects.now);
-            decisions.extend(effects.router.active_chat_finished(previous, effects.now));
-            effects.apply(decisions)?;
-            let summary = effects.chat_changed(&chat)?;
-            for message in &messages {
-                effects.message_posted(&chat, message)?;
-            }
-            Ok(summary)
+            move_capacity(effects, chat.id, previous, operator)?;
+            publish(effects, &chat, &messages)
         })
     }
 
@@ -463,6 +472,49 @@ fn in_chat(connection: &Connection, chat: &ChatRow, operator: OperatorId) -> Sto
     Ok(chat.responsible == Some(operator) || is_participant(connection, chat.id, operator)?)
 }
 
+/// Refuses with `refusal` unless `operator` is responsible for the chat or supervises its live
+/// chat.
+fn require_responsible_or_supervisor(
+    connection: &Connection,
+    chat: &ChatRow,
+    operator: OperatorId,
+    refusal: &str,
+) -> Result<(), ApiError> {
+    if chat.responsible != Some(operator)
+        && !storage::is_supervisor(connection, operator, chat.live_chat)?
+    {
+        return Err(ApiError::new(ErrorCode::Forbidden, refusal));
+    }
+    Ok(())
+}
+
+/// Refuses with `refusal` unless `operator` is in the chat or supervises its live chat; says
+/// whether they supervise it.
+fn require_in_chat_or_supervisor(
+    connection: &Connection,
+    chat: &ChatRow,
+    operator: OperatorId,
+    refusal: &str,
+) -> Result<bool, ApiError> {
+    let supervisor = storage::is_supervisor(connection, operator, chat.live_chat)?;
+    if !supervisor && !in_chat(connection, chat, operator)? {
+        return Err(ApiError::new(ErrorCode::Forbidden, refusal));
+    }
+    Ok(supervisor)
+}
+
+/// Drops the chat's reply lock when `operator` holds it, as they are leaving the chat.
+fn release_reply_lock(
+    connection: &Connection,
+    chat: ChatId,
+    operator: OperatorId,
+) -> StoreResult<()> {
+    if reply_lock(connection, chat)? == Some(operator) {
+        set_reply_lock(connection, chat, None)?;
+    }
+    Ok(())
+}
+
 fn active_member_target(
     connection: &Connection,
     chat: &ChatRow,
@@ -490,14 +542,12 @@ impl Hub {
     ) -> Result<ChatSummary, ApiError> {
         self.transact(|effects| {
             let chat = Hub::member_chat(effects.database, operator, command.chat)?;
-            if chat.responsible != Some(operator)
-                && !storage::is_supervisor(effects.database, operator, chat.live_chat)?
-            {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "Only the operator responsible for this chat or a supervisor can reassign it.",
-                ));
-            }
+            require_responsible_or_supervisor(
+                effects.database,
+                &chat,
+                operator,
+                "Only the operator responsible for this chat or a supervisor can reassign it.",
+            )?;
             active_member_target(effects.database, &chat, command.operator)?;
             let Some(previous) = chat.responsible else {
                 return Err(not_active());
@@ -506,12 +556,11 @@ impl Hub {
                 return summary(effects.database, chat.id);
             }
             record(
-                effects.database,
+                effects,
                 &chat,
                 operator,
                 AuditAction::Reassigned,
                 Some(previous),
-                effects.now,
             )?;
             hand_over(effects, &chat, previous, command.operator)
         })
@@ -526,14 +575,12 @@ impl Hub {
     ) -> Result<Ack, ApiError> {
         self.transact(|effects| {
             let chat = Hub::member_chat(effects.database, operator, command.chat)?;
-            if !in_chat(effects.database, &chat, operator)?
-                && !storage::is_supervisor(effects.database, operator, chat.live_chat)?
-            {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "Join the chat before inviting someone into it.",
-                ));
-            }
+            require_in_chat_or_supervisor(
+                effects.database,
+                &chat,
+                operator,
+                "Join the chat before inviting someone into it.",
+            )?;
             active_member_target(effects.database, &chat, command.operator)?;
             if in_chat(effects.database, &chat, command.operator)? {
                 return Err(ApiError::new(
@@ -541,14 +588,7 @@ impl Hub {
                     "That operator is already in this chat.",
                 ));
             }
-            record(
-                effects.database,
-                &chat,
-                operator,
-                AuditAction::Invited,
-                None,
-                effects.now,
-            )?;
+            record(effects, &chat, operator, AuditAction::Invited, None)?;
             send_invitation(
                 effects,
                 &chat,
@@ -576,14 +616,12 @@ impl Hub {
         }
         self.transact(|effects| {
             let chat = Hub::member_chat(effects.database, operator, command.chat)?;
-            if chat.responsible != Some(operator)
-                && !storage::is_supervisor(effects.database, operator, chat.live_chat)?
-            {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "Only the operator responsible for this chat or a supervisor can transfer it.",
-                ));
-            }
+            require_responsible_or_supervisor(
+                effects.database,
+                &chat,
+                operator,
+                "Only the operator responsible for this chat or a supervisor can transfer it.",
+            )?;
             let target = active_member_target(effects.database, &chat, command.operator)?;
             if chat.responsible == Some(command.operator) {
                 return Err(ApiError::new(
@@ -648,24 +686,8 @@ impl Hub {
                         return summary(effects.database, chat.id);
                     }
                     add_participant(effects.database, chat.id, operator, effects.now)?;
-                    let joined = storage::insert_message(
-                        effects.database,
-                        chat.id,
-                        NewAuthor::System,
-                        Visibility::Public,
-                        &format!("{} joined", answerer.name),
-                        None,
-                        effects.now,
-                    )?;
-                    effects.notify_visitor(
-                        chat.visitor,
-                        &VisitorEvent::OperatorJoined {
-                            name: answerer.name,
-                        },
-                    )?;
-                    let summary = effects.chat_changed(&chat)?;
-                    effects.message_posted(&chat, &joined)?;
-                    Ok(summary)
+                    let joined = announce_joined(effects, &chat, answerer.name)?;
+                    publish(effects, &chat, &[joined])
                 }
                 InvitationKind::Transfer => {
                     let Some(previous) = chat.responsible else {
@@ -675,12 +697,11 @@ impl Hub {
                         return summary(effects.database, chat.id);
                     }
                     record(
-                        effects.database,
+                        effects,
                         &chat,
                         operator,
                         AuditAction::Transferred,
                         Some(previous),
-                        effects.now,
                     )?;
                     hand_over(effects, &chat, previous, operator)
                 }
@@ -696,13 +717,12 @@ impl Hub {
     ) -> Result<Ack, ApiError> {
         self.transact(|effects| {
             let chat = Hub::member_chat(effects.database, operator, command.chat)?;
-            let supervisor = storage::is_supervisor(effects.database, operator, chat.live_chat)?;
-            if !in_chat(effects.database, &chat, operator)? && !supervisor {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "Join the chat before locking its replies.",
-                ));
-            }
+            let supervisor = require_in_chat_or_supervisor(
+                effects.database,
+                &chat,
+                operator,
+                "Join the chat before locking its replies.",
+            )?;
             let holder = reply_lock(effects.database, chat.id)?;
             if let Some(holder) = holder
                 && holder != operator
@@ -763,55 +783,15 @@ fn hand_over(
     let leaver = storage::operator_ref(effects.database, from)?;
     let joiner = storage::operator_ref(effects.database, to)?;
     let already_in = is_participant(effects.database, chat.id, to)?;
-    remove_participant(effects.database, chat.id, to)?;
     remove_participant(effects.database, chat.id, from)?;
-    if reply_lock(effects.database, chat.id)? == Some(from) {
-        set_reply_lock(effects.database, chat.id, None)?;
-    }
-    storage::update_chat(
-        effects.database,
-        chat.id,
-        ChatState::Active,
-        Some(to),
-        effects.now,
-    )?;
-    let mut messages = Vec::new();
-    messages.push(storage::insert_message(
-        effects.database,
-        chat.id,
-        NewAuthor::System,
-        Visibility::Public,
-        &format!("{} left", leaver.name),
-        None,
-        effects.now,
-    )?);
-    effects.notify_visitor(
-        chat.visitor,
-        &VisitorEvent::OperatorLeft { name: leaver.name },
-    )?;
+    release_reply_lock(effects.database, chat.id, from)?;
+    make_responsible(effects, chat.id, to)?;
+    let mut messages = vec![announce_left(effects, chat, leaver.name)?];
     if !already_in {
-        messages.push(storage::insert_message(
-            effects.database,
-            chat.id,
-            NewAuthor::System,
-            Visibility::Public,
-            &format!("{} joined", joiner.name),
-            None,
-            effects.now,
-        )?);
-        effects.notify_visitor(
-            chat.visitor,
-            &VisitorEvent::OperatorJoined { name: joiner.name },
-        )?;
+        messages.push(announce_joined(effects, chat, joiner.name)?);
     }
-    let mut decisions = effects.router.accepted(chat.id, to, effects.now);
-    decisions.extend(effects.router.active_chat_finished(from, effects.now));
-    effects.apply(decisions)?;
-    let summary = effects.chat_changed(chat)?;
-    for message in &messages {
-        effects.message_posted(chat, message)?;
-    }
-    Ok(summary)
+    move_capacity(effects, chat.id, from, to)?;
+    publish(effects, chat, &messages)
 }
 
 fn first_participant(connection: &Connection, chat: ChatId) -> StoreResult<Option<OperatorId>> {
@@ -845,22 +825,13 @@ impl Hub {
             }
             let leaver = storage::operator_ref(effects.database, operator)?;
             remove_participant(effects.database, chat.id, operator)?;
-            if reply_lock(effects.database, chat.id)? == Some(operator) {
-                set_reply_lock(effects.database, chat.id, None)?;
-            }
+            release_reply_lock(effects.database, chat.id, operator)?;
             let mut decisions = Vec::new();
             if chat.responsible == Some(operator) {
                 decisions.extend(effects.router.active_chat_finished(operator, effects.now));
                 match first_participant(effects.database, chat.id)? {
                     Some(successor) => {
-                        remove_participant(effects.database, chat.id, successor)?;
-                        storage::update_chat(
-                            effects.database,
-                            chat.id,
-                            ChatState::Active,
-                            Some(successor),
-                            effects.now,
-                        )?;
+                        make_responsible(effects, chat.id, successor)?;
                         decisions.extend(effects.router.accepted(chat.id, successor, effects.now));
                     }
                     None => {
@@ -875,23 +846,9 @@ impl Hub {
                     }
                 }
             }
-            let left = storage::insert_message(
-                effects.database,
-                chat.id,
-                NewAuthor::System,
-                Visibility::Public,
-                &format!("{} left", leaver.name),
-                None,
-                effects.now,
-            )?;
-            effects.notify_visitor(
-                chat.visitor,
-                &VisitorEvent::OperatorLeft { name: leaver.name },
-            )?;
+            let left = announce_left(effects, &chat, leaver.name)?;
             effects.apply(decisions)?;
-            let summary = effects.chat_changed(&chat)?;
-            effects.message_posted(&chat, &left)?;
-            Ok(summary)
+            publish(effects, &chat, &[left])
         })
     }
 }

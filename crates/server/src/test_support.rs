@@ -57,17 +57,7 @@ pub struct TestServer {
 impl TestServer {
     /// A server with the demo organisation, on an ephemeral port, with a fresh database.
     pub async fn start() -> TestServer {
-        let directory =
-            tempfile::tempdir().expect("create a temporary folder for the test database");
-        let config = Config {
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database: directory.path().join("switchboard.sqlite3"),
-            demo: true,
-            ..Config::default()
-        };
-        let mut server = Self::start_with(config).await;
-        server._directory = Some(directory);
-        server
+        Self::start_tweaked(|_| {}).await
     }
 
     /// A demo server like [`TestServer::start`] with some settings changed (grace periods…).
@@ -314,23 +304,28 @@ impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ProtocolSocket<E,
         }
     }
 
+    /// Queues an event, reply or error frame; a Welcome or Pong carries nothing to keep.
+    fn queue(&mut self, frame: ServerFrame<E, R>) {
+        match frame {
+            ServerFrame::Event { seq, event } => {
+                self.last_seq = self.last_seq.max(seq);
+                self.events.push_back((seq, event));
+            }
+            ServerFrame::Reply { id, outcome } => {
+                self.replies.insert(id, outcome);
+            }
+            ServerFrame::Error { error } => self.errors.push_back(error),
+            ServerFrame::Welcome { .. } | ServerFrame::Pong { .. } => {}
+        }
+    }
+
     /// Reads frames until one is queued or the connection ends.
     async fn pump(&mut self, awaiting: &str) -> bool {
         match self.read_frame(awaiting).await {
-            Some(ServerFrame::Event { seq, event }) => {
-                self.last_seq = self.last_seq.max(seq);
-                self.events.push_back((seq, event));
+            Some(frame) => {
+                self.queue(frame);
                 true
             }
-            Some(ServerFrame::Reply { id, outcome }) => {
-                self.replies.insert(id, outcome);
-                true
-            }
-            Some(ServerFrame::Error { error }) => {
-                self.errors.push_back(error);
-                true
-            }
-            Some(ServerFrame::Welcome { .. }) | Some(ServerFrame::Pong { .. }) => true,
             None => false,
         }
     }
@@ -409,15 +404,7 @@ impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ProtocolSocket<E,
         loop {
             match self.read_frame("pong").await {
                 Some(ServerFrame::Pong { nonce: answered }) if answered == nonce => return,
-                Some(ServerFrame::Event { seq, event }) => {
-                    self.last_seq = self.last_seq.max(seq);
-                    self.events.push_back((seq, event));
-                }
-                Some(ServerFrame::Reply { id, outcome }) => {
-                    self.replies.insert(id, outcome);
-                }
-                Some(ServerFrame::Error { error }) => self.errors.push_back(error),
-                Some(_) => {}
+                Some(frame) => self.queue(frame),
                 None => panic!("the server closed the connection before answering ping {nonce}"),
             }
         }
@@ -445,13 +432,80 @@ fn new_client_id() -> ClientId {
     ClientId(uuid::Uuid::new_v4().to_string())
 }
 
+/// What [`TestVisitor`] and [`TestOperator`] share: the protocol connection, and the Welcome and
+/// snapshot of its last (re)opening.
+struct ClientConnection<E, R> {
+    url: String,
+    /// The panic message when the server refuses the session token.
+    token_accepted: &'static str,
+    is_snapshot: fn(&E) -> bool,
+    socket: ProtocolSocket<E, R>,
+    welcome: Welcome,
+    snapshot: Option<E>,
+}
+
+impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ClientConnection<E, R> {
+    /// A connection to the protocol endpoint `path` of the server, not open yet.
+    fn new(
+        server_url: &str,
+        path: &str,
+        token_accepted: &'static str,
+        is_snapshot: fn(&E) -> bool,
+    ) -> Self {
+        Self {
+            url: websocket_url(server_url, path),
+            token_accepted,
+            is_snapshot,
+            socket: ProtocolSocket::new(),
+            welcome: Welcome {
+                head: 0,
+                resumed: false,
+            },
+            snapshot: None,
+        }
+    }
+
+    /// Reconnects and resumes from the last event received.
+    async fn reconnect(&mut self, token: &str) {
+        let since = Some(self.socket.last_seq);
+        self.reconnect_since(token, since).await;
+    }
+
+    /// Reconnects with this cursor; see [`TestVisitor::reconnect_since`].
+    async fn reconnect_since(&mut self, token: &str, since: Option<u64>) -> Welcome {
+        self.socket.disconnect().await;
+        self.socket.open(&self.url).await;
+        self.welcome = self
+            .socket
+            .hello(token, since)
+            .await
+            .expect(self.token_accepted);
+        if !self.welcome.resumed {
+            let (seq, snapshot) = self.socket.next_event_with_seq().await;
+            assert!(
+                (self.is_snapshot)(&snapshot),
+                "expected a snapshot, got {snapshot:?}"
+            );
+            assert_eq!(seq, self.welcome.head, "a snapshot carries the stream head");
+            self.socket.last_seq = seq;
+            self.snapshot = Some(snapshot);
+        }
+        self.welcome
+    }
+
+    /// Sends a command and returns its outcome.
+    async fn command<C: Serialize>(&mut self, command: C) -> Result<R, ApiError> {
+        self.socket
+            .command_with_id(new_client_id(), command)
+            .await
+            .into_result()
+    }
+}
+
 /// A visitor using the widget protocol.
 pub struct TestVisitor {
-    server_url: String,
     session: VisitorSessionResponse,
-    socket: ProtocolSocket<VisitorEvent, VisitorResponse>,
-    welcome: Welcome,
-    snapshot: Option<VisitorEvent>,
+    connection: ClientConnection<VisitorEvent, VisitorResponse>,
 }
 
 impl TestVisitor {
@@ -467,14 +521,13 @@ impl TestVisitor {
         .await
         .unwrap_or_else(|error| panic!("visitor session for {embed_key:?} refused: {error:?}"));
         let mut visitor = TestVisitor {
-            server_url: server_url.to_owned(),
             session,
-            socket: ProtocolSocket::new(),
-            welcome: Welcome {
-                head: 0,
-                resumed: false,
-            },
-            snapshot: None,
+            connection: ClientConnection::new(
+                server_url,
+                VISITOR_WS_PATH,
+                "the visitor token is accepted",
+                |event| matches!(event, VisitorEvent::Snapshot { .. }),
+            ),
         };
         visitor.reconnect_since(None).await;
         visitor
@@ -482,43 +535,24 @@ impl TestVisitor {
 
     /// Reconnects and resumes from the last event received.
     pub async fn reconnect(&mut self) {
-        let since = Some(self.socket.last_seq);
-        self.reconnect_since(since).await;
+        self.connection.reconnect(&self.session.token).await;
     }
 
     /// Reconnects with this cursor; without a resume the snapshot is kept in [`Self::snapshot`]
     /// (not queued), with one the replayed events are queued.
     pub async fn reconnect_since(&mut self, since: Option<u64>) -> Welcome {
-        self.socket.disconnect().await;
-        self.socket
-            .open(&websocket_url(&self.server_url, VISITOR_WS_PATH))
-            .await;
-        let token = self.session.token.clone();
-        self.welcome = self
-            .socket
-            .hello(&token, since)
+        self.connection
+            .reconnect_since(&self.session.token, since)
             .await
-            .expect("the visitor token is accepted");
-        if !self.welcome.resumed {
-            let (seq, snapshot) = self.socket.next_event_with_seq().await;
-            assert!(
-                matches!(snapshot, VisitorEvent::Snapshot { .. }),
-                "expected a snapshot, got {snapshot:?}"
-            );
-            assert_eq!(seq, self.welcome.head, "a snapshot carries the stream head");
-            self.socket.last_seq = seq;
-            self.snapshot = Some(snapshot);
-        }
-        self.welcome
     }
 
     pub fn welcome(&self) -> Welcome {
-        self.welcome
+        self.connection.welcome
     }
 
     /// The snapshot of the last connection that was not resumed.
     pub fn snapshot(&self) -> Option<&VisitorEvent> {
-        self.snapshot.as_ref()
+        self.connection.snapshot.as_ref()
     }
 
     pub fn token(&self) -> &str {
@@ -531,16 +565,16 @@ impl TestVisitor {
 
     /// The sequence number of the last event received.
     pub fn last_seq(&self) -> u64 {
-        self.socket.last_seq
+        self.connection.socket.last_seq
     }
 
     pub fn raw_frames(&self) -> &[String] {
-        &self.socket.raw_frames
+        &self.connection.socket.raw_frames
     }
 
     /// The protocol connection itself, for raw frames and custom commands.
     pub fn socket(&mut self) -> &mut ProtocolSocket<VisitorEvent, VisitorResponse> {
-        &mut self.socket
+        &mut self.connection.socket
     }
 
     /// Sends a command and returns its outcome.
@@ -548,10 +582,7 @@ impl TestVisitor {
         &mut self,
         command: impl Into<VisitorCommand>,
     ) -> Result<VisitorResponse, ApiError> {
-        self.socket
-            .command_with_id(new_client_id(), command.into())
-            .await
-            .into_result()
+        self.connection.command(command.into()).await
     }
 
     pub async fn try_start_chat(
@@ -605,7 +636,7 @@ impl TestVisitor {
     }
 
     pub async fn next_event(&mut self) -> VisitorEvent {
-        self.socket.next_event_with_seq().await.1
+        self.connection.socket.next_event_with_seq().await.1
     }
 
     pub async fn wait_for<F: Fn(&VisitorEvent) -> bool>(
@@ -613,17 +644,14 @@ impl TestVisitor {
         what: &str,
         f: F,
     ) -> VisitorEvent {
-        self.socket.wait_for(what, f).await
+        self.connection.socket.wait_for(what, f).await
     }
 }
 
 /// An operator using the desktop protocol.
 pub struct TestOperator {
-    server_url: String,
     session: SignInResponse,
-    socket: ProtocolSocket<OperatorEvent, OperatorResponse>,
-    welcome: Welcome,
-    snapshot: Option<OperatorEvent>,
+    connection: ClientConnection<OperatorEvent, OperatorResponse>,
 }
 
 impl TestOperator {
@@ -640,14 +668,13 @@ impl TestOperator {
         .await
         .unwrap_or_else(|error| panic!("sign-in of {email} refused: {error:?}"));
         let mut operator = TestOperator {
-            server_url: server_url.to_owned(),
             session,
-            socket: ProtocolSocket::new(),
-            welcome: Welcome {
-                head: 0,
-                resumed: false,
-            },
-            snapshot: None,
+            connection: ClientConnection::new(
+                server_url,
+                OPERATOR_WS_PATH,
+                "the operator token is accepted",
+                |event| matches!(event, OperatorEvent::Snapshot { .. }),
+            ),
         };
         operator.reconnect_since(None).await;
         operator
@@ -655,41 +682,22 @@ impl TestOperator {
 
     /// Reconnects and resumes from the last event received.
     pub async fn reconnect(&mut self) {
-        let since = Some(self.socket.last_seq);
-        self.reconnect_since(since).await;
+        self.connection.reconnect(&self.session.token).await;
     }
 
     /// Reconnects with this cursor; see [`TestVisitor::reconnect_since`].
     pub async fn reconnect_since(&mut self, since: Option<u64>) -> Welcome {
-        self.socket.disconnect().await;
-        self.socket
-            .open(&websocket_url(&self.server_url, OPERATOR_WS_PATH))
-            .await;
-        let token = self.session.token.clone();
-        self.welcome = self
-            .socket
-            .hello(&token, since)
+        self.connection
+            .reconnect_since(&self.session.token, since)
             .await
-            .expect("the operator token is accepted");
-        if !self.welcome.resumed {
-            let (seq, snapshot) = self.socket.next_event_with_seq().await;
-            assert!(
-                matches!(snapshot, OperatorEvent::Snapshot { .. }),
-                "expected a snapshot, got {snapshot:?}"
-            );
-            assert_eq!(seq, self.welcome.head, "a snapshot carries the stream head");
-            self.socket.last_seq = seq;
-            self.snapshot = Some(snapshot);
-        }
-        self.welcome
     }
 
     pub fn welcome(&self) -> Welcome {
-        self.welcome
+        self.connection.welcome
     }
 
     pub fn snapshot(&self) -> Option<&OperatorEvent> {
-        self.snapshot.as_ref()
+        self.connection.snapshot.as_ref()
     }
 
     pub fn token(&self) -> &str {
@@ -705,25 +713,22 @@ impl TestOperator {
     }
 
     pub fn last_seq(&self) -> u64 {
-        self.socket.last_seq
+        self.connection.socket.last_seq
     }
 
     pub fn raw_frames(&self) -> &[String] {
-        &self.socket.raw_frames
+        &self.connection.socket.raw_frames
     }
 
     pub fn socket(&mut self) -> &mut ProtocolSocket<OperatorEvent, OperatorResponse> {
-        &mut self.socket
+        &mut self.connection.socket
     }
 
     pub async fn command(
         &mut self,
         command: impl Into<OperatorCommand>,
     ) -> Result<OperatorResponse, ApiError> {
-        self.socket
-            .command_with_id(new_client_id(), command.into())
-            .await
-            .into_result()
+        self.connection.command(command.into()).await
     }
 
     pub async fn accept(&mut self, chat: ChatId) -> Result<ChatSummary, ApiError> {
@@ -841,7 +846,7 @@ impl TestOperator {
     }
 
     pub async fn next_event(&mut self) -> OperatorEvent {
-        self.socket.next_event_with_seq().await.1
+        self.connection.socket.next_event_with_seq().await.1
     }
 
     pub async fn wait_for<F: Fn(&OperatorEvent) -> bool>(
@@ -849,6 +854,6 @@ impl TestOperator {
         what: &str,
         f: F,
     ) -> OperatorEvent {
-        self.socket.wait_for(what, f).await
+        self.connection.socket.wait_for(what, f).await
     }
 }
