@@ -289,7 +289,16 @@ pub fn check_everything(progress: &mut Progress) -> Result<(), Failure> {
 /// A command run inside a private D-Bus session with an unlocked gnome-keyring, so the tray and the
 /// OS keychain (Secret Service) work on a headless machine exactly as on a desktop.
 pub fn in_session_bus(program_and_args: &[&str]) -> Command {
+    // gnome-keyring keeps its keyrings under XDG_DATA_HOME. A keyring left in the user's home by
+    // an earlier run with another password makes the unlock fail and the daemon show a password
+    // prompt nobody answers, so each session gets a fresh, private keyring folder.
+    let keyrings = target_dir()
+        .join("session-bus")
+        .join(std::process::id().to_string());
+    let _ = std::fs::remove_dir_all(&keyrings);
+    let _ = std::fs::create_dir_all(&keyrings);
     let mut command = Command::new("dbus-run-session");
+    command.env("XDG_DATA_HOME", &keyrings);
     command.args([
         "--",
         "sh",
