@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "set_autostart",
     "sound_settings",
     "set_sound_settings",
+    "quit",
 ];
 
 /// What tauri-build's manifest check parses. Our config enables no feature the check governs

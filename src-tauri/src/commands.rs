@@ -3,7 +3,7 @@
 
 use switchboard_core::protocol::{
     ApiError, Article, Availability, CannedResponse, ChatId, ChatSummary, ErrorCode, Message,
-    OperatorProfile, OperatorRef, Visibility,
+    MessageId, OperatorProfile, OperatorRef, Visibility,
 };
 use switchboard_core::{Core, CoreState, SearchResults, SoundSettings};
 use tauri::{AppHandle, State, Wry};
@@ -50,6 +50,26 @@ pub async fn send_message(
     Ok(core.send(chat, body, visibility).await?)
 }
 
+/// B16: change the text of a message this operator sent.
+#[tauri::command]
+pub async fn edit_message(
+    core: State<'_, Core>,
+    message: MessageId,
+    body: String,
+) -> CommandResult<Message> {
+    Ok(core.edit_message(message, body).await?)
+}
+
+/// B16: delete a message this operator sent.
+#[tauri::command]
+pub async fn delete_message(
+    core: State<'_, Core>,
+    chat: ChatId,
+    message: MessageId,
+) -> CommandResult<()> {
+    Ok(core.delete_message(chat, message).await?)
+}
+
 #[tauri::command]
 pub async fn end_chat(core: State<'_, Core>, chat: ChatId) -> CommandResult<ChatSummary> {
     Ok(core.end_chat(chat).await?)
@@ -63,6 +83,16 @@ pub async fn mute_chat(core: State<'_, Core>, chat: ChatId) -> CommandResult<()>
 #[tauri::command]
 pub async fn mark_read(core: State<'_, Core>, chat: ChatId) -> CommandResult<()> {
     Ok(core.mark_read(chat).await?)
+}
+
+/// B13: receive or stop receiving a chat's unread escalations (B12).
+#[tauri::command]
+pub async fn set_subscribed(
+    core: State<'_, Core>,
+    chat: ChatId,
+    subscribed: bool,
+) -> CommandResult<()> {
+    Ok(core.set_subscribed(chat, subscribed).await?)
 }
 
 #[tauri::command]
@@ -164,4 +194,10 @@ pub async fn search_articles(core: State<'_, Core>, query: String) -> CommandRes
 #[tauri::command]
 pub async fn colleagues(core: State<'_, Core>) -> CommandResult<Vec<OperatorRef>> {
     Ok(core.colleagues().await?)
+}
+
+/// The operator confirmed quitting in the console (D04, after `app://confirm-quit`).
+#[tauri::command]
+pub fn quit(app: AppHandle<Wry>) {
+    crate::quit(&app);
 }

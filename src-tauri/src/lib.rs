@@ -72,9 +72,12 @@ pub fn run() -> Result<i32, StartError> {
             commands::chat_messages,
             commands::accept_chat,
             commands::send_message,
+            commands::edit_message,
+            commands::delete_message,
             commands::end_chat,
             commands::mute_chat,
             commands::mark_read,
+            commands::set_subscribed,
             commands::set_availability,
             commands::set_ringer_muted,
             commands::search,
@@ -94,6 +97,7 @@ pub fn run() -> Result<i32, StartError> {
             commands::set_autostart,
             commands::sound_settings,
             commands::set_sound_settings,
+            commands::quit,
         ])
         .setup(move |app| {
             // A setup error would make Tauri panic: keep it, leave the loop, and return it.
@@ -314,6 +318,27 @@ pub fn show_main_window(app: &AppHandle<Wry>) {
 /// Ends the app; the core is shut down on the way out (see [`run`]).
 pub fn quit(app: &AppHandle<Wry>) {
     app.exit(0);
+}
+
+/// The console asks the operator to confirm quitting on this event; it answers with the
+/// `quit` command.
+pub const CONFIRM_QUIT_EVENT: &str = "app://confirm-quit";
+
+/// The tray's "Quit" (D04): with active chats the console asks first, so visitors are not left
+/// by a stray click; with nothing active the app quits at once.
+pub fn request_quit(app: &AppHandle<Wry>) {
+    let asks = app
+        .try_state::<Core>()
+        .is_some_and(|core| switchboard_core::quit_needs_confirmation(&core.state().counters));
+    if !asks {
+        quit(app);
+        return;
+    }
+    show_main_window(app);
+    if let Err(error) = app.emit_to(MAIN_WINDOW, CONFIRM_QUIT_EVENT, ()) {
+        tracing::warn!(%error, "could not ask the console to confirm quitting; quitting");
+        quit(app);
+    }
 }
 
 #[cfg(test)]

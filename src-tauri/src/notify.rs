@@ -56,6 +56,7 @@ fn show_native(app: &AppHandle<Wry>, notification: &Notification) {
     const OPEN: &str = "default";
     const ACCEPT: &str = "accept";
     const MUTE: &str = "mute";
+    const DECLINE: &str = "decline";
 
     let app = app.clone();
     let notification = notification.clone();
@@ -69,8 +70,14 @@ fn show_native(app: &AppHandle<Wry>, notification: &Notification) {
                 .summary(&notification.title)
                 .body(&escape_markup(&notification.body))
                 .action(OPEN, "Open");
+            let invitation = matches!(
+                notification.kind,
+                NotificationKind::Invitation | NotificationKind::Transfer
+            );
             if notification.kind == NotificationKind::Ringing {
                 native.action(ACCEPT, "Accept").action(MUTE, "Mute");
+            } else if invitation {
+                native.action(ACCEPT, "Accept").action(DECLINE, "Decline");
             }
             let handle = match native.show() {
                 Ok(handle) => handle,
@@ -82,6 +89,8 @@ fn show_native(app: &AppHandle<Wry>, notification: &Notification) {
             let chat = notification.chat;
             handle.wait_for_action(|action| match action {
                 OPEN => open_chat(&app, chat),
+                ACCEPT if invitation => answer_invitation(&app, chat, true),
+                DECLINE => answer_invitation(&app, chat, false),
                 ACCEPT => {
                     open_chat(&app, chat);
                     let core = app.state::<Core>().inner().clone();
@@ -105,6 +114,21 @@ fn show_native(app: &AppHandle<Wry>, notification: &Notification) {
     if let Err(error) = spawned {
         tracing::warn!(%error, "could not start a notification thread");
     }
+}
+
+/// Accepts or declines an invitation or transfer from its notification (B22, B23); accepting
+/// opens the chat.
+#[cfg(target_os = "linux")]
+fn answer_invitation(app: &AppHandle<Wry>, chat: ChatId, accept: bool) {
+    if accept {
+        open_chat(app, chat);
+    }
+    let core = app.state::<Core>().inner().clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(error) = core.answer_invitation(chat, accept).await {
+            tracing::warn!(%error, "answering the invitation from the notification failed");
+        }
+    });
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -514,7 +514,7 @@ fn on_menu_event(app: &AppHandle<Wry>, event: MenuEvent) {
                 }
             });
         }
-        QUIT => crate::quit(app),
+        QUIT => crate::request_quit(app),
         MUTE_RINGING => {
             // The check item has already flipped itself; the core's Ringer event confirms it.
             let muted = app

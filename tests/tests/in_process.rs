@@ -480,3 +480,86 @@ async fn a_revoked_session_signs_the_core_out_and_forgets_the_token() {
     third.shutdown().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b16_an_edit_and_a_deletion_reach_the_visitor_and_a_colleagues_cache() {
+    let server = TestServer::start().await;
+    let ann = signed_in(&server, ANN).await;
+    let bob = signed_in(&server, BOB).await;
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat = visitor
+        .start_chat("Vera Visitor", "Where is my order?")
+        .await
+        .id;
+    wait_for_state(&ann.core, "the chat to ring for Ann", |state| {
+        chat_in(state, chat).is_some_and(|c| c.ringing)
+    })
+    .await;
+    ann.core.accept(chat).await.expect("Ann accepts");
+    let reply = ann
+        .core
+        .send(chat, "It ships Monday.".to_owned(), Visibility::Public)
+        .await
+        .expect("Ann replies");
+    let bob_history = bob.core.messages(chat).await.expect("Bob loads the chat");
+    assert!(bob_history.iter().any(|message| message.id == reply.id));
+
+    let mut bob_stream = bob.core.stream_events();
+    let edited = ann
+        .core
+        .edit_message(reply.id, "It ships Tuesday.".to_owned())
+        .await
+        .expect("Ann edits her reply");
+    assert_eq!(edited.body, "It ships Tuesday.");
+    let ann_history = ann.core.messages(chat).await.expect("Ann's cache");
+    assert!(
+        ann_history
+            .iter()
+            .any(|message| message.id == reply.id && message.body == "It ships Tuesday."),
+        "Ann's cache holds the edit at once: {ann_history:?}"
+    );
+    visitor
+        .wait_for("the visitor sees the edit", |event| {
+            matches!(event, VisitorEvent::MessageEdited { message }
+                if message.id == reply.id && message.body == "It ships Tuesday.")
+        })
+        .await;
+    wait_for_stream_event(
+        &mut bob_stream,
+        "Bob's edit event",
+        |event| matches!(event, OperatorEvent::MessageEdited { message } if message.id == reply.id),
+    )
+    .await;
+    let bob_history = bob.core.messages(chat).await.expect("Bob's cache");
+    assert!(
+        bob_history
+            .iter()
+            .any(|message| message.id == reply.id && message.body == "It ships Tuesday."),
+        "Bob's cache holds the edit: {bob_history:?}"
+    );
+
+    ann.core
+        .delete_message(chat, reply.id)
+        .await
+        .expect("Ann deletes her reply");
+    visitor
+        .wait_for("the visitor sees the deletion", |event| {
+            matches!(event, VisitorEvent::MessageDeleted { message } if *message == reply.id)
+        })
+        .await;
+    wait_for_stream_event(&mut bob_stream, "Bob's deletion event", |event| {
+        matches!(event, OperatorEvent::MessageDeleted { message, .. } if *message == reply.id)
+    })
+    .await;
+    for (name, desk) in [("Ann", &ann), ("Bob", &bob)] {
+        let history = desk.core.messages(chat).await.expect("the cache");
+        assert!(
+            history.iter().all(|message| message.id != reply.id),
+            "{name}'s cache no longer holds the deleted reply: {history:?}"
+        );
+    }
+
+    ann.core.shutdown().await;
+    bob.core.shutdown().await;
+    server.stop().await;
+}

@@ -37,6 +37,8 @@ export class ConsoleState {
   readonly knowledge: KnowledgeStore;
   readonly mentions: MentionsStore;
   started = $state(false);
+  /** The tray asked to quit while chats are active (D04): the console asks the operator. */
+  quitAsked = $state(false);
   startError = $state<string | null>(null);
 
   private unsubscribe: (() => void) | null = null;
@@ -120,6 +122,12 @@ export class ConsoleState {
       case 'messagePosted':
         this.applyMessage(event.message);
         break;
+      case 'messageEdited':
+        this.chats.addMessage(event.message);
+        break;
+      case 'messageDeleted':
+        this.chats.removeMessage(event.chat, event.message);
+        break;
       case 'ringer':
         this.ringer.state = event.state;
         this.ringer.muted = event.muted;
@@ -145,6 +153,9 @@ export class ConsoleState {
         break;
       case 'openChat':
         void this.chats.open(event.chat);
+        break;
+      case 'confirmQuit':
+        this.quitAsked = true;
         break;
       // Native notifications and the taskbar flash are the shell's; the console shows the same
       // facts through the chat list and the ringing indicator.

@@ -59,3 +59,18 @@ describe('sound settings (D03)', () => {
     });
   });
 });
+
+describe('quitting asks only while chats are active (D04)', () => {
+  it('d04_the_tray_quit_asks_and_the_answer_quits_or_keeps_running', async () => {
+    const { state, fake } = await renderConsole({ signedInAs: 'ann@example.com' });
+    const user = userEvent.setup();
+    state.apply({ type: 'confirmQuit' });
+    expect(await screen.findByTestId('quit-dialog')).toHaveTextContent('Quit Switchboard?');
+    await user.click(screen.getByTestId('quit-cancel'));
+    await waitFor(() => expect(screen.queryByTestId('quit-dialog')).toBeNull());
+    expect(fake.calls).not.toContain('quit');
+    state.apply({ type: 'confirmQuit' });
+    await user.click(await screen.findByTestId('quit-confirm'));
+    await waitFor(() => expect(fake.calls).toContain('quit'));
+  });
+});

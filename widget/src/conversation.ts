@@ -28,6 +28,8 @@ export interface MessageEntry {
   delivery: Delivery;
   /** Why the send failed, for a person. */
   failure: string | null;
+  /** Staff deleted it (B16): the text is gone and the bubble says so. */
+  deleted?: boolean;
 }
 
 /**
@@ -72,6 +74,9 @@ export function joinedText(name: string): string {
   return `${name} joined`;
 }
 
+/** What a deleted message's bubble says instead of its text (B16). */
+export const DELETED_TEXT = "Message deleted";
+
 export function leftText(name: string): string {
   return `${name} left`;
 }
@@ -101,7 +106,30 @@ function applyEventBody(conversation: Conversation, event: VisitorEvent): Conver
       return addNotice(conversation, joinedText(event.name));
     case "operatorLeft":
       return addNotice(conversation, leftText(event.name));
+    case "messageEdited":
+      return replaceMessage(conversation, event.message.id, (entry) => ({ ...entry, body: event.message.body }));
+    case "messageDeleted":
+      return replaceMessage(conversation, event.message, (entry) => ({
+        ...entry,
+        body: DELETED_TEXT,
+        deleted: true,
+      }));
   }
+}
+
+/** Staff edited or deleted a message (B16): change the bubble in place; unknown ids are ignored. */
+function replaceMessage(
+  conversation: Conversation,
+  id: number,
+  change: (entry: MessageEntry) => MessageEntry,
+): Conversation {
+  let found = false;
+  const entries = conversation.entries.map((entry) => {
+    if (entry.kind !== "message" || entry.id !== id) return entry;
+    found = true;
+    return change(entry);
+  });
+  return found ? { ...conversation, entries } : conversation;
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   type MessageEntry,
   addEcho,
   applyEvent,
+  DELETED_TEXT,
   emptyConversation,
   failEcho,
   pendingEchoes,
@@ -152,5 +153,31 @@ describe("conversation", () => {
       messages: [message({ id: 4, body: "Let me check", sentAt: chat().createdAt + 10 })],
     });
     expect(texts(state)).toEqual(["me:Where is my order?", "operator:Let me check"]);
+  });
+
+  it("b16 shows a staff edit in place and a deletion as 'Message deleted'", () => {
+    let state = applyEvent(emptyConversation(), 1, {
+      type: "messagePosted",
+      message: message({ id: 5, body: "Ships Monday", from: { kind: "operator", name: "Ann Operator" } }),
+    });
+    state = applyEvent(state, 2, {
+      type: "messagePosted",
+      message: message({ id: 6, body: "Thanks", from: { kind: "me" } }),
+    });
+    state = applyEvent(state, 3, {
+      type: "messageEdited",
+      message: message({ id: 5, body: "Ships Tuesday", from: { kind: "operator", name: "Ann Operator" } }),
+    });
+    expect(texts(state)).toEqual(["operator:Ships Tuesday", "me:Thanks"]);
+    state = applyEvent(state, 4, { type: "messageDeleted", message: 5 });
+    expect(texts(state)).toEqual([`operator:${DELETED_TEXT}`, "me:Thanks"]);
+    const deleted = state.entries.find((entry) => entry.kind === "message" && entry.id === 5) as MessageEntry;
+    expect(deleted.deleted).toBe(true);
+    // An edit of a message this widget never saw changes nothing.
+    const unchanged = applyEvent(state, 5, {
+      type: "messageEdited",
+      message: message({ id: 99, body: "Unknown", from: { kind: "operator", name: "Ann Operator" } }),
+    });
+    expect(texts(unchanged)).toEqual(texts(state));
   });
 });

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 use switchboard_protocol::{
-    Author, Availability, ChatId, ChatState, ChatSummary, OperatorEvent, OperatorId, Timestamp,
-    Visibility,
+    Author, Availability, ChatId, ChatState, ChatSummary, InvitationKind, Message, OperatorEvent,
+    OperatorId, Timestamp, Visibility,
 };
 use ts_rs::TS;
 
@@ -30,6 +30,10 @@ pub enum Sound {
     Ring,
     /// A new visitor message in one of my chats.
     Message,
+    /// A colleague invites me into a chat or transfers one to me (B22, B23).
+    Invitation,
+    /// A colleague's note mentions me by name (B26).
+    Mention,
 }
 
 /// What a native notification is about.
@@ -40,6 +44,14 @@ pub enum NotificationKind {
     Ringing,
     /// A visitor wrote in one of my chats.
     Message,
+    /// A colleague invites me into a chat (B23): answer with Accept or Decline.
+    Invitation,
+    /// A colleague transfers a chat to me (B22): answer with Accept or Decline.
+    Transfer,
+    /// A colleague's note mentions me (B26).
+    Mention,
+    /// Visitor messages stayed unread by the responsible operator (B12).
+    Escalation,
 }
 
 /// A native notification to show (D05). Clicking it opens `chat`.
@@ -94,6 +106,8 @@ pub(crate) struct Attention {
     no_device: Option<String>,
     notified: HashSet<String>,
     notified_order: VecDeque<String>,
+    /// My display name, for @mentions in notes (B26); `None` before sign-in.
+    my_name: Option<String>,
 }
 
 impl Attention {
@@ -108,6 +122,7 @@ impl Attention {
             no_device,
             notified: HashSet::new(),
             notified_order: VecDeque::new(),
+            my_name: None,
         }
     }
 
@@ -163,6 +178,9 @@ impl Attention {
                     .chats
                     .get(&message.chat)
                     .is_some_and(|facts| facts.mine);
+                if message.visibility == Visibility::Note {
+                    self.observe_note(message, me, &mut effects);
+                }
                 if from_visitor && mine && message.visibility == Visibility::Public {
                     let key = format!("message:{}", message.id);
                     if self.remember(&key) {
@@ -182,10 +200,56 @@ impl Attention {
                 }
             }
             OperatorEvent::Offered { .. } | OperatorEvent::RoutingChanged { .. } => {}
-            // Invitations, transfers and reply locks (issue 7) are not shown by the console yet.
-            OperatorEvent::Invited { .. }
-            | OperatorEvent::InvitationAnswered { .. }
-            | OperatorEvent::ReplyLockChanged { .. } => {}
+            OperatorEvent::Invited { invitation } => {
+                // The server has no invitation id; chat, kind and sender name one open
+                // invitation, so a replay after a reconnect is recognised.
+                let (kind, label, what) = match invitation.kind {
+                    InvitationKind::Invite => (
+                        NotificationKind::Invitation,
+                        "invite",
+                        "invites you to this chat",
+                    ),
+                    InvitationKind::Transfer => (
+                        NotificationKind::Transfer,
+                        "transfer",
+                        "transfers this chat to you",
+                    ),
+                };
+                let key = format!("{label}:{}:{}", invitation.chat, invitation.from.id);
+                if self.remember(&key) {
+                    if self.sounds_allowed() {
+                        effects.push(Effect::Chime(Sound::Invitation));
+                    }
+                    if !self.focused {
+                        let title = match self.chats.get(&invitation.chat) {
+                            Some(_) => self.title(invitation.chat),
+                            None if invitation.subject.is_empty() => {
+                                format!("Chat {}", invitation.chat)
+                            }
+                            None => invitation.subject.clone(),
+                        };
+                        let mut body = format!("{} {what}", invitation.from.name);
+                        if let Some(note) = &invitation.note {
+                            body.push_str(": ");
+                            body.extend(note.chars().take(200));
+                        }
+                        effects.push(Effect::Notify(Notification {
+                            key,
+                            chat: invitation.chat,
+                            kind,
+                            title,
+                            body,
+                        }));
+                    }
+                }
+            }
+            OperatorEvent::UnreadEscalation { chat, messages } => {
+                self.observe_escalation(*chat, messages, &mut effects);
+            }
+            OperatorEvent::InvitationAnswered { .. }
+            | OperatorEvent::ReplyLockChanged { .. }
+            | OperatorEvent::MessageEdited { .. }
+            | OperatorEvent::MessageDeleted { .. } => {}
         }
         effects
     }
@@ -228,6 +292,89 @@ impl Attention {
 
     pub(crate) fn set_focused(&mut self, focused: bool) {
         self.focused = focused;
+    }
+
+    /// My display name, as the server knows it: a note mentions me when it contains `@` and
+    /// this name (B26).
+    pub(crate) fn set_my_name(&mut self, name: Option<String>) {
+        self.my_name = name;
+    }
+
+    /// B12: unread visitor messages escalated to me. One notification per batch (keyed by the
+    /// newest message), shown even while the window is focused: the chat may not be on screen,
+    /// and someone has waited for minutes.
+    fn observe_escalation(
+        &mut self,
+        chat: ChatId,
+        messages: &[Message],
+        effects: &mut Vec<Effect>,
+    ) {
+        let Some(newest) = messages.last() else {
+            return;
+        };
+        let key = format!("escalation:{chat}:{}", newest.id);
+        if !self.remember(&key) {
+            return;
+        }
+        if self.sounds_allowed() {
+            effects.push(Effect::Chime(Sound::Message));
+        }
+        let count = messages.len();
+        let unread = if count == 1 {
+            "1 unread message".to_owned()
+        } else {
+            format!("{count} unread messages")
+        };
+        effects.push(Effect::Notify(Notification {
+            key,
+            chat,
+            kind: NotificationKind::Escalation,
+            title: self.title(chat),
+            body: format!(
+                "{unread}: {}",
+                newest.body.chars().take(200).collect::<String>()
+            ),
+        }));
+    }
+
+    /// A colleague's note that mentions me chimes and, while the window is not focused,
+    /// notifies (B26). My own notes never do.
+    fn observe_note(
+        &mut self,
+        message: &Message,
+        me: Option<OperatorId>,
+        effects: &mut Vec<Effect>,
+    ) {
+        let from_colleague = match &message.author {
+            Author::Operator { id, .. } => Some(*id) != me,
+            Author::Visitor { .. } | Author::System => false,
+        };
+        let Some(name) = &self.my_name else {
+            return;
+        };
+        if !from_colleague || !mentions(&message.body, name) {
+            return;
+        }
+        let key = format!("mention:{}", message.id);
+        if !self.remember(&key) {
+            return;
+        }
+        if self.sounds_allowed() {
+            effects.push(Effect::Chime(Sound::Mention));
+        }
+        if !self.focused {
+            let author = match &message.author {
+                Author::Operator { name, .. } => name.clone(),
+                Author::Visitor { .. } | Author::System => String::new(),
+            };
+            effects.push(Effect::Notify(Notification {
+                key,
+                chat: message.chat,
+                kind: NotificationKind::Mention,
+                title: format!("{author} mentioned you"),
+                body: message.body.chars().take(200).collect(),
+            }));
+        }
     }
 
     /// Whether the ring loop plays.
@@ -329,6 +476,48 @@ impl Attention {
         }
         true
     }
+}
+
+/// Whether quitting the app asks first (D04): only while I have active chats (My Chats is not
+/// empty), since quitting then leaves visitors waiting; with nothing active it quits at once.
+pub fn quit_needs_confirmation(counters: &crate::Counters) -> bool {
+    counters.my_chats > 0
+}
+
+/// Whether `body` mentions `name`: the console inserts `@` and the display name, so the core
+/// looks for exactly that, ignoring case, and only where the name ends the word (`@Ann` does
+/// not mention "Anna", `@Anna,` does mention her). Names may hold spaces ("@Ann Lee"). The
+/// console strips bidi controls from the name it inserts, so they are ignored on both sides.
+pub(crate) fn mentions(body: &str, name: &str) -> bool {
+    let is_bidi_control =
+        |character: char| matches!(character, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let name: String = name
+        .chars()
+        .filter(|character| !is_bidi_control(*character))
+        .collect();
+    let name = name.trim();
+    if name.is_empty() {
+        return false;
+    }
+    let body: String = body
+        .chars()
+        .filter(|character| !is_bidi_control(*character))
+        .collect::<String>()
+        .to_lowercase();
+    let wanted = format!("@{}", name.to_lowercase());
+    let mut start = 0;
+    while let Some(found) = body[start..].find(&wanted) {
+        let end = start + found + wanted.len();
+        let ends_word = body[end..]
+            .chars()
+            .next()
+            .is_none_or(|next| !next.is_alphanumeric() && next != '_');
+        if ends_word {
+            return true;
+        }
+        start = start + found + 1;
+    }
+    false
 }
 
 #[cfg(test)]

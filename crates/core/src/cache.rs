@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_protocol::{
     ApiError, Article, Author, Availability, CannedResponse, ChatHistory, ChatId, ChatState,
-    ChatSummary, Message, OperatorEvent, OperatorProfile, OperatorRef, RingStopReason,
+    ChatSummary, Message, MessageId, OperatorEvent, OperatorProfile, OperatorRef, RingStopReason,
 };
 
 use crate::error::CoreError;
@@ -360,6 +360,15 @@ impl Store for Cache {
         Ok(loaded.is_some())
     }
 
+    fn last_message(&self, chat: ChatId) -> Result<Option<MessageId>, CoreError> {
+        let last: Option<i64> = self.connection.query_row(
+            "SELECT MAX(id) FROM messages WHERE chat = ?1",
+            [chat.0],
+            |row| row.get(0),
+        )?;
+        Ok(last.map(MessageId))
+    }
+
     fn mark_read(&mut self, chat: ChatId) -> Result<bool, CoreError> {
         let changed = self.connection.execute(
             "UPDATE chats SET unread = 0 WHERE id = ?1 AND unread <> 0",
@@ -521,6 +530,25 @@ fn apply_event(
         OperatorEvent::Invited { .. }
         | OperatorEvent::InvitationAnswered { .. }
         | OperatorEvent::ReplyLockChanged { .. } => {}
+        // The escalated messages arrived before as MessagePosted; only attention reacts (B12).
+        OperatorEvent::UnreadEscalation { .. } => {}
+        OperatorEvent::MessageEdited { message } => {
+            let json = serde_json::to_string(message)
+                .map_err(|error| CoreError::Protocol(error.to_string()))?;
+            // Only a message this cache holds is replaced; an unknown one arrives with the
+            // chat's history later, already edited.
+            let updated = transaction.execute(
+                "UPDATE messages SET message = ?2 WHERE id = ?1",
+                params![message.id.0, json],
+            )?;
+            if updated > 0 {
+                applied.edited_message = Some(message.clone());
+            }
+        }
+        OperatorEvent::MessageDeleted { chat, message } => {
+            transaction.execute("DELETE FROM messages WHERE id = ?1", [message.0])?;
+            applied.deleted_message = Some((*chat, *message));
+        }
     }
     Ok(applied)
 }

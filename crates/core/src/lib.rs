@@ -11,7 +11,9 @@ pub mod bench_support;
 mod cache;
 mod connection;
 mod credentials;
+mod edits;
 mod error;
+mod escalation;
 mod library;
 mod ringer;
 mod sensitive;
@@ -21,7 +23,9 @@ mod store;
 mod supervision;
 pub mod typescript;
 
-pub use attention::{Notification, NotificationKind, RingingRequest, Sound};
+pub use attention::{
+    Notification, NotificationKind, RingingRequest, Sound, quit_needs_confirmation,
+};
 pub use error::CoreError;
 pub use sensitive::Sensitive;
 pub use sounds::{SOUND_SETTINGS_FILE, SoundChoice, SoundSettings};
@@ -592,6 +596,7 @@ impl Core {
         if lock(&self.inner.cache).mark_read(chat)? {
             self.inner.emit_chats();
         }
+        self.report_read(chat).await;
         Ok(())
     }
 
@@ -812,15 +817,26 @@ impl Inner {
         if let Some(availability) = applied.availability {
             self.emit(CoreEvent::Availability { availability });
         }
+        if let Some(message) = applied.edited_message {
+            self.emit(CoreEvent::MessageEdited { message });
+        }
+        if let Some((chat, message)) = applied.deleted_message {
+            self.emit(CoreEvent::MessageDeleted { chat, message });
+        }
     }
 
     /// Feeds one event to the attention logic and carries out what it triggers.
     fn observe(&self, event: &OperatorEvent) {
-        let me = lock(&self.cache).operator().map(|operator| operator.id);
-        let effects = lock(&self.attention).observe(event, me, now());
+        let operator = lock(&self.cache).operator();
+        let me = operator.as_ref().map(|operator| operator.id);
+        let effects = {
+            let mut attention = lock(&self.attention);
+            attention.set_my_name(operator.map(|operator| operator.name));
+            attention.observe(event, me, now())
+        };
         for effect in effects {
             match effect {
-                attention::Effect::Chime(_) => lock(&self.ringer).chime(),
+                attention::Effect::Chime(sound) => lock(&self.ringer).chime(sound),
                 attention::Effect::Notify(notification) => {
                     self.emit(CoreEvent::Notify { notification });
                 }

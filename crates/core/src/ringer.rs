@@ -13,6 +13,7 @@ use rodio::Source;
 use rodio::buffer::SamplesBuffer;
 
 use crate::AudioOutput;
+use crate::attention::Sound;
 use crate::sounds::PreparedSounds;
 
 /// Samples per second of the synthesised tone.
@@ -27,11 +28,14 @@ const OFF_SECONDS: f32 = 1.0;
 const CHIME_HZ: [f32; 2] = [1_318.5, 1_760.0];
 const CHIME_BEEP_SECONDS: f32 = 0.12;
 const CHIME_GAP_SECONDS: f32 = 0.06;
+/// The invitation cue's three beeps (A6, E6, A6): as short as the chime but a different
+/// melody, so "a colleague wants me" is told apart from "a visitor wrote" (D03).
+const INVITATION_HZ: [f32; 3] = [1_760.0, 1_318.5, 1_760.0];
 
 enum Command {
     Play(bool),
-    /// Play the short alert once, over the loop if it plays.
-    Chime,
+    /// Play a short alert once, over the loop if it plays.
+    Chime(Sound),
     /// Use these sounds and volume from now on (a playing ring restarts with them).
     Configure(Box<PreparedSounds>),
     Stop,
@@ -102,10 +106,11 @@ impl Ringer {
         }
     }
 
-    /// The short alert for a new visitor message in my chats (D03): distinct from the ring.
-    pub(crate) fn chime(&self) {
+    /// A short alert (D03), distinct from the ring: a new visitor message in my chats, or an
+    /// invitation, transfer or @mention for me. `Sound::Ring` is the loop, not a chime: ignored.
+    pub(crate) fn chime(&self, sound: Sound) {
         if let Some(commands) = &self.commands {
-            let _ = commands.send(Command::Chime);
+            let _ = commands.send(Command::Chime(sound));
         }
     }
 
@@ -146,6 +151,8 @@ fn run(commands: mpsc::Receiver<Command>, opened: mpsc::Sender<Result<(), String
         chime: Some(chime_tone()),
         volume: 1.0,
     };
+    // Not a setting yet: the invitation cue is always the built-in one.
+    let invitation = invitation_tone();
     let mut player: Option<rodio::Player> = None;
     // Chimes share one player, so a burst of messages queues instead of stacking up.
     let chimes = rodio::Player::connect_new(sink.mixer());
@@ -182,12 +189,17 @@ fn run(commands: mpsc::Receiver<Command>, opened: mpsc::Sender<Result<(), String
                     old.stop();
                 }
             }
-            Command::Chime => {
+            Command::Chime(sound) => {
+                let cue = match sound {
+                    Sound::Message => sounds.chime.as_ref(),
+                    Sound::Invitation | Sound::Mention => Some(&invitation),
+                    Sound::Ring => None,
+                };
                 // At most one waiting behind the one playing: a burst is one or two chimes.
                 if chimes.len() < 2
-                    && let Some(chime) = &sounds.chime
+                    && let Some(cue) = cue
                 {
-                    chimes.append(chime.clone());
+                    chimes.append(cue.clone());
                     chimes.play();
                 }
             }
@@ -233,11 +245,21 @@ pub(crate) fn ring_tone() -> SamplesBuffer {
 /// The message chime: two short rising beeps (0.3 s in all), higher than the ring so the ear
 /// tells "someone wrote" from "someone is waiting".
 pub(crate) fn chime_tone() -> SamplesBuffer {
+    beeps(&CHIME_HZ)
+}
+
+/// The invitation, transfer and @mention cue: three quick beeps, high-low-high.
+pub(crate) fn invitation_tone() -> SamplesBuffer {
+    beeps(&INVITATION_HZ)
+}
+
+/// Short sine beeps at these pitches, with gaps between them.
+fn beeps(pitches: &[f32]) -> SamplesBuffer {
     let beep = (SAMPLE_RATE as f32 * CHIME_BEEP_SECONDS) as usize;
     let gap = (SAMPLE_RATE as f32 * CHIME_GAP_SECONDS) as usize;
     let fade = (SAMPLE_RATE / 200) as usize;
-    let mut samples = Vec::with_capacity(2 * beep + gap);
-    for (position, hz) in CHIME_HZ.iter().enumerate() {
+    let mut samples = Vec::with_capacity(pitches.len() * (beep + gap));
+    for (position, hz) in pitches.iter().enumerate() {
         if position > 0 {
             samples.resize(samples.len() + gap, 0.0);
         }
@@ -305,10 +327,30 @@ mod tests {
     }
 
     #[test]
+    fn d03_the_invitation_cue_is_short_and_differs_from_the_message_chime() {
+        let invitation: Vec<f32> = invitation_tone().collect();
+        let chime: Vec<f32> = chime_tone().collect();
+        let seconds = invitation.len() as f32 / SAMPLE_RATE as f32;
+        assert!(seconds < 0.5, "the cue is short: {seconds} s");
+        assert!(
+            invitation.iter().any(|sample| sample.abs() > 0.1),
+            "it sounds"
+        );
+        assert!(invitation.len() > chime.len(), "three beeps, not two");
+        let beep = (SAMPLE_RATE as f32 * CHIME_BEEP_SECONDS) as usize;
+        assert_ne!(
+            invitation[..beep],
+            chime[..beep],
+            "it opens on another pitch than the chime"
+        );
+    }
+
+    #[test]
     fn disabled_audio_never_opens_a_device() {
         let ringer = Ringer::start(AudioOutput::Disabled);
         assert_eq!(ringer.no_device(), Some("audio disabled"));
         ringer.set_playing(true);
-        ringer.chime();
+        ringer.chime(Sound::Message);
+        ringer.chime(Sound::Invitation);
     }
 }

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use switchboard_protocol::{
-    ApiError, Availability, ChatState, ChatSummary, Message, OperatorCommand, OperatorId,
-    OperatorProfile, Timestamp,
+    ApiError, Availability, ChatId, ChatState, ChatSummary, Message, MessageId, OperatorCommand,
+    OperatorId, OperatorProfile, Timestamp,
 };
 use ts_rs::TS;
 
@@ -172,6 +172,15 @@ pub enum CoreEvent {
     },
     MessagePosted {
         message: Message,
+    },
+    /// The author changed a message's text (B16): replace the message with the same id.
+    MessageEdited {
+        message: Message,
+    },
+    /// The author deleted a message (B16): show "message deleted" in its place.
+    MessageDeleted {
+        chat: ChatId,
+        message: MessageId,
     },
     Ringer {
         state: RingerState,

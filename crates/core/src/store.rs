@@ -5,7 +5,7 @@
 
 use switchboard_protocol::{
     ApiError, Article, Availability, CannedResponse, ChatHistory, ChatId, ChatSummary, Message,
-    OperatorEvent, OperatorProfile, OperatorRef,
+    MessageId, OperatorEvent, OperatorProfile, OperatorRef,
 };
 
 use crate::error::CoreError;
@@ -17,6 +17,10 @@ pub(crate) struct Applied {
     pub chats_changed: bool,
     pub new_message: Option<Message>,
     pub availability: Option<Availability>,
+    /// A message whose text its author changed (B16).
+    pub edited_message: Option<Message>,
+    /// A message its author deleted (B16): its chat and id.
+    pub deleted_message: Option<(ChatId, MessageId)>,
 }
 
 /// A command kept in the outbox until the server confirms it.
@@ -107,6 +111,9 @@ pub(crate) trait Store: Send {
     fn history_loaded(&self, chat: ChatId) -> Result<bool, CoreError>;
 
     fn mark_read(&mut self, chat: ChatId) -> Result<bool, CoreError>;
+
+    /// The newest cached message of a chat (B12: how far a read mark reaches).
+    fn last_message(&self, chat: ChatId) -> Result<Option<MessageId>, CoreError>;
 
     /// Applies a chat summary the server returned for a command; older than the cached one is
     /// ignored, so a late reply never undoes a newer event.

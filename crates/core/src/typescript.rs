@@ -18,6 +18,7 @@ const PROTOCOL_IMPORTS: &[&str] = &[
     "ChatId",
     "ChatSummary",
     "Message",
+    "MessageId",
     "OperatorCommand",
     "OperatorProfile",
     "Timestamp",

@@ -231,3 +231,97 @@ async fn d03_sound_settings_are_kept_across_restarts_and_a_bad_file_changes_noth
     assert_eq!(second.sound_settings(), chosen, "kept across a restart");
     second.shutdown().await;
 }
+
+/// Ann and Bob signed in; a visitor's chat rings for both and Bob accepts it.
+async fn bobs_chat(server: &TestServer, ann: &Core, bob: &Core) -> (TestVisitor, ChatId) {
+    ann.sign_in(ANN, DEMO_PASSWORD).await.expect("ann signs in");
+    bob.sign_in(BOB, DEMO_PASSWORD).await.expect("bob signs in");
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat = visitor.start_chat("Maria", "pricing question").await.id;
+    bob.wait_until(WAIT, |state| state.counters.ringing == 1)
+        .await
+        .expect("it rings for bob");
+    bob.accept(chat).await.expect("bob accepts");
+    ann.wait_until(WAIT, |state| state.counters.ringing == 0)
+        .await
+        .expect("the ring stops for ann");
+    (visitor, chat)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d05_an_invitation_to_me_notifies_and_can_be_accepted() {
+    let server = TestServer::start().await;
+    let ann_data = tempfile::tempdir().expect("a data folder");
+    let bob_data = tempfile::tempdir().expect("a data folder");
+    let ann = core(&server, &ann_data).await;
+    let bob = core(&server, &bob_data).await;
+    let (_visitor, chat) = bobs_chat(&server, &ann, &bob).await;
+    let ann_id = ann.state().operator.expect("signed in").id;
+    ann.set_window_focused(false);
+    let mut events = ann.subscribe();
+    bob.invite(chat, ann_id).await.expect("bob invites ann");
+    let invited = next_matching(&mut events, "an invitation notification", |event| {
+        matches!(
+            event,
+            CoreEvent::Notify { notification } if notification.kind == NotificationKind::Invitation
+        )
+    })
+    .await;
+    let CoreEvent::Notify { notification } = invited else {
+        unreachable!("matched above");
+    };
+    assert_eq!(notification.chat, chat);
+    assert_eq!(notification.title, "Maria – pricing question");
+    assert!(
+        notification.body.contains("invites you to this chat"),
+        "{}",
+        notification.body
+    );
+    // What the notification's Accept does.
+    let joined = ann
+        .answer_invitation(chat, true)
+        .await
+        .expect("ann accepts the invitation");
+    assert_eq!(joined.id, chat);
+    ann.shutdown().await;
+    bob.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b26_a_colleagues_note_mentioning_me_notifies_me() {
+    use switchboard_core::protocol::Visibility;
+
+    let server = TestServer::start().await;
+    let ann_data = tempfile::tempdir().expect("a data folder");
+    let bob_data = tempfile::tempdir().expect("a data folder");
+    let ann = core(&server, &ann_data).await;
+    let bob = core(&server, &bob_data).await;
+    let (_visitor, chat) = bobs_chat(&server, &ann, &bob).await;
+    let ann_name = ann.state().operator.expect("signed in").name;
+    ann.set_window_focused(false);
+    let mut events = ann.subscribe();
+    // As the console inserts it: "@" and the display name.
+    let body = format!("@{ann_name} can you check the invoice?");
+    bob.send(chat, body.clone(), Visibility::Note)
+        .await
+        .expect("bob writes a note");
+    let mentioned = next_matching(&mut events, "a mention notification", |event| {
+        matches!(
+            event,
+            CoreEvent::Notify { notification } if notification.kind == NotificationKind::Mention
+        )
+    })
+    .await;
+    let CoreEvent::Notify { notification } = mentioned else {
+        unreachable!("matched above");
+    };
+    assert_eq!(notification.chat, chat);
+    assert_eq!(notification.body, body);
+    assert!(
+        notification.title.ends_with("mentioned you"),
+        "{}",
+        notification.title
+    );
+    ann.shutdown().await;
+    bob.shutdown().await;
+}

@@ -371,6 +371,16 @@ pub enum OperatorEvent {
         chat: ChatId,
         locked_by: Option<OperatorRef>,
     },
+    /// The author changed the text of a message (B16). Replaces the message with the same id.
+    MessageEdited { message: Message },
+    /// The author deleted a message (B16). Clients show "message deleted" in its place.
+    MessageDeleted { chat: ChatId, message: MessageId },
+    /// Visitor messages stayed unread by the responsible operator longer than the configured
+    /// escalation time (B12); sent once per batch to every subscribed member (B13).
+    UnreadEscalation {
+        chat: ChatId,
+        messages: Vec<Message>,
+    },
 }
 
 /// A message as the visitor sees it: the type has no way to carry a note.
@@ -432,6 +442,14 @@ pub enum VisitorEvent {
     /// "<name> left".
     OperatorLeft {
         name: String,
+    },
+    /// Staff changed the text of a public message (B16). Replaces the message with the same id.
+    MessageEdited {
+        message: VisitorMessage,
+    },
+    /// Staff deleted a public message (B16): show "message deleted" in its place.
+    MessageDeleted {
+        message: MessageId,
     },
 }
 
@@ -729,6 +747,44 @@ pub struct LockReplies {
     pub locked: bool,
 }
 
+/// Change the text of a message this operator wrote (B16). Only the author may.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EditMessage {
+    pub message: MessageId,
+    pub body: String,
+}
+
+/// Delete a message this operator wrote (B16). Only the author may.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteMessage {
+    pub message: MessageId,
+}
+
+/// The responsible operator has read the chat's visitor messages up to `upTo` (B12): they no
+/// longer escalate. From anyone else the command is accepted and changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkRead {
+    pub chat: ChatId,
+    pub up_to: MessageId,
+}
+
+/// Receive unread escalations of a chat again (B13); members are subscribed by default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscribeChat {
+    pub chat: ChatId,
+}
+
+/// Stop receiving unread escalations of a chat (B13).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UnsubscribeChat {
+    pub chat: ChatId,
+}
+
 commands! {
     OperatorCommand, OperatorResponse;
     Accept(AcceptChat) -> ChatSummary;
@@ -749,6 +805,11 @@ commands! {
     AnswerInvitation(AnswerInvitation) -> ChatSummary;
     LockReplies(LockReplies) -> Ack;
     StaffLeave(StaffLeaveChat) -> ChatSummary;
+    EditMessage(EditMessage) -> Message;
+    DeleteMessage(DeleteMessage) -> Ack;
+    MarkRead(MarkRead) -> Ack;
+    Subscribe(SubscribeChat) -> Ack;
+    Unsubscribe(UnsubscribeChat) -> Ack;
 }
 
 /// Start a chat from the widget's pre-chat form (B51). A visitor has at most one open chat:

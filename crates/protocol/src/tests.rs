@@ -680,3 +680,59 @@ fn ticket_wire_types() {
     assert_eq!(GetTicket::PATH, UpdateTicket::PATH);
     assert_eq!(EmailTranscript::PATH, "/api/v1/tickets/{id}/email");
 }
+
+#[test]
+fn edit_and_delete_wire_types() {
+    assert_json_snapshot!(
+        "edit_and_delete",
+        (
+            [
+                OperatorCommand::from(EditMessage {
+                    message: MessageId(9),
+                    body: "Corrected text".into(),
+                }),
+                OperatorCommand::from(DeleteMessage {
+                    message: MessageId(9),
+                }),
+            ],
+            [
+                OperatorEvent::MessageEdited {
+                    message: message(Visibility::Public),
+                },
+                OperatorEvent::MessageDeleted {
+                    chat: ChatId(7),
+                    message: MessageId(9),
+                },
+            ],
+            [
+                VisitorEvent::MessageEdited {
+                    message: visitor_message(),
+                },
+                VisitorEvent::MessageDeleted {
+                    message: MessageId(9),
+                },
+            ],
+        )
+    );
+}
+
+#[test]
+fn escalation_wire_types() {
+    assert_json_snapshot!(
+        "escalation",
+        (
+            [
+                OperatorCommand::from(MarkRead {
+                    chat: ChatId(7),
+                    up_to: MessageId(9),
+                }),
+                OperatorCommand::from(SubscribeChat { chat: ChatId(7) }),
+                OperatorCommand::from(UnsubscribeChat { chat: ChatId(7) }),
+            ],
+            OperatorEvent::UnreadEscalation {
+                chat: ChatId(7),
+                messages: vec![message(Visibility::Public)],
+            },
+        )
+    );
+}

@@ -27,6 +27,9 @@ pub struct Config {
     /// How long an active chat waits after its visitor's last connection closed before it
     /// ends (B25: the visitor closed the page).
     pub visitor_inactivity_seconds: i64,
+    /// How long a visitor message may stay unread by the responsible operator before every
+    /// subscribed member is alerted (B12).
+    pub unread_escalation_seconds: i64,
     /// Where transcript emails go out (B24, B25); `None` refuses to send them.
     pub smtp: Option<crate::mail::SmtpSettings>,
 }
@@ -43,6 +46,7 @@ impl Default for Config {
             operator_grace_seconds: 60,
             visitor_grace_seconds: 120,
             visitor_inactivity_seconds: 300,
+            unread_escalation_seconds: 600,
             smtp: None,
         }
     }
@@ -81,6 +85,7 @@ struct FileConfig {
     operator_grace_seconds: Option<i64>,
     visitor_grace_seconds: Option<i64>,
     visitor_inactivity_seconds: Option<i64>,
+    unread_escalation_seconds: Option<i64>,
     smtp_host: Option<String>,
     smtp_port: Option<u16>,
     smtp_from: Option<String>,
@@ -137,6 +142,9 @@ impl Config {
             }
             if let Some(seconds) = parsed.visitor_inactivity_seconds {
                 config.visitor_inactivity_seconds = seconds.max(1);
+            }
+            if let Some(seconds) = parsed.unread_escalation_seconds {
+                config.unread_escalation_seconds = seconds.max(1);
             }
             if let Some(host) = parsed.smtp_host {
                 config.smtp = Some(crate::mail::SmtpSettings {

@@ -111,6 +111,8 @@ pub struct Hub {
     next_connection: u64,
     lifetimes: TokenLifetimes,
     timers: Arc<Notify>,
+    /// B12: how long a visitor message may stay unread by the responsible operator.
+    unread_escalation_ms: i64,
 }
 
 /// Events produced while a transaction runs, delivered after it commits.
@@ -338,7 +340,7 @@ fn bad_request(message: &str) -> ApiError {
     ApiError::new(ErrorCode::BadRequest, message)
 }
 
-fn check_body(body: &str) -> Result<(), ApiError> {
+pub(crate) fn check_body(body: &str) -> Result<(), ApiError> {
     if body.trim().is_empty() {
         return Err(bad_request("A message cannot be empty."));
     }
@@ -449,6 +451,7 @@ impl Hub {
             next_connection: 0,
             lifetimes,
             timers: Arc::new(Notify::new()),
+            unread_escalation_ms: crate::escalation::DEFAULT_ESCALATION_MS,
         };
         hub.transact(|effects| {
             let mut decisions = effects.router.expire(effects.now);
@@ -461,14 +464,27 @@ impl Hub {
 
     /// When the next routing timer is due.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        self.router.next_deadline()
+        let escalation =
+            crate::escalation::next_deadline(&self.database, self.unread_escalation_ms);
+        match (self.router.next_deadline(), escalation) {
+            (Some(routing), Some(escalation)) => Some(routing.min(escalation)),
+            (routing, escalation) => routing.or(escalation),
+        }
+    }
+
+    /// Sets how long a visitor message may stay unread before it escalates (B12).
+    pub fn set_unread_escalation_ms(&mut self, milliseconds: i64) {
+        self.unread_escalation_ms = milliseconds.max(0);
+        self.timers.notify_one();
     }
 
     /// Fires the routing timers that are due.
     pub fn expire_timers(&mut self) -> Result<(), ApiError> {
+        let escalation_ms = self.unread_escalation_ms;
         self.transact(|effects| {
             let decisions = effects.router.expire(effects.now);
             effects.apply(decisions)?;
+            crate::escalation::expire(effects, escalation_ms)?;
             Ok(())
         })
     }
@@ -1039,6 +1055,21 @@ impl Hub {
             OperatorCommand::StaffLeave(command) => hub
                 .staff_leave(operator, command)
                 .map(OperatorResponse::StaffLeave),
+            OperatorCommand::MarkRead(command) => hub
+                .mark_read(operator, command)
+                .map(OperatorResponse::MarkRead),
+            OperatorCommand::Subscribe(command) => hub
+                .subscribe(operator, command)
+                .map(OperatorResponse::Subscribe),
+            OperatorCommand::Unsubscribe(command) => hub
+                .unsubscribe(operator, command)
+                .map(OperatorResponse::Unsubscribe),
+            OperatorCommand::EditMessage(command) => hub
+                .edit_message(operator, command)
+                .map(OperatorResponse::EditMessage),
+            OperatorCommand::DeleteMessage(command) => hub
+                .delete_message(operator, command)
+                .map(OperatorResponse::DeleteMessage),
         })
     }
 
@@ -1123,6 +1154,7 @@ impl Hub {
             )?;
             storage::set_offer(effects.database, chat.id, None)?;
             storage::set_abandon_at(effects.database, chat.id, None)?;
+            crate::escalation::read_on_accept(effects.database, chat.id)?;
             effects.history(chat.id, Some(operator), RoutingAction::Accepted)?;
             let decisions = effects.router.accepted(chat.id, operator, effects.now);
             effects.apply(decisions)?;

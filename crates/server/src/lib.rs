@@ -12,6 +12,8 @@ pub mod canned;
 mod colleagues;
 pub mod config;
 mod credentials;
+mod edits;
+mod escalation;
 mod http;
 mod hub;
 pub mod mail;

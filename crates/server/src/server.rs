@@ -85,6 +85,8 @@ impl Server {
             .await
             .map_err(ServerError::Task)?
             .map_err(ServerError::Routing)?;
+        let mut hub = hub;
+        hub.set_unread_escalation_ms(config.unread_escalation_seconds.max(1) * 1000);
         let hub = SharedHub::new(hub);
         let timers = tokio::spawn(run_timers(hub.clone()));
         let listener =

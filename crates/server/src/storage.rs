@@ -21,6 +21,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_routing.sql"),
     include_str!("migrations/0003_reply_library.sql"),
     include_str!("migrations/0004_supervision.sql"),
+    include_str!("migrations/0005_escalation.sql"),
+    include_str!("migrations/0006_message_edits.sql"),
 ];
 
 /// Events kept per stream; older ones are trimmed, and a client behind them gets a snapshot.
@@ -1045,9 +1047,45 @@ pub fn insert_message(
         .ok_or_else(|| StoreError::Invalid(format!("message {id} vanished after insert")))
 }
 
-/// Every message of a chat, notes included: for staff only.
+/// Every message of a chat, notes included: for staff only. Deleted messages are left out.
 pub fn chat_messages(connection: &Connection, chat: ChatId) -> StoreResult<Vec<Message>> {
-    messages_where(connection, "m.chat_id = ?1", chat.0)
+    messages_where(
+        connection,
+        "m.chat_id = ?1 AND m.deleted_at IS NULL",
+        chat.0,
+    )
+}
+
+/// One message that has not been deleted, notes included: for staff only.
+pub fn live_message(connection: &Connection, message: MessageId) -> StoreResult<Option<Message>> {
+    Ok(messages_where(connection, "m.id = ?1 AND m.deleted_at IS NULL", message.0)?.pop())
+}
+
+/// Replaces the text of a message (B16).
+pub fn edit_message(
+    connection: &Connection,
+    message: MessageId,
+    body: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1",
+        params![message.0, body, now.0],
+    )?;
+    Ok(())
+}
+
+/// Deletes a message (B16): its text is wiped, the row stays so ids remain stable.
+pub fn delete_message(
+    connection: &Connection,
+    message: MessageId,
+    now: Timestamp,
+) -> StoreResult<()> {
+    connection.execute(
+        "UPDATE messages SET body = '', deleted_at = ?2 WHERE id = ?1",
+        params![message.0, now.0],
+    )?;
+    Ok(())
 }
 
 /// The messages of a chat a visitor may read. Notes are filtered out by
@@ -1078,7 +1116,7 @@ pub fn visitor_message(message: &Message) -> Option<VisitorMessage> {
     })
 }
 
-fn messages_where(
+pub(crate) fn messages_where(
     connection: &Connection,
     condition: &str,
     value: i64,

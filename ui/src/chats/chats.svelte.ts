@@ -3,7 +3,7 @@
 import { toApiError, type Backend } from '../lib/backend';
 import type { ChatGroup, ConsoleChat, Counters } from '../lib/core';
 import { messages as text } from '../lib/i18n';
-import type { ChatId, LiveChatId, Message } from '../lib/protocol';
+import type { ChatId, LiveChatId, Message, MessageId } from '../lib/protocol';
 import { chatsInGroup } from './grouping';
 import { mergeMessage, mergeMessages } from './timeline';
 
@@ -26,6 +26,8 @@ export class ChatsStore {
   /** Error of the last chat action (accept, end, mute), shown in the chat header. */
   actionError = $state<string | null>(null);
   busy = $state(false);
+  /** B13: chats this operator unsubscribed from in this session; members start subscribed. */
+  unsubscribed = $state.raw<ReadonlySet<ChatId>>(new Set());
 
   visibleChats = $derived(chatsInGroup(this.chats, this.selectedGroup, this.selectedLiveChat));
   selectedChat = $derived(this.chats.find((chat) => chat.summary.id === this.selectedChatId) ?? null);
@@ -52,6 +54,7 @@ export class ChatsStore {
     this.selectedLiveChat = null;
     this.timelines = {};
     this.actionError = null;
+    this.unsubscribed = new Set();
   }
 
   find(chat: ChatId): ConsoleChat | null {
@@ -99,6 +102,13 @@ export class ChatsStore {
     this.setTimeline(message.chat, { ...timeline, messages: mergeMessage(timeline.messages, message) });
   }
 
+  /** Drops a deleted message (B16) from its chat's timeline, if that chat was opened. */
+  removeMessage(chat: ChatId, message: MessageId): void {
+    const timeline = this.timelines[chat];
+    if (timeline === undefined) return;
+    this.setTimeline(chat, { ...timeline, messages: timeline.messages.filter((existing) => existing.id !== message) });
+  }
+
   private setTimeline(chat: ChatId, timeline: TimelineState): void {
     this.timelines = { ...this.timelines, [chat]: timeline };
   }
@@ -124,6 +134,17 @@ export class ChatsStore {
   async end(chat: ChatId): Promise<boolean> {
     return this.act(async () => {
       this.upsertSummary(await this.backend.endChat(chat));
+    });
+  }
+
+  /** B13: toggles this chat's unread escalations (B12) for this operator. */
+  async setSubscribed(chat: ChatId, subscribed: boolean): Promise<boolean> {
+    return this.act(async () => {
+      await this.backend.setSubscribed(chat, subscribed);
+      const next = new Set(this.unsubscribed);
+      if (subscribed) next.delete(chat);
+      else next.add(chat);
+      this.unsubscribed = next;
     });
   }
 

@@ -4,6 +4,7 @@
 
 import type { CoreEvent, CoreState, SearchResults } from './core';
 import type {
+  MessageId,
   ApiError,
   Article,
   CannedResponse,
@@ -31,7 +32,11 @@ export type { Article, CannedResponse } from './protocol';
  * What the console receives: the core's events, plus the shell's "open this chat" (a click on a
  * native notification, D05; the shell sends it on `app://open-chat` with `{ chat }`).
  */
-export type ConsoleEvent = CoreEvent | { type: 'openChat'; chat: ChatId };
+export type ConsoleEvent =
+  | CoreEvent
+  | { type: 'openChat'; chat: ChatId }
+  /** The tray's Quit while chats are active (D04): ask, then call `quit` (`app://confirm-quit`). */
+  | { type: 'confirmQuit' };
 
 /** The core's snapshot. */
 export type ConsoleSnapshot = CoreState;
@@ -43,9 +48,15 @@ export interface Backend {
   chatMessages(chat: ChatId): Promise<Message[]>;
   acceptChat(chat: ChatId): Promise<ChatSummary>;
   sendMessage(chat: ChatId, body: string, visibility: Visibility): Promise<Message>;
+  /** B16: change the text of a message this operator sent; refused (`forbidden`) for others'. */
+  editMessage(message: MessageId, body: string): Promise<Message>;
+  /** B16: delete a message this operator sent; refused (`forbidden`) for others'. */
+  deleteMessage(chat: ChatId, message: MessageId): Promise<void>;
   endChat(chat: ChatId): Promise<ChatSummary>;
   muteChat(chat: ChatId): Promise<void>;
   markRead(chat: ChatId): Promise<void>;
+  /** B13: receive (`true`) or stop receiving (`false`) this chat's unread escalations (B12). */
+  setSubscribed(chat: ChatId, subscribed: boolean): Promise<void>;
   setAvailability(availability: Availability): Promise<void>;
   setRingerMuted(muted: boolean): Promise<void>;
   /** D03: volume and, per event, the built-in sound, none, or the operator's own file. */
@@ -61,6 +72,8 @@ export interface Backend {
   /** B31: server-side article search; the core keeps the last results for offline use. */
   searchArticles(query: string): Promise<Article[]>;
   /** Sends a failed outbox command again under the same client id. */
+  /** D04: ends the app (the operator confirmed quitting). */
+  quit(): Promise<void>;
   retryCommand(id: string): Promise<void>;
   /** Drops a failed outbox command. */
   discardCommand(id: string): Promise<void>;

@@ -1,7 +1,7 @@
 // Generated from crates/core by ts-rs. Do not edit: run
 // `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-core` after changing the Rust types.
 
-import type { ApiError, Availability, ChatId, ChatSummary, Message, OperatorCommand, OperatorProfile, Timestamp } from "./protocol";
+import type { ApiError, Availability, ChatId, ChatSummary, Message, MessageId, OperatorCommand, OperatorProfile, Timestamp } from "./protocol";
 
 export type ConnectionState = { "type": "signedOut" } | { "type": "connecting" } | { "type": "connected" } | { "type": "offline" } | { "type": "reconnecting", at: Timestamp, } | { "type": "upgradeRequired" };
 
@@ -57,7 +57,7 @@ outbox: Array<OutboxItem>,
  */
 sync: SyncProgress | null, };
 
-export type NotificationKind = { "type": "ringing" } | { "type": "message" };
+export type NotificationKind = { "type": "ringing" } | { "type": "message" } | { "type": "invitation" } | { "type": "transfer" } | { "type": "mention" } | { "type": "escalation" };
 
 export type Notification = { 
 /**
@@ -91,4 +91,4 @@ ring: SoundChoice,
  */
 message: SoundChoice, };
 
-export type CoreEvent = { "type": "connection", state: ConnectionState, } | { "type": "session", operator: OperatorProfile | null, keychain: KeychainState, } | { "type": "chats", chats: Array<ConsoleChat>, counters: Counters, } | { "type": "messagePosted", message: Message, } | { "type": "ringer", state: RingerState, muted: boolean, } | { "type": "availability", availability: Availability, } | { "type": "outbox", items: Array<OutboxItem>, } | { "type": "sync", progress: SyncProgress | null, } | { "type": "notify", notification: Notification, } | { "type": "userAttention", wanted: boolean, };
+export type CoreEvent = { "type": "connection", state: ConnectionState, } | { "type": "session", operator: OperatorProfile | null, keychain: KeychainState, } | { "type": "chats", chats: Array<ConsoleChat>, counters: Counters, } | { "type": "messagePosted", message: Message, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "ringer", state: RingerState, muted: boolean, } | { "type": "availability", availability: Availability, } | { "type": "outbox", items: Array<OutboxItem>, } | { "type": "sync", progress: SyncProgress | null, } | { "type": "notify", notification: Notification, } | { "type": "userAttention", wanted: boolean, };

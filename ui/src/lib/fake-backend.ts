@@ -24,6 +24,7 @@ import type {
   RingerState,
 } from './core';
 import type {
+  MessageId,
   ApiError,
   Author,
   Availability,
@@ -306,6 +307,40 @@ export class FakeBackend implements Backend {
     return summary;
   }
 
+  /** The operator's own message, as the server checks it before an edit or deletion (B16). */
+  private requireOwnMessage(id: MessageId): Message {
+    const me = this.requireOperator();
+    for (const timeline of this.messages.values()) {
+      const message = timeline.find((candidate) => candidate.id === id);
+      if (message === undefined) continue;
+      if (message.author.kind !== 'operator' || message.author.id !== me.id) {
+        throw rejection('forbidden', 'Only the author of a message can edit or delete it.');
+      }
+      return message;
+    }
+    throw rejection('notFound', 'There is no such message.');
+  }
+
+  async editMessage(id: MessageId, body: string): Promise<Message> {
+    this.calls.push(`editMessage ${id}`);
+    const message = this.requireOwnMessage(id);
+    if (body.trim() === '') throw rejection('badRequest', 'A message cannot be empty.');
+    message.body = body;
+    this.emit({ type: 'messageEdited', message: clone(message) });
+    return clone(message);
+  }
+
+  async deleteMessage(chat: ChatId, id: MessageId): Promise<void> {
+    this.calls.push(`deleteMessage ${chat} ${id}`);
+    this.requireOwnMessage(id);
+    const timeline = this.messages.get(chat) ?? [];
+    this.messages.set(
+      chat,
+      timeline.filter((message) => message.id !== id),
+    );
+    this.emit({ type: 'messageDeleted', chat, message: id });
+  }
+
   async sendMessage(chat: ChatId, body: string, visibility: Visibility): Promise<Message> {
     this.calls.push(`sendMessage ${chat} ${visibility}`);
     const me = this.requireOperator();
@@ -373,6 +408,10 @@ export class FakeBackend implements Backend {
     );
   }
 
+  async quit(): Promise<void> {
+    this.calls.push('quit');
+  }
+
   async retryCommand(id: string): Promise<void> {
     this.calls.push(`retryCommand ${id}`);
     const item = this.outbox.find((candidate) => candidate.id === id);
@@ -412,6 +451,12 @@ export class FakeBackend implements Backend {
     this.requireSummary(chat);
     this.mutedChats.add(chat);
     this.emitChats();
+  }
+
+  async setSubscribed(chat: ChatId, subscribed: boolean): Promise<void> {
+    this.calls.push(`setSubscribed ${chat} ${subscribed}`);
+    this.requireOperator();
+    this.requireSummary(chat);
   }
 
   async markRead(chat: ChatId): Promise<void> {

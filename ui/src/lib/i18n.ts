@@ -144,6 +144,9 @@ export const messages = {
     acceptShortcut: 'Alt+A',
     mute: 'Mute this request',
     end: 'End chat',
+    unsubscribe: 'Unsubscribe',
+    subscribe: 'Subscribe',
+    subscriptionHint: 'Alerts when visitor messages stay unread',
     actionFailed: 'That did not work.',
     messagesLabel: (visitor: string) => `Conversation with ${visitor}`,
     noMessages: 'No messages yet.',
@@ -154,6 +157,11 @@ export const messages = {
     noteHint: 'only staff see this',
     system: 'System',
     sentAt: (at: Timestamp) => formatTime(at),
+    edit: 'Edit',
+    delete: 'Delete',
+    save: 'Save',
+    cancel: 'Cancel',
+    editLabel: 'Edit your message',
   },
   composer: {
     reply: 'Reply',
@@ -283,6 +291,13 @@ export const messages = {
     failed: 'The tickets could not be loaded or saved.',
     statusName: (status: 'open' | 'pending' | 'solved') =>
       ({ open: 'Open', pending: 'Pending', solved: 'Solved' })[status],
+  },
+  quit: {
+    title: 'Quit Switchboard?',
+    body: (count: number) =>
+      `You have ${plural(count, 'active chat', 'active chats')}. Visitors will wait until someone takes over.`,
+    confirm: 'Quit',
+    cancel: 'Keep running',
   },
   announce: {
     ringing: (visitor: string, subject: string) => `New chat request from ${visitor}: ${subject}`,

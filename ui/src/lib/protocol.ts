@@ -109,7 +109,7 @@ note: string | null,
  */
 subject: string, };
 
-export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, };
+export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "unreadEscalation", chat: ChatId, messages: Array<Message>, };
 
 export type VisitorMessage = { id: MessageId, clientId: ClientId | null, from: VisitorSideAuthor, body: string, sentAt: Timestamp, };
 
@@ -121,7 +121,7 @@ export type VisitorChat = { id: ChatId, state: ChatState, subject: string,
  */
 operators: Array<string>, createdAt: Timestamp, };
 
-export type VisitorEvent = { "type": "snapshot", chat: VisitorChat | null, messages: Array<VisitorMessage>, } | { "type": "chatUpdated", chat: VisitorChat, } | { "type": "messagePosted", message: VisitorMessage, } | { "type": "operatorJoined", name: string, } | { "type": "operatorLeft", name: string, };
+export type VisitorEvent = { "type": "snapshot", chat: VisitorChat | null, messages: Array<VisitorMessage>, } | { "type": "chatUpdated", chat: VisitorChat, } | { "type": "messagePosted", message: VisitorMessage, } | { "type": "operatorJoined", name: string, } | { "type": "operatorLeft", name: string, } | { "type": "messageEdited", message: VisitorMessage, } | { "type": "messageDeleted", message: MessageId, };
 
 export type ClientFrame<C> = { "type": "hello", token: string, 
 /**
@@ -175,9 +175,19 @@ export type LockReplies = { chat: ChatId, locked: boolean, };
 
 export type StaffLeaveChat = { chat: ChatId, };
 
-export type OperatorCommand = { "type": "accept" } & AcceptChat | { "type": "send" } & SendMessage | { "type": "end" } & EndChat | { "type": "mute" } & MuteRing | { "type": "setAvailability" } & SetAvailability | { "type": "decline" } & DeclineOffer | { "type": "setRouting" } & SetRouting | { "type": "setOperatorAvailability" } & SetOperatorAvailability | { "type": "release" } & ReleaseChat | { "type": "monitor" } & MonitorChat | { "type": "join" } & JoinChat | { "type": "takeOver" } & TakeOverChat | { "type": "reassign" } & ReassignChat | { "type": "invite" } & InviteOperator | { "type": "transfer" } & TransferChat | { "type": "answerInvitation" } & AnswerInvitation | { "type": "lockReplies" } & LockReplies | { "type": "staffLeave" } & StaffLeaveChat;
+export type EditMessage = { message: MessageId, body: string, };
 
-export type OperatorResponse = { "type": "accept" } & ChatSummary | { "type": "send" } & Message | { "type": "end" } & ChatSummary | { "type": "mute" } & Ack | { "type": "setAvailability" } & AvailabilityState | { "type": "decline" } & Ack | { "type": "setRouting" } & RoutingState | { "type": "setOperatorAvailability" } & AvailabilityState | { "type": "release" } & ChatSummary | { "type": "monitor" } & ChatHistory | { "type": "join" } & ChatSummary | { "type": "takeOver" } & ChatSummary | { "type": "reassign" } & ChatSummary | { "type": "invite" } & Ack | { "type": "transfer" } & Ack | { "type": "answerInvitation" } & ChatSummary | { "type": "lockReplies" } & Ack | { "type": "staffLeave" } & ChatSummary;
+export type DeleteMessage = { message: MessageId, };
+
+export type MarkRead = { chat: ChatId, upTo: MessageId, };
+
+export type SubscribeChat = { chat: ChatId, };
+
+export type UnsubscribeChat = { chat: ChatId, };
+
+export type OperatorCommand = { "type": "accept" } & AcceptChat | { "type": "send" } & SendMessage | { "type": "end" } & EndChat | { "type": "mute" } & MuteRing | { "type": "setAvailability" } & SetAvailability | { "type": "decline" } & DeclineOffer | { "type": "setRouting" } & SetRouting | { "type": "setOperatorAvailability" } & SetOperatorAvailability | { "type": "release" } & ReleaseChat | { "type": "monitor" } & MonitorChat | { "type": "join" } & JoinChat | { "type": "takeOver" } & TakeOverChat | { "type": "reassign" } & ReassignChat | { "type": "invite" } & InviteOperator | { "type": "transfer" } & TransferChat | { "type": "answerInvitation" } & AnswerInvitation | { "type": "lockReplies" } & LockReplies | { "type": "staffLeave" } & StaffLeaveChat | { "type": "editMessage" } & EditMessage | { "type": "deleteMessage" } & DeleteMessage | { "type": "markRead" } & MarkRead | { "type": "subscribe" } & SubscribeChat | { "type": "unsubscribe" } & UnsubscribeChat;
+
+export type OperatorResponse = { "type": "accept" } & ChatSummary | { "type": "send" } & Message | { "type": "end" } & ChatSummary | { "type": "mute" } & Ack | { "type": "setAvailability" } & AvailabilityState | { "type": "decline" } & Ack | { "type": "setRouting" } & RoutingState | { "type": "setOperatorAvailability" } & AvailabilityState | { "type": "release" } & ChatSummary | { "type": "monitor" } & ChatHistory | { "type": "join" } & ChatSummary | { "type": "takeOver" } & ChatSummary | { "type": "reassign" } & ChatSummary | { "type": "invite" } & Ack | { "type": "transfer" } & Ack | { "type": "answerInvitation" } & ChatSummary | { "type": "lockReplies" } & Ack | { "type": "staffLeave" } & ChatSummary | { "type": "editMessage" } & Message | { "type": "deleteMessage" } & Ack | { "type": "markRead" } & Ack | { "type": "subscribe" } & Ack | { "type": "unsubscribe" } & Ack;
 
 export type StartChat = { name: string, email: string | null, question: string, pageUrl: string | null, };
 

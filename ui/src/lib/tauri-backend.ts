@@ -5,6 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { Article, Backend, CannedResponse, ConsoleEvent, ConsoleSnapshot, SearchResults, SoundSettings } from './backend';
 import type {
+  MessageId,
   Availability,
   ChatHistory,
   ChatId,
@@ -20,6 +21,8 @@ import type {
 export const CORE_EVENT = 'core://event';
 /** A native notification was clicked: open that chat. */
 export const OPEN_CHAT_EVENT = 'app://open-chat';
+/** The tray's Quit while chats are active: ask the operator first (D04). */
+export const CONFIRM_QUIT_EVENT = 'app://confirm-quit';
 
 export class TauriBackend implements Backend {
   coreState(): Promise<ConsoleSnapshot> {
@@ -66,6 +69,14 @@ export class TauriBackend implements Backend {
     return invoke<Message>('send_message', { chat, body, visibility });
   }
 
+  editMessage(message: MessageId, body: string): Promise<Message> {
+    return invoke<Message>('edit_message', { message, body });
+  }
+
+  deleteMessage(chat: ChatId, message: MessageId): Promise<void> {
+    return invoke<void>('delete_message', { chat, message });
+  }
+
   endChat(chat: ChatId): Promise<ChatSummary> {
     return invoke<ChatSummary>('end_chat', { chat });
   }
@@ -76,6 +87,10 @@ export class TauriBackend implements Backend {
 
   markRead(chat: ChatId): Promise<void> {
     return invoke<void>('mark_read', { chat });
+  }
+
+  setSubscribed(chat: ChatId, subscribed: boolean): Promise<void> {
+    return invoke<void>('set_subscribed', { chat, subscribed });
   }
 
   setAvailability(availability: Availability): Promise<void> {
@@ -110,6 +125,10 @@ export class TauriBackend implements Backend {
     return invoke<Article[]>('search_articles', { query });
   }
 
+  quit(): Promise<void> {
+    return invoke<void>('quit');
+  }
+
   retryCommand(id: string): Promise<void> {
     return invoke<void>('retry_outbox', { id });
   }
@@ -123,9 +142,11 @@ export class TauriBackend implements Backend {
     const openChat = await listen<{ chat: ChatId }>(OPEN_CHAT_EVENT, (event) =>
       listener({ type: 'openChat', chat: event.payload.chat }),
     );
+    const confirmQuit = await listen(CONFIRM_QUIT_EVENT, () => listener({ type: 'confirmQuit' }));
     return () => {
       core();
       openChat();
+      confirmQuit();
     };
   }
 }

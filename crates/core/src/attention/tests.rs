@@ -2,7 +2,8 @@
 //! loop for many requests, chimes, notifications and their deduplication.
 
 use switchboard_protocol::{
-    Channel, LiveChatId, Message, MessageId, OperatorRef, RingStopReason, VisitorId, VisitorProfile,
+    Channel, Invitation, LiveChatId, Message, MessageId, OperatorRef, RingStopReason, VisitorId,
+    VisitorProfile,
 };
 
 use super::*;
@@ -413,4 +414,306 @@ fn sign_out_clears_every_ring() {
     attention.clear();
     assert!(!attention.ring_plays());
     assert!(attention.ringing().is_empty());
+}
+
+const COLLEAGUE: OperatorId = OperatorId(9);
+
+fn invited(chat: i64, kind: InvitationKind) -> OperatorEvent {
+    OperatorEvent::Invited {
+        invitation: Invitation {
+            chat: ChatId(chat),
+            kind,
+            from: OperatorRef {
+                id: COLLEAGUE,
+                name: "Bob".to_owned(),
+            },
+            note: Some("VIP customer".to_owned()),
+            subject: "pricing question".to_owned(),
+        },
+    }
+}
+
+fn note(id: i64, chat: i64, author: OperatorId, body: &str) -> OperatorEvent {
+    OperatorEvent::MessagePosted {
+        message: Message {
+            id: MessageId(id),
+            chat: ChatId(chat),
+            client_id: None,
+            author: Author::Operator {
+                id: author,
+                name: "Bob".to_owned(),
+            },
+            visibility: Visibility::Note,
+            body: body.to_owned(),
+            sent_at: NOW,
+        },
+    }
+}
+
+fn chimes(effects: &[Effect]) -> Vec<Sound> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Chime(sound) => Some(*sound),
+            Effect::Notify(_) => None,
+        })
+        .collect()
+}
+
+fn notifications(effects: &[Effect]) -> Vec<Notification> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Notify(notification) => Some(notification.clone()),
+            Effect::Chime(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn d03_an_invitation_or_transfer_to_me_plays_the_short_sound_not_the_ring() {
+    let mut attention = Attention::new(None);
+    attention.observe(
+        &upsert(chat(4, ChatState::Active, Some(COLLEAGUE))),
+        Some(ME),
+        NOW,
+    );
+    let effects = attention.observe(&invited(4, InvitationKind::Invite), Some(ME), NOW);
+    assert_eq!(chimes(&effects), vec![Sound::Invitation]);
+    let effects = attention.observe(&invited(5, InvitationKind::Transfer), Some(ME), NOW);
+    assert_eq!(chimes(&effects), vec![Sound::Invitation]);
+    assert!(
+        !attention.ring_plays(),
+        "an invitation is not a ringing request"
+    );
+    assert_eq!(attention.ringer_state(), RingerState::Silent);
+}
+
+#[test]
+fn d03_an_invitation_while_away_or_without_a_device_is_silent() {
+    let mut attention = Attention::new(None);
+    attention.set_availability(Availability::Away);
+    let effects = attention.observe(&invited(4, InvitationKind::Invite), Some(ME), NOW);
+    assert!(chimes(&effects).is_empty());
+    let mut attention = Attention::new(Some("no audio output".to_owned()));
+    let effects = attention.observe(&invited(4, InvitationKind::Transfer), Some(ME), NOW);
+    assert!(chimes(&effects).is_empty());
+}
+
+#[test]
+fn d05_an_unfocused_invitation_and_transfer_notify_with_sender_and_note() {
+    let mut attention = Attention::new(None);
+    attention.set_focused(false);
+    attention.observe(
+        &upsert(chat(4, ChatState::Active, Some(COLLEAGUE))),
+        Some(ME),
+        NOW,
+    );
+    let effects = attention.observe(&invited(4, InvitationKind::Invite), Some(ME), NOW);
+    let shown = notifications(&effects);
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].kind, NotificationKind::Invitation);
+    assert_eq!(shown[0].chat, ChatId(4));
+    assert_eq!(shown[0].title, "Maria – pricing question");
+    assert_eq!(shown[0].body, "Bob invites you to this chat: VIP customer");
+    // A chat not known yet is titled by the invitation's subject.
+    let effects = attention.observe(&invited(5, InvitationKind::Transfer), Some(ME), NOW);
+    let shown = notifications(&effects);
+    assert_eq!(shown[0].kind, NotificationKind::Transfer);
+    assert_eq!(shown[0].title, "pricing question");
+    assert_eq!(
+        shown[0].body,
+        "Bob transfers this chat to you: VIP customer"
+    );
+}
+
+#[test]
+fn d05_a_focused_window_gets_the_sound_but_no_invitation_notification() {
+    let mut attention = Attention::new(None);
+    let effects = attention.observe(&invited(4, InvitationKind::Invite), Some(ME), NOW);
+    assert!(notifications(&effects).is_empty());
+    assert_eq!(chimes(&effects), vec![Sound::Invitation]);
+}
+
+#[test]
+fn d05_a_replayed_invitation_after_a_reconnect_is_not_announced_twice() {
+    let mut attention = Attention::new(None);
+    attention.set_focused(false);
+    let first = attention.observe(&invited(4, InvitationKind::Transfer), Some(ME), NOW);
+    assert_eq!(notifications(&first).len(), 1);
+    let replayed = attention.observe(&invited(4, InvitationKind::Transfer), Some(ME), NOW);
+    assert!(
+        replayed.is_empty(),
+        "no sound and no notification: {replayed:?}"
+    );
+}
+
+#[test]
+fn b26_a_note_mentioning_me_alerts_me() {
+    let mut attention = Attention::new(None);
+    attention.set_my_name(Some("Ann Lee".to_owned()));
+    attention.set_focused(false);
+    let effects = attention.observe(
+        &note(30, 2, COLLEAGUE, "@Ann Lee can you check the invoice?"),
+        Some(ME),
+        NOW,
+    );
+    assert_eq!(chimes(&effects), vec![Sound::Mention]);
+    let shown = notifications(&effects);
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].kind, NotificationKind::Mention);
+    assert_eq!(shown[0].chat, ChatId(2));
+    assert_eq!(shown[0].title, "Bob mentioned you");
+    assert_eq!(shown[0].body, "@Ann Lee can you check the invoice?");
+    // Replayed after a reconnect: nothing again.
+    let replayed = attention.observe(
+        &note(30, 2, COLLEAGUE, "@Ann Lee can you check the invoice?"),
+        Some(ME),
+        NOW,
+    );
+    assert!(replayed.is_empty());
+}
+
+#[test]
+fn b26_only_a_colleagues_note_with_my_whole_name_mentions_me() {
+    let mut attention = Attention::new(None);
+    attention.set_my_name(Some("Ann".to_owned()));
+    attention.set_focused(false);
+    // Someone else's name that starts with mine.
+    assert!(
+        attention
+            .observe(&note(1, 2, COLLEAGUE, "@Anna please"), Some(ME), NOW)
+            .is_empty()
+    );
+    // My name without the @ the console inserts.
+    assert!(
+        attention
+            .observe(&note(2, 2, COLLEAGUE, "Ann please"), Some(ME), NOW)
+            .is_empty()
+    );
+    // My own note mentioning myself.
+    assert!(
+        attention
+            .observe(&note(3, 2, ME, "@Ann reminder"), Some(ME), NOW)
+            .is_empty()
+    );
+    // A public message is not a note.
+    let public = OperatorEvent::MessagePosted {
+        message: Message {
+            id: MessageId(4),
+            chat: ChatId(2),
+            client_id: None,
+            author: Author::Operator {
+                id: COLLEAGUE,
+                name: "Bob".to_owned(),
+            },
+            visibility: Visibility::Public,
+            body: "@Ann".to_owned(),
+            sent_at: NOW,
+        },
+    };
+    assert!(attention.observe(&public, Some(ME), NOW).is_empty());
+    // Case and punctuation after the name do not matter.
+    let effects = attention.observe(&note(5, 2, COLLEAGUE, "thanks @ann, done"), Some(ME), NOW);
+    assert_eq!(notifications(&effects).len(), 1);
+}
+
+#[test]
+fn b26_mentions_before_sign_in_and_while_focused() {
+    let mut attention = Attention::new(None);
+    // No name known yet: nothing can mention me.
+    assert!(
+        attention
+            .observe(&note(1, 2, COLLEAGUE, "@Ann"), None, NOW)
+            .is_empty()
+    );
+    attention.set_my_name(Some("Ann".to_owned()));
+    // Focused: the sound only, the console shows the note.
+    let effects = attention.observe(&note(2, 2, COLLEAGUE, "@Ann"), Some(ME), NOW);
+    assert_eq!(chimes(&effects), vec![Sound::Mention]);
+    assert!(notifications(&effects).is_empty());
+}
+
+#[test]
+fn b26_mention_detection_matches_whole_names() {
+    assert!(mentions("@Ann", "Ann"));
+    assert!(mentions("hi @ANN!", "Ann"));
+    assert!(mentions("@Anna and @Ann", "Ann"));
+    assert!(mentions("@José?", "José"));
+    assert!(
+        mentions("@Ann Lee", "\u{202E}Ann Lee"),
+        "the console strips bidi controls"
+    );
+    assert!(!mentions("@Anna", "Ann"));
+    assert!(!mentions("@Ann_b", "Ann"));
+    assert!(!mentions("email ann@example.com", "Ann"));
+    assert!(!mentions("@", ""));
+    assert!(!mentions("@  ", "  "));
+}
+
+#[test]
+fn d04_quitting_asks_only_while_chats_are_active() {
+    let idle = crate::Counters {
+        unassigned: 3,
+        ringing: 2,
+        awaiting: 1,
+        ..crate::Counters::default()
+    };
+    assert!(
+        !quit_needs_confirmation(&idle),
+        "ringing or waiting chats are not mine yet"
+    );
+    let busy = crate::Counters {
+        my_chats: 1,
+        ..idle
+    };
+    assert!(quit_needs_confirmation(&busy));
+}
+
+fn escalation(chat: i64, message_ids: &[i64]) -> OperatorEvent {
+    let messages = message_ids
+        .iter()
+        .map(|id| match visitor_message(*id, chat, Visibility::Public) {
+            OperatorEvent::MessagePosted { message } => message,
+            _ => unreachable!("visitor_message builds a MessagePosted"),
+        })
+        .collect();
+    OperatorEvent::UnreadEscalation {
+        chat: ChatId(chat),
+        messages,
+    }
+}
+
+#[test]
+fn b12_an_escalation_notifies_even_a_focused_colleague_once_per_batch() {
+    let mut attention = Attention::new(None);
+    attention.set_focused(true);
+    // Someone else's chat: its messages do not alert me in real time, the escalation does.
+    attention.observe(
+        &upsert(chat(3, ChatState::Active, Some(OperatorId(99)))),
+        Some(ME),
+        NOW,
+    );
+    assert!(
+        attention
+            .observe(&visitor_message(20, 3, Visibility::Public), Some(ME), NOW)
+            .is_empty()
+    );
+    let effects = attention.observe(&escalation(3, &[20]), Some(ME), NOW);
+    assert_eq!(chimes(&effects), [Sound::Message]);
+    let shown = notifications(&effects);
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].kind, NotificationKind::Escalation);
+    assert_eq!(shown[0].chat, ChatId(3));
+    assert_eq!(shown[0].body, "1 unread message: hello?");
+    // A replay after a reconnect is the same batch: nothing new.
+    assert!(
+        attention
+            .observe(&escalation(3, &[20]), Some(ME), NOW)
+            .is_empty()
+    );
+    // The next batch is news again.
+    let next = notifications(&attention.observe(&escalation(3, &[20, 21]), Some(ME), NOW));
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].body, "2 unread messages: hello?");
 }
