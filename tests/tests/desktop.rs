@@ -560,12 +560,31 @@ async fn d04_tray_lists_a_ringing_request_mutes_accepts_and_quits() {
     })
     .await;
 
+    // D04: with a chat active, Quit asks first (in the console) instead of ending the app.
     let quit = tray.layout().await.find("Quit").expect("a Quit item").id;
     tray.click(quit).await;
-    let status = tokio::time::timeout(UI_TIMEOUT, app.child.wait())
-        .await
-        .expect("Quit ends the app")
-        .expect("the app's exit status");
+    assert!(
+        tokio::time::timeout(Duration::from_secs(2), app.child.wait())
+            .await
+            .is_err(),
+        "Quit with a chat active must ask before ending the app"
+    );
+
+    // Once nothing is active, Quit ends the app at once. The core learns of the end through its
+    // event stream, so click again until it has (bounded by the UI timeout).
+    visitor.leave().await;
+    let deadline = tokio::time::Instant::now() + UI_TIMEOUT;
+    let status = loop {
+        let quit = tray.layout().await.find("Quit").expect("a Quit item").id;
+        tray.click(quit).await;
+        match tokio::time::timeout(Duration::from_secs(1), app.child.wait()).await {
+            Ok(status) => break status.expect("the app's exit status"),
+            Err(_) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "Quit with no chat active ends the app"
+            ),
+        }
+    };
     assert!(status.success(), "Quit is a clean exit, not {status}");
 }
 
