@@ -71,14 +71,14 @@ fn run(args: &[String]) -> Result<(), Failure> {
             other => return Err(Failure::new(format!("unknown option `{other}` for run"))),
         }
     }
-    let mut progress = Progress::new(5);
+    let mut progress = Progress::new(6);
     setup::prepare(&mut progress, setup::Purpose::Run)?;
     setup::build_apps(&mut progress)?;
     setup::run_demo(&mut progress, port, xvfb)
 }
 
 fn test() -> Result<(), Failure> {
-    let mut progress = Progress::new(13);
+    let mut progress = Progress::new(11);
     setup::prepare(&mut progress, setup::Purpose::Test)?;
     setup::check_everything(&mut progress)?;
     progress.finish();
