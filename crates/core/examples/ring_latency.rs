@@ -9,7 +9,6 @@
 //! hears.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use switchboard_core::protocol::{OperatorEvent, RingStopReason};
@@ -17,6 +16,10 @@ use switchboard_core::{AudioOutput, Core, CoreConfig, CredentialStore, RingerSta
 use switchboard_server::test_support::{
     ANN, BOB, DEMO_EMBED_KEY, DEMO_PASSWORD, TestServer, TestVisitor,
 };
+
+#[path = "../tests/support/capture.rs"]
+#[allow(dead_code)]
+mod capture;
 
 const CHILD_ENV: &str = "SWITCHBOARD_RING_LATENCY_CHILD";
 const RINGS_ENV: &str = "SWITCHBOARD_RING_LATENCY_RINGS";
@@ -27,17 +30,13 @@ const GAP: Duration = Duration::from_millis(600);
 const BLOCK_MS: f64 = 2.0;
 
 fn main() {
-    if let Some(folder) = std::env::var_os(CHILD_ENV) {
-        let rings = std::env::var(RINGS_ENV)
+    let rings_in_child = || {
+        std::env::var(RINGS_ENV)
             .ok()
             .and_then(|rings| rings.parse().ok())
-            .unwrap_or(100);
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime")
-            .block_on(child(PathBuf::from(folder), rings));
+            .unwrap_or(100)
+    };
+    if capture::run_as_child(CHILD_ENV, |folder| child(folder, rings_in_child())) {
         return;
     }
     let rings: usize = std::env::args()
@@ -45,19 +44,9 @@ fn main() {
         .and_then(|rings| rings.parse().ok())
         .unwrap_or(100);
     let folder = tempfile::tempdir().expect("a folder for the capture");
-    let capture = folder.path().join("capture.wav");
-    std::fs::write(
-        folder.path().join(".asoundrc"),
-        format!(
-            "pcm.!default {{ type file; slave.pcm \"null\"; file \"{}\"; format \"wav\" }}\n",
-            capture.display()
-        ),
-    )
-    .expect("write .asoundrc");
-    let status = Command::new(std::env::current_exe().expect("this program's path"))
-        .env(CHILD_ENV, folder.path())
+    let capture = capture::write_asoundrc(folder.path());
+    let status = capture::child_command("this program's path", CHILD_ENV, folder.path())
         .env(RINGS_ENV, rings.to_string())
-        .env("HOME", folder.path())
         .status()
         .expect("the ringing child runs");
     assert!(status.success(), "the ringing child failed: {status}");
@@ -120,41 +109,9 @@ fn percentile(values: &mut [f64], quantile: f64) -> f64 {
 
 /// Whether each [`BLOCK_MS`] block of the capture sounds (peak above a quiet threshold).
 fn read_loud_blocks(path: &Path) -> Vec<bool> {
-    let bytes = std::fs::read(path).expect("the capture");
-    assert!(bytes.len() > 44 && &bytes[..4] == b"RIFF", "not a WAV file");
-    let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
-    let u32_at = |at: usize| {
-        u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
-    };
-    let mut at = 12;
-    let (mut channels, mut rate, mut bits) = (1, 44_100, 16);
-    let data = loop {
-        assert!(at + 8 <= bytes.len(), "no data chunk");
-        let size = u32_at(at + 4);
-        if &bytes[at..at + 4] == b"fmt " {
-            channels = u16_at(at + 10).max(1);
-            rate = u32_at(at + 12).max(1);
-            bits = u16_at(at + 22);
-        } else if &bytes[at..at + 4] == b"data" {
-            break at + 8;
-        }
-        at += 8 + size + (size & 1);
-    };
-    let width = bits / 8;
-    let per_block = ((rate as f64 * BLOCK_MS / 1000.0) as usize).max(1) * channels * width;
-    bytes[data..]
-        .chunks(per_block)
-        .map(|block| {
-            block.chunks_exact(width).any(|raw| {
-                let sample = if width == 2 {
-                    f64::from(i16::from_le_bytes([raw[0], raw[1]])) / 32768.0
-                } else {
-                    f64::from(f32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]))
-                };
-                sample.abs() > 0.02
-            })
-        })
-        .collect()
+    capture::Wav::read(path).map_blocks(Duration::from_millis(BLOCK_MS as u64), |_, mut samples| {
+        Iterator::any(&mut samples, |sample| sample.abs() > 0.02)
+    })
 }
 
 async fn child(folder: PathBuf, rings: usize) {

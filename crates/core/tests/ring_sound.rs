@@ -2,8 +2,7 @@
 //! ALSA's default device, which a private `~/.asoundrc` points at a WAV file; the parent then
 //! measures the samples: sound while a chat rings, silence once another operator accepts it.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use switchboard_core::protocol::ChatState;
@@ -13,6 +12,11 @@ use switchboard_core::{
 use switchboard_server::test_support::{
     ANN, BOB, DEMO_EMBED_KEY, DEMO_PASSWORD, TestServer, TestVisitor,
 };
+
+#[path = "support/capture.rs"]
+mod capture;
+
+use capture::Wav;
 
 /// Set in the re-executed child to the folder holding `.asoundrc`; the child writes its
 /// timeline there.
@@ -26,37 +30,12 @@ const EDGE: Duration = Duration::from_millis(300);
 
 #[test]
 fn d03_ring_sounds_while_ringing_and_stops_when_another_operator_accepts() {
-    if let Some(folder) = std::env::var_os(CHILD_ENV) {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime")
-            .block_on(child(PathBuf::from(folder)));
+    if capture::run_as_child(CHILD_ENV, child) {
         return;
     }
     let folder = tempfile::tempdir().expect("a folder for the capture");
-    let capture = folder.path().join("capture.wav");
-    std::fs::write(
-        folder.path().join(".asoundrc"),
-        format!(
-            "pcm.!default {{ type file; slave.pcm \"null\"; file \"{}\"; format \"wav\" }}\n",
-            capture.display()
-        ),
-    )
-    .expect("write .asoundrc");
-    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, folder.path())
-        .env("HOME", folder.path())
-        .output()
-        .expect("the child runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "the ringing child failed:\n{stdout}\n{stderr}"
-    );
+    let capture = capture::write_asoundrc(folder.path());
+    capture::run_test_child(TEST_NAME, CHILD_ENV, folder.path(), "ringing");
 
     let timeline =
         std::fs::read_to_string(folder.path().join("timeline")).expect("the child's timeline");
@@ -213,42 +192,12 @@ const CHIME_TEST_NAME: &str = "d03_a_visitor_message_in_my_chat_plays_one_short_
 /// whether ALSA's null device runs in real time or faster.
 #[test]
 fn d03_a_visitor_message_in_my_chat_plays_one_short_chime() {
-    if let Some(folder) = std::env::var_os(CHIME_CHILD_ENV) {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime")
-            .block_on(chime_child(PathBuf::from(folder)));
+    if capture::run_as_child(CHIME_CHILD_ENV, chime_child) {
         return;
     }
     let folder = tempfile::tempdir().expect("a folder for the capture");
-    let capture = folder.path().join("capture.wav");
-    std::fs::write(
-        folder.path().join(".asoundrc"),
-        format!(
-            "pcm.!default {{ type file; slave.pcm \"null\"; file \"{}\"; format \"wav\" }}\n",
-            capture.display()
-        ),
-    )
-    .expect("write .asoundrc");
-    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args([
-            "--exact",
-            CHIME_TEST_NAME,
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHIME_CHILD_ENV, folder.path())
-        .env("HOME", folder.path())
-        .output()
-        .expect("the child runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "the chiming child failed:\n{stdout}\n{stderr}"
-    );
+    let capture = capture::write_asoundrc(folder.path());
+    capture::run_test_child(CHIME_TEST_NAME, CHIME_CHILD_ENV, folder.path(), "chiming");
     let wav = Wav::read(&capture);
     let block = Duration::from_millis(10);
     let loud_ms = wav
@@ -311,111 +260,3 @@ async fn chime_child(_folder: PathBuf) {
 
 /// The capture's RMS is taken in blocks of this much sample time.
 const BLOCK: Duration = Duration::from_millis(100);
-
-/// A WAV written by ALSA's file plugin, read block by block (captures run to hundreds of MB
-/// when the null device takes samples faster than real time). The plugin may leave the RIFF
-/// length fields unset, so the samples are simply whatever follows the `data` chunk header;
-/// and it tags 32-bit float samples as integer PCM (format 1), so 32-bit data is decoded as
-/// the float samples cpal writes (a wrong guess shows up as an absurd RMS, not a pass).
-struct Wav {
-    path: PathBuf,
-    channels: usize,
-    rate: usize,
-    format: (usize, usize),
-    data_start: u64,
-    data_bytes: u64,
-}
-
-impl Wav {
-    fn read(path: &Path) -> Wav {
-        let mut header = vec![0; 4096];
-        let mut file = std::fs::File::open(path).expect("the capture file exists");
-        let length = file.metadata().expect("capture metadata").len();
-        let read = std::io::Read::read(&mut file, &mut header).expect("read the WAV header");
-        let bytes = &header[..read];
-        assert!(bytes.len() > 44 && &bytes[..4] == b"RIFF", "not a WAV file");
-        let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
-        let u32_at = |at: usize| {
-            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
-        };
-        let mut at = 12;
-        let (mut channels, mut rate, mut bits, mut format) = (0, 0, 0, 0);
-        let data_start = loop {
-            assert!(at + 8 <= bytes.len(), "no data chunk in the capture header");
-            let id = &bytes[at..at + 4];
-            let size = u32_at(at + 4);
-            if id == b"fmt " {
-                format = u16_at(at + 8);
-                channels = u16_at(at + 10);
-                rate = u32_at(at + 12);
-                bits = u16_at(at + 22);
-            } else if id == b"data" {
-                break at as u64 + 8;
-            }
-            at += 8 + size + (size & 1);
-        };
-        assert!(
-            matches!((format, bits), (1, 16) | (1, 32) | (3, 32)),
-            "unexpected WAV sample format {:?}",
-            (format, bits)
-        );
-        Wav {
-            path: path.to_owned(),
-            channels: channels.max(1),
-            rate: rate.max(1),
-            format: (format, bits),
-            data_start,
-            data_bytes: length.saturating_sub(data_start),
-        }
-    }
-
-    fn sample_bytes(&self) -> usize {
-        self.format.1 / 8
-    }
-
-    fn seconds(&self) -> f64 {
-        let samples = self.data_bytes as f64 / self.sample_bytes() as f64;
-        samples / (self.channels * self.rate) as f64
-    }
-
-    fn sample(&self, raw: &[u8]) -> f64 {
-        match self.format {
-            (1, 16) => f64::from(i16::from_le_bytes([raw[0], raw[1]])) / 32768.0,
-            _ => f64::from(f32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]])),
-        }
-    }
-
-    /// Root mean square of every block of `block` sample time, in order.
-    fn block_rms(&self, block: Duration) -> Vec<f64> {
-        use std::io::{Read, Seek, SeekFrom};
-        let per_block = (self.rate as u128 * block.as_millis() / 1000) as usize
-            * self.channels
-            * self.sample_bytes();
-        let mut file = std::io::BufReader::with_capacity(
-            1 << 20,
-            std::fs::File::open(&self.path).expect("reopen the capture"),
-        );
-        file.seek(SeekFrom::Start(self.data_start))
-            .expect("seek to the samples");
-        let mut chunk = vec![0; per_block];
-        let mut blocks = Vec::new();
-        loop {
-            let mut filled = 0;
-            while filled < per_block {
-                match file.read(&mut chunk[filled..]).expect("read the samples") {
-                    0 => break,
-                    read => filled += read,
-                }
-            }
-            let samples = chunk[..filled].chunks_exact(self.sample_bytes());
-            if samples.len() == 0 {
-                return blocks;
-            }
-            let count = samples.len() as f64;
-            blocks.push((samples.map(|raw| self.sample(raw).powi(2)).sum::<f64>() / count).sqrt());
-            if filled < per_block {
-                return blocks;
-            }
-        }
-    }
-}

@@ -28,6 +28,20 @@ pub trait Endpoint {
     type Response;
 }
 
+/// Declares a unit struct for an endpoint and implements [`Endpoint`] for it.
+macro_rules! endpoint {
+    ($(#[$meta:meta])* $name:ident: $method:ident $path:literal, $request:ty => $response:ty) => {
+        $(#[$meta])*
+        pub struct $name;
+        impl Endpoint for $name {
+            const METHOD: Method = Method::$method;
+            const PATH: &'static str = $path;
+            type Request = $request;
+            type Response = $response;
+        }
+    };
+}
+
 /// WebSocket route for operator clients (desktop core).
 pub const OPERATOR_WS_PATH: &str = "/api/v1/operator/ws";
 /// WebSocket route for visitor clients (widget).
@@ -46,14 +60,10 @@ pub struct Health {
     pub version: String,
 }
 
-/// `GET /api/v1/health`.
-pub struct GetHealth;
-impl Endpoint for GetHealth {
-    const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/api/v1/health";
-    type Request = ();
-    type Response = Health;
-}
+endpoint!(
+    /// `GET /api/v1/health`.
+    GetHealth: Get "/api/v1/health", () => Health
+);
 
 /// Operator sign-in with email and password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -90,32 +100,20 @@ impl std::fmt::Debug for SignInResponse {
     }
 }
 
-/// `POST /api/v1/auth/sign-in`.
-pub struct SignIn;
-impl Endpoint for SignIn {
-    const METHOD: Method = Method::Post;
-    const PATH: &'static str = "/api/v1/auth/sign-in";
-    type Request = SignInRequest;
-    type Response = SignInResponse;
-}
+endpoint!(
+    /// `POST /api/v1/auth/sign-in`.
+    SignIn: Post "/api/v1/auth/sign-in", SignInRequest => SignInResponse
+);
 
-/// `POST /api/v1/auth/sign-out`: revokes the bearer token.
-pub struct SignOut;
-impl Endpoint for SignOut {
-    const METHOD: Method = Method::Post;
-    const PATH: &'static str = "/api/v1/auth/sign-out";
-    type Request = ();
-    type Response = crate::Ack;
-}
+endpoint!(
+    /// `POST /api/v1/auth/sign-out`: revokes the bearer token.
+    SignOut: Post "/api/v1/auth/sign-out", () => crate::Ack
+);
 
-/// `GET /api/v1/me`: the signed-in operator.
-pub struct GetMe;
-impl Endpoint for GetMe {
-    const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/api/v1/me";
-    type Request = ();
-    type Response = OperatorProfile;
-}
+endpoint!(
+    /// `GET /api/v1/me`: the signed-in operator.
+    GetMe: Get "/api/v1/me", () => OperatorProfile
+);
 
 /// A chat with its full history, as staff see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -125,14 +123,10 @@ pub struct ChatHistory {
     pub messages: Vec<Message>,
 }
 
-/// `GET /api/v1/chats/{id}/messages` (operator token).
-pub struct GetChatHistory;
-impl Endpoint for GetChatHistory {
-    const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/api/v1/chats/{id}/messages";
-    type Request = ();
-    type Response = ChatHistory;
-}
+endpoint!(
+    /// `GET /api/v1/chats/{id}/messages` (operator token).
+    GetChatHistory: Get "/api/v1/chats/{id}/messages", () => ChatHistory
+);
 
 /// Opens or resumes a visitor session for the live chat with this embed key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -161,14 +155,10 @@ impl std::fmt::Debug for VisitorSessionResponse {
     }
 }
 
-/// `POST /api/v1/visitor/session`.
-pub struct CreateVisitorSession;
-impl Endpoint for CreateVisitorSession {
-    const METHOD: Method = Method::Post;
-    const PATH: &'static str = "/api/v1/visitor/session";
-    type Request = VisitorSessionRequest;
-    type Response = VisitorSessionResponse;
-}
+endpoint!(
+    /// `POST /api/v1/visitor/session`.
+    CreateVisitorSession: Post "/api/v1/visitor/session", VisitorSessionRequest => VisitorSessionResponse
+);
 
 /// Default countdown of an offer (B05).
 pub const DEFAULT_OFFER_TIMEOUT_SECONDS: u32 = 30;
@@ -249,24 +239,16 @@ pub struct RoutingSettings {
     pub rules: Vec<RoutingRule>,
 }
 
-/// `GET /api/v1/live-chats/{id}/routing` (supervisor of that live chat).
-pub struct GetRoutingSettings;
-impl Endpoint for GetRoutingSettings {
-    const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/api/v1/live-chats/{id}/routing";
-    type Request = ();
-    type Response = RoutingSettings;
-}
+endpoint!(
+    /// `GET /api/v1/live-chats/{id}/routing` (supervisor of that live chat).
+    GetRoutingSettings: Get "/api/v1/live-chats/{id}/routing", () => RoutingSettings
+);
 
-/// `POST /api/v1/live-chats/{id}/routing` (supervisor): replaces the settings; a `badRequest`
-/// names the first invalid field.
-pub struct SaveRoutingSettings;
-impl Endpoint for SaveRoutingSettings {
-    const METHOD: Method = Method::Post;
-    const PATH: &'static str = "/api/v1/live-chats/{id}/routing";
-    type Request = RoutingSettings;
-    type Response = RoutingSettings;
-}
+endpoint!(
+    /// `POST /api/v1/live-chats/{id}/routing` (supervisor): replaces the settings; a `badRequest`
+    /// names the first invalid field.
+    SaveRoutingSettings: Post "/api/v1/live-chats/{id}/routing", RoutingSettings => RoutingSettings
+);
 
 /// A step in a chat's routing history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -294,14 +276,10 @@ pub struct RoutingHistoryEntry {
     pub at: Timestamp,
 }
 
-/// `GET /api/v1/chats/{id}/routing` (supervisor of the chat's live chat): oldest first.
-pub struct GetRoutingHistory;
-impl Endpoint for GetRoutingHistory {
-    const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/api/v1/chats/{id}/routing";
-    type Request = ();
-    type Response = Vec<RoutingHistoryEntry>;
-}
+endpoint!(
+    /// `GET /api/v1/chats/{id}/routing` (supervisor of the chat's live chat): oldest first.
+    GetRoutingHistory: Get "/api/v1/chats/{id}/routing", () => Vec<RoutingHistoryEntry>
+);
 
 /// A canned response (B30): reply text an operator inserts from the composer's picker. The body
 /// may use `{{ visitor.name }}`-style variables the console fills from the chat.
@@ -316,15 +294,11 @@ pub struct CannedResponse {
     pub live_chat: Option<crate::LiveChatId>,
 }
 
-/// `GET /api/v1/canned-responses`: the operator's personal canned responses and those of the
-/// live chats they belong to, by title.
-pub struct GetCannedResponses;
-impl Endpoint for GetCannedResponses {
-    const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/api/v1/canned-responses";
-    type Request = ();
-    type Response = Vec<CannedResponse>;
-}
+endpoint!(
+    /// `GET /api/v1/canned-responses`: the operator's personal canned responses and those of the
+    /// live chats they belong to, by title.
+    GetCannedResponses: Get "/api/v1/canned-responses", () => Vec<CannedResponse>
+);
 
 /// A knowledge base article (B31) of a live chat; the composer inserts its text or its link.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -346,28 +320,20 @@ pub struct ArticleSearch {
     pub query: String,
 }
 
-/// `POST /api/v1/articles/search`: articles of the operator's live chats whose title or text
-/// contains the query, titles first, at most [`MAX_ARTICLE_RESULTS`].
-pub struct SearchArticles;
-impl Endpoint for SearchArticles {
-    const METHOD: Method = Method::Post;
-    const PATH: &'static str = "/api/v1/articles/search";
-    type Request = ArticleSearch;
-    type Response = Vec<Article>;
-}
+endpoint!(
+    /// `POST /api/v1/articles/search`: articles of the operator's live chats whose title or text
+    /// contains the query, titles first, at most [`MAX_ARTICLE_RESULTS`].
+    SearchArticles: Post "/api/v1/articles/search", ArticleSearch => Vec<Article>
+);
 
 /// Most articles one search returns.
 pub const MAX_ARTICLE_RESULTS: usize = 20;
 
-/// `GET /api/v1/colleagues`: the other staff of the operator's live chats, by name, for
-/// @mentions in notes (B26).
-pub struct GetColleagues;
-impl Endpoint for GetColleagues {
-    const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/api/v1/colleagues";
-    type Request = ();
-    type Response = Vec<OperatorRef>;
-}
+endpoint!(
+    /// `GET /api/v1/colleagues`: the other staff of the operator's live chats, by name, for
+    /// @mentions in notes (B26).
+    GetColleagues: Get "/api/v1/colleagues", () => Vec<OperatorRef>
+);
 
 /// What a staff member did to a chat that is not theirs, for the audit log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -399,15 +365,11 @@ pub struct AuditEntry {
     pub at: Timestamp,
 }
 
-/// `GET /api/v1/live-chats/{id}/audit` (supervisor of the live chat, the only administrative
-/// role there is): the supervision audit log, oldest first.
-pub struct GetAuditLog;
-impl Endpoint for GetAuditLog {
-    const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/api/v1/live-chats/{id}/audit";
-    type Request = ();
-    type Response = Vec<AuditEntry>;
-}
+endpoint!(
+    /// `GET /api/v1/live-chats/{id}/audit` (supervisor of the live chat, the only administrative
+    /// role there is): the supervision audit log, oldest first.
+    GetAuditLog: Get "/api/v1/live-chats/{id}/audit", () => Vec<AuditEntry>
+);
 
 /// Where a ticket stands (B24, B25).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -459,39 +421,23 @@ pub struct TranscriptSent {
     pub to: String,
 }
 
-/// `GET /api/v1/tickets`: tickets of the operator's live chats, newest first.
-pub struct GetTickets;
-impl Endpoint for GetTickets {
-    const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/api/v1/tickets";
-    type Request = ();
-    type Response = Vec<Ticket>;
-}
+endpoint!(
+    /// `GET /api/v1/tickets`: tickets of the operator's live chats, newest first.
+    GetTickets: Get "/api/v1/tickets", () => Vec<Ticket>
+);
 
-/// `GET /api/v1/tickets/{id}`: one ticket with its transcript, for members of its live chat.
-pub struct GetTicket;
-impl Endpoint for GetTicket {
-    const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/api/v1/tickets/{id}";
-    type Request = ();
-    type Response = TicketDetail;
-}
+endpoint!(
+    /// `GET /api/v1/tickets/{id}`: one ticket with its transcript, for members of its live chat.
+    GetTicket: Get "/api/v1/tickets/{id}", () => TicketDetail
+);
 
-/// `POST /api/v1/tickets/{id}`: sets subject, status and assignee.
-pub struct UpdateTicket;
-impl Endpoint for UpdateTicket {
-    const METHOD: Method = Method::Post;
-    const PATH: &'static str = "/api/v1/tickets/{id}";
-    type Request = TicketUpdate;
-    type Response = Ticket;
-}
+endpoint!(
+    /// `POST /api/v1/tickets/{id}`: sets subject, status and assignee.
+    UpdateTicket: Post "/api/v1/tickets/{id}", TicketUpdate => Ticket
+);
 
-/// `POST /api/v1/tickets/{id}/email`: emails the public transcript (never notes) to the visitor
-/// through the configured SMTP server.
-pub struct EmailTranscript;
-impl Endpoint for EmailTranscript {
-    const METHOD: Method = Method::Post;
-    const PATH: &'static str = "/api/v1/tickets/{id}/email";
-    type Request = ();
-    type Response = TranscriptSent;
-}
+endpoint!(
+    /// `POST /api/v1/tickets/{id}/email`: emails the public transcript (never notes) to the visitor
+    /// through the configured SMTP server.
+    EmailTranscript: Post "/api/v1/tickets/{id}/email", () => TranscriptSent
+);
