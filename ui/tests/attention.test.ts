@@ -30,7 +30,7 @@ describe('ringing shortcuts', () => {
 });
 
 describe('open chat from a notification (D05)', () => {
-  it('d05_an_open_chat_event_opens_that_chat', async () => {
+  it('d05 an_open_chat_event_opens_that_chat', async () => {
     const { state } = await renderConsole({ signedInAs: 'ann@example.com' });
     state.apply({ type: 'openChat', chat: 2 });
     await waitFor(() => expect(state.chats.selectedChatId).toBe(2));
@@ -39,7 +39,7 @@ describe('open chat from a notification (D05)', () => {
 });
 
 describe('sound settings (D03)', () => {
-  it('d03_sound_settings_are_saved_and_a_file_that_does_not_play_is_explained', async () => {
+  it('d03 sound_settings_are_saved_and_a_file_that_does_not_play_is_explained', async () => {
     const { fake } = await renderConsole({ signedInAs: 'ann@example.com' });
     const user = userEvent.setup();
     await user.click(screen.getByText('Sounds'));
@@ -61,7 +61,7 @@ describe('sound settings (D03)', () => {
 });
 
 describe('quitting asks only while chats are active (D04)', () => {
-  it('d04_the_tray_quit_asks_and_the_answer_quits_or_keeps_running', async () => {
+  it('d04 the_tray_quit_asks_and_the_answer_quits_or_keeps_running', async () => {
     const { state, fake } = await renderConsole({ signedInAs: 'ann@example.com' });
     const user = userEvent.setup();
     state.apply({ type: 'confirmQuit' });

@@ -37,7 +37,7 @@ async function openAcceptedChat() {
 }
 
 describe('canned response variables (B30)', () => {
-  it('b30_fills_variables_from_the_chat_and_reports_missing_ones', () => {
+  it('b30 fills_variables_from_the_chat_and_reports_missing_ones', () => {
     const values = chatValues(chat, ann);
     expect(values['visitor.name'], 'trimmed, bidi controls removed').toBe('Maria');
     expect(values['visitor.email']).toBeUndefined();
@@ -60,7 +60,7 @@ describe('canned response variables (B30)', () => {
     ]);
   });
 
-  it('b30_picker_lists_personal_and_this_live_chats_responses_matching_the_query', () => {
+  it('b30 picker_lists_personal_and_this_live_chats_responses_matching_the_query', () => {
     const all = [
       { id: 1, title: 'Greeting', body: 'Hi', liveChat: 1 },
       { id: 2, title: 'Other shop', body: 'Hi', liveChat: 2 },
@@ -73,7 +73,7 @@ describe('canned response variables (B30)', () => {
 });
 
 describe('canned response picker (B30)', () => {
-  it('b30_hash_opens_the_picker_and_inserts_the_filled_response_with_a_preview', async () => {
+  it('b30 hash_opens_the_picker_and_inserts_the_filled_response_with_a_preview', async () => {
     const { fake, chatId, user } = await openAcceptedChat();
     const input = screen.getByTestId<HTMLTextAreaElement>('composer-input');
     await user.type(input, '#');
@@ -95,7 +95,7 @@ describe('canned response picker (B30)', () => {
     expect(screen.getAllByTestId('message').at(-1)).toHaveTextContent('Hi Maria, this is Ann Operator.');
   });
 
-  it('b30_a_missing_value_prompts_the_operator_instead_of_sending_a_blank', async () => {
+  it('b30 a_missing_value_prompts_the_operator_instead_of_sending_a_blank', async () => {
     const { user } = await openAcceptedChat();
     const input = screen.getByTestId<HTMLTextAreaElement>('composer-input');
     await user.type(input, 'Sure. #');
@@ -114,7 +114,7 @@ describe('canned response picker (B30)', () => {
     expect(input.value).toBe('Sure. I will email the details to maria@example.com.');
   });
 
-  it('b30_escape_types_the_hash_and_a_hash_inside_a_word_stays_text', async () => {
+  it('b30 escape_types_the_hash_and_a_hash_inside_a_word_stays_text', async () => {
     const { user } = await openAcceptedChat();
     const input = screen.getByTestId<HTMLTextAreaElement>('composer-input');
     await user.type(input, 'order#12');
@@ -129,7 +129,7 @@ describe('canned response picker (B30)', () => {
     expect(input.value).toBe('order#12 #34');
   });
 
-  it('b30_shows_why_when_canned_responses_cannot_load', async () => {
+  it('b30 shows_why_when_canned_responses_cannot_load', async () => {
     const { fake, user } = await openAcceptedChat();
     fake.cannedResponses = async () => {
       throw { code: 'internal', message: 'not connected to the server' };
@@ -140,7 +140,7 @@ describe('canned response picker (B30)', () => {
 });
 
 describe('knowledge base (B31)', () => {
-  it('b31_star_opens_article_search_and_inserts_text_or_link', async () => {
+  it('b31 star_opens_article_search_and_inserts_text_or_link', async () => {
     const { fake, user } = await openAcceptedChat();
     const input = screen.getByTestId<HTMLTextAreaElement>('composer-input');
     await user.type(input, '*');
@@ -165,7 +165,7 @@ describe('knowledge base (B31)', () => {
     expect(input.value).toBe('Refunds reach your account within 5 working days. https://help.acme.example/refunds');
   });
 
-  it('b31_failed_search_keeps_the_last_results_and_says_why', async () => {
+  it('b31 failed_search_keeps_the_last_results_and_says_why', async () => {
     const { fake, user } = await openAcceptedChat();
     await user.click(screen.getByTestId('articles-open'));
     await waitFor(() => expect(screen.getByTestId('article-option-1')).toBeInTheDocument());
@@ -182,7 +182,7 @@ describe('knowledge base (B31)', () => {
 });
 
 describe('@mentions in notes (B26)', () => {
-  it('b26_mention_helpers_find_the_word_and_replace_it', () => {
+  it('b26 mention_helpers_find_the_word_and_replace_it', () => {
     expect(mentionAt('Ask @bo', 7)).toEqual({ start: 4, query: 'bo' });
     expect(mentionAt('@', 1)).toEqual({ start: 0, query: '' });
     expect(mentionAt('mail ann@example.com', 20), 'an email address is not a mention').toBeNull();
@@ -198,7 +198,7 @@ describe('@mentions in notes (B26)', () => {
     });
   });
 
-  it('b26_typing_at_in_a_note_suggests_colleagues_and_enter_picks_one', async () => {
+  it('b26 typing_at_in_a_note_suggests_colleagues_and_enter_picks_one', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     const user = userEvent.setup();
@@ -217,7 +217,7 @@ describe('@mentions in notes (B26)', () => {
     await waitFor(() => expect(fake.calls).toContain(`sendMessage ${chat} note`));
   });
 
-  it('b26_no_mentions_in_replies_to_the_visitor', async () => {
+  it('b26 no_mentions_in_replies_to_the_visitor', async () => {
     const { user } = await openAcceptedChat();
     await user.type(screen.getByTestId('composer-input'), 'Hi @b');
     expect(screen.queryByTestId('mention-list')).toBeNull();
@@ -225,7 +225,7 @@ describe('@mentions in notes (B26)', () => {
 });
 
 describe('emoji (B32)', () => {
-  it('b32_emoji_picker_inserts_at_the_caret_and_walks_with_arrow_keys', async () => {
+  it('b32 emoji_picker_inserts_at_the_caret_and_walks_with_arrow_keys', async () => {
     const { user } = await openAcceptedChat();
     const input = screen.getByTestId<HTMLTextAreaElement>('composer-input');
     await user.type(input, 'Thanks');

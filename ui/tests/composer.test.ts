@@ -15,7 +15,7 @@ function messageElements() {
 }
 
 describe('composer', () => {
-  it('b11_before_accepting_the_composer_writes_notes_only_and_says_so', async () => {
+  it('b11 before_accepting_the_composer_writes_notes_only_and_says_so', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order', 'Hello?');
     const user = await openChat(chat);
@@ -34,7 +34,7 @@ describe('composer', () => {
     expect(fake.calls.some((call) => call.endsWith('public')), 'no public reply before joining').toBe(false);
   });
 
-  it('b10_after_accepting_the_composer_replies_and_can_switch_to_note', async () => {
+  it('b10 after_accepting_the_composer_replies_and_can_switch_to_note', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order', 'Hello?');
     const user = await openChat(chat);
@@ -52,7 +52,7 @@ describe('composer', () => {
     await waitFor(() => expect(fake.calls).toContain(`sendMessage ${chat} note`));
   });
 
-  it('b17_enter_sends_and_shift_enter_adds_a_newline', async () => {
+  it('b17 enter_sends_and_shift_enter_adds_a_newline', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     const user = await openChat(chat);

@@ -20,7 +20,7 @@ async function openChat(id: number) {
 }
 
 describe('send shortcut setting (B17)', () => {
-  it('b17_send_key_decision_for_both_settings', () => {
+  it('b17 send_key_decision_for_both_settings', () => {
     expect(isSendKey(key({}), 'enter')).toBe(true);
     expect(isSendKey(key({ shiftKey: true }), 'enter')).toBe(false);
     expect(isSendKey(key({ isComposing: true }), 'enter')).toBe(false);
@@ -34,7 +34,7 @@ describe('send shortcut setting (B17)', () => {
     expect(isSendKey(key({ ctrlKey: true, isComposing: true }), 'modEnter')).toBe(false);
   });
 
-  it('b17_setting_persists_and_ignores_garbage', () => {
+  it('b17 setting_persists_and_ignores_garbage', () => {
     const storage = memoryStorage();
     const first = new SettingsStore(storage);
     expect(first.sendShortcut).toBe('enter');
@@ -48,7 +48,7 @@ describe('send shortcut setting (B17)', () => {
     expect(new SettingsStore(null).sendShortcut).toBe('enter');
   });
 
-  it('b17_ctrl_enter_setting_makes_enter_a_newline_and_ctrl_enter_send', async () => {
+  it('b17 ctrl_enter_setting_makes_enter_a_newline_and_ctrl_enter_send', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     const user = await openChat(chat);
@@ -69,7 +69,7 @@ describe('send shortcut setting (B17)', () => {
     expect(sent?.querySelector('.message-body')?.textContent).toBe('line one\nline two');
   });
 
-  it('b17_autolinks_only_http_and_www_and_keeps_hostile_text_inert', () => {
+  it('b17 autolinks_only_http_and_www_and_keeps_hostile_text_inert', () => {
     const hostile = [
       '<img src=x onerror=alert(1)>',
       'JaVaScRiPt:alert(1)',
@@ -135,7 +135,7 @@ describe('counters (B41)', () => {
     liveChats: [1, 2].map((id) => ({ id, name: `L${id}`, supervisor: supervised.includes(id) })),
   });
 
-  it('b41_red_is_unread_for_operators_unassigned_for_supervisors_and_the_sum_for_both', () => {
+  it('b41 red_is_unread_for_operators_unassigned_for_supervisors_and_the_sum_for_both', () => {
     expect(badgeCounts(chats, counters, profile([]))).toEqual({ red: 3, blue: 2 });
     // Supervising live chat 2: its two waiting chats (one muted by me) count too.
     expect(badgeCounts(chats, counters, profile([2]))).toEqual({ red: 5, blue: 2 });
@@ -143,7 +143,7 @@ describe('counters (B41)', () => {
     expect(badgeCounts(chats, counters, null)).toEqual({ red: 0, blue: 0 });
   });
 
-  it('b41_header_badges_follow_core_events', async () => {
+  it('b41 header_badges_follow_core_events', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'sue@example.com' });
     expect(screen.getByTestId('badge-red')).toHaveAttribute('data-count', '0');
     fake.simulateNewChat('Maria', 'Order');
@@ -164,7 +164,7 @@ describe('long lists', () => {
     expect(virtualWindow(0, 80, 500, 800)).toMatchObject({ start: 0, end: 0 });
   });
 
-  it('b40_ten_thousand_chats_render_only_a_window_and_arrow_keys_walk_the_list', async () => {
+  it('b40 ten_thousand_chats_render_only_a_window_and_arrow_keys_walk_the_list', async () => {
     await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com', loadChats: 10_000 });
     const list = screen.getByTestId('chat-list');
     expect(list).toHaveAttribute('data-total', '5000');
@@ -209,7 +209,7 @@ describe('search (B42)', () => {
     expect(highlightSegments('<b>x</b>', '')).toEqual([{ text: '<b>x</b>', match: false }]);
   });
 
-  it('b42_search_finds_chat_names_and_with_a_chat_open_its_messages_highlighted', async () => {
+  it('b42 search_finds_chat_names_and_with_a_chat_open_its_messages_highlighted', async () => {
     const { fake } = await renderConsole({ signedInAs: 'ann@example.com' });
     const user = userEvent.setup();
     await user.type(screen.getByTestId('search-input'), 'tom');
@@ -233,7 +233,7 @@ describe('search (B42)', () => {
     expect(screen.queryByTestId('search-results')).toBeNull();
   });
 
-  it('b42_hostile_names_in_results_stay_text', async () => {
+  it('b42 hostile_names_in_results_stay_text', async () => {
     await renderConsole({ signedInAs: 'ann@example.com' });
     const user = userEvent.setup();
     await user.type(screen.getByTestId('search-input'), 'img');
@@ -244,7 +244,7 @@ describe('search (B42)', () => {
 });
 
 describe('outbox and catch-up (D01, D02)', () => {
-  it('d02_banner_shows_catch_up_progress_after_a_reconnect', async () => {
+  it('d02 banner_shows_catch_up_progress_after_a_reconnect', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     expect(screen.queryByTestId('connection-banner')).toBeNull();
     fake.setSync({ applied: 40, total: 200 });
@@ -257,7 +257,7 @@ describe('outbox and catch-up (D01, D02)', () => {
     await waitFor(() => expect(screen.queryByTestId('connection-banner')).toBeNull());
   });
 
-  it('d01_offline_reply_shows_pending_then_is_delivered_on_reconnect', async () => {
+  it('d01 offline_reply_shows_pending_then_is_delivered_on_reconnect', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     const user = await openChat(chat);
@@ -278,7 +278,7 @@ describe('outbox and catch-up (D01, D02)', () => {
     expect(screen.getAllByTestId('message').at(-1)).toHaveTextContent('Back in a minute');
   });
 
-  it('d01_failed_outbox_reply_offers_retry_and_discard', async () => {
+  it('d01 failed_outbox_reply_offers_retry_and_discard', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     const user = await openChat(chat);
@@ -301,7 +301,7 @@ describe('outbox and catch-up (D01, D02)', () => {
 });
 
 describe('customer panel (B34) and channel (B43)', () => {
-  it('b34_panel_shows_the_visitor_and_their_earlier_chats_b43_channel_icon', async () => {
+  it('b34 panel_shows_the_visitor_and_their_earlier_chats_b43_channel_icon', async () => {
     const { state } = await renderConsole({ signedInAs: 'ann@example.com' });
     state.chats.selectGroup('myChats');
     await state.chats.open(2);
@@ -322,7 +322,7 @@ describe('customer panel (B34) and channel (B43)', () => {
     expect(screen.getByTestId('group-closed')).toHaveAttribute('aria-current', 'page');
   });
 
-  it('b34_hostile_visitor_fields_stay_text', async () => {
+  it('b34 hostile_visitor_fields_stay_text', async () => {
     const { fake, state } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('<img src=x onerror=alert(1)>', 'javascript:alert(1)');
     await state.chats.open(chat);
@@ -334,7 +334,7 @@ describe('customer panel (B34) and channel (B43)', () => {
 });
 
 describe('offline send before the core answers (D01)', () => {
-  it('d01_the_composer_is_free_as_soon_as_the_reply_is_in_the_outbox', async () => {
+  it('d01 the_composer_is_free_as_soon_as_the_reply_is_in_the_outbox', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     const user = await openChat(chat);

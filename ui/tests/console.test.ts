@@ -20,7 +20,7 @@ describe('sign-in', () => {
 });
 
 describe('console', () => {
-  it('b41_menu_shows_counters_new_marks_and_ringing', async () => {
+  it('b41 menu_shows_counters_new_marks_and_ringing', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     await waitFor(() => expect(screen.getByTestId('counter-unassigned')).toHaveTextContent('1'));
@@ -33,7 +33,7 @@ describe('console', () => {
     expect(screen.queryByTestId('group-others-active'), 'operators have no All active group').toBeNull();
   });
 
-  it('b02_mute_moves_the_request_to_awaiting', async () => {
+  it('b02 mute_moves_the_request_to_awaiting', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     const user = userEvent.setup();
@@ -47,7 +47,7 @@ describe('console', () => {
     expect(screen.getByTestId('accept-button'), 'a muted request can still be accepted').toBeInTheDocument();
   });
 
-  it('b10_alt_a_accepts_the_open_pending_chat_and_end_closes_it', async () => {
+  it('b10 alt_a_accepts_the_open_pending_chat_and_end_closes_it', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order', 'hi');
     const user = userEvent.setup();
@@ -93,7 +93,7 @@ describe('console', () => {
     expect(container.textContent).not.toContain('\u202E');
   });
 
-  it('d02_shows_the_connection_banner_and_keychain_warning', async () => {
+  it('d02 shows_the_connection_banner_and_keychain_warning', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     expect(screen.queryByTestId('connection-banner')).toBeNull();
     fake.setConnection({ type: 'reconnecting', at: Date.UTC(2026, 10, 22, 9, 31, 0) });
@@ -106,7 +106,7 @@ describe('console', () => {
     );
   });
 
-  it('b07_availability_select_and_mute_ringing_reach_the_core', async () => {
+  it('b07 availability_select_and_mute_ringing_reach_the_core', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     fake.simulateNewChat('Maria', 'Order');
     const user = userEvent.setup();

@@ -10,7 +10,7 @@ function messageItem(body: string): HTMLElement {
 }
 
 describe('edit and delete own messages (B16)', () => {
-  it('b16_edits_and_deletes_own_messages_and_offers_nothing_on_others', async () => {
+  it('b16 edits_and_deletes_own_messages_and_offers_nothing_on_others', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order', 'Where is my parcel?');
     await fake.acceptChat(chat);
@@ -38,7 +38,7 @@ describe('edit and delete own messages (B16)', () => {
     expect(screen.getByText('Where is my parcel?')).toBeInTheDocument();
   });
 
-  it('b16_the_fake_refuses_to_edit_or_delete_someone_elses_message', async () => {
+  it('b16 the_fake_refuses_to_edit_or_delete_someone_elses_message', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     const visitorMessage = fake.simulateVisitorMessage(chat, 'Hello?');

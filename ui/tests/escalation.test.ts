@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { renderConsole } from './render-console';
 
 describe('unread escalation subscription', () => {
-  it('b13_the_chat_view_toggles_unsubscribe_and_subscribe', async () => {
+  it('b13 the_chat_view_toggles_unsubscribe_and_subscribe', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order', 'hi');
     const user = userEvent.setup();

@@ -22,7 +22,7 @@ function ids(chats: readonly ConsoleChat[]): number[] {
 }
 
 describe('grouping and counters from core events', () => {
-  it('b40_groups_follow_the_core_as_chats_are_accepted_muted_and_ended', async () => {
+  it('b40 groups_follow_the_core_as_chats_are_accepted_muted_and_ended', async () => {
     const { fake, state } = await started({ signedInAs: 'ann@example.com' });
     const first = fake.simulateNewChat('Maria', 'Order', 'Hello');
     const second = fake.simulateNewChat('Tom', 'Refund');
@@ -43,7 +43,7 @@ describe('grouping and counters from core events', () => {
     expect(state.chats.counters.myChats).toBe(0);
   });
 
-  it('b41_unread_counter_counts_visitor_messages_in_my_chats_until_opened', async () => {
+  it('b41 unread_counter_counts_visitor_messages_in_my_chats_until_opened', async () => {
     const { fake, state } = await started({ signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     await state.chats.accept(chat);
@@ -57,7 +57,7 @@ describe('grouping and counters from core events', () => {
     expect(state.chats.selectedTimeline?.messages.map((message) => message.body)).toContain('two');
   });
 
-  it('b40_supervisors_get_all_active_and_operators_do_not', () => {
+  it('b40 supervisors_get_all_active_and_operators_do_not', () => {
     const counters = { unread: 3, unassigned: 2, ringing: 1, myChats: 1, awaiting: 4 };
     const operatorGroups = menuGroups(counters, false).map((entry) => entry.group);
     expect(operatorGroups).toEqual(['unassigned', 'myChats', 'awaiting', 'closed']);
@@ -69,7 +69,7 @@ describe('grouping and counters from core events', () => {
     expect(unassigned?.counter).toMatchObject({ value: 2, testId: 'counter-unassigned' });
   });
 
-  it('b40_sue_sees_colleagues_active_chats_under_all_active', async () => {
+  it('b40 sue_sees_colleagues_active_chats_under_all_active', async () => {
     const { fake, state } = await started({ signedInAs: 'sue@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     fake.simulateAcceptedBy(chat, { id: 1, name: 'Ann Operator' });
@@ -103,7 +103,7 @@ describe('grouping and counters from core events', () => {
 });
 
 describe('event handling', () => {
-  it('b01_ringing_stops_in_the_console_when_a_colleague_accepts', async () => {
+  it('b01 ringing_stops_in_the_console_when_a_colleague_accepts', async () => {
     const { fake, state } = await started({ signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     expect(state.ringer.state.type).toBe('ringing');
@@ -170,7 +170,7 @@ describe('event handling', () => {
 });
 
 describe('connection banner', () => {
-  it('d02_says_nothing_when_connected_and_explains_every_other_state', () => {
+  it('d02 says_nothing_when_connected_and_explains_every_other_state', () => {
     expect(connectionBanner({ type: 'connected' })).toBeNull();
     expect(connectionBanner({ type: 'signedOut' })).toBeNull();
     expect(connectionBanner({ type: 'connecting' })?.text).toBe('Connecting to the server…');

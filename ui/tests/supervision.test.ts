@@ -15,7 +15,7 @@ async function openChat(id: number) {
 }
 
 describe('supervision (issue 7)', () => {
-  it('b21_monitor_shows_a_staff_only_banner_without_telling_anyone_then_b20_join_allows_replies', async () => {
+  it('b21 monitor_shows_a_staff_only_banner_without_telling_anyone_then_b20_join_allows_replies', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'sue@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     fake.simulateAcceptedBy(chat, ANN);
@@ -48,7 +48,7 @@ describe('supervision (issue 7)', () => {
     await waitFor(() => expect(screen.getByText('Sue Supervisor took over the chat from Ann Operator')).toBeInTheDocument());
   });
 
-  it('b21_operators_who_do_not_supervise_see_no_supervision_controls', async () => {
+  it('b21 operators_who_do_not_supervise_see_no_supervision_controls', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'bob@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
     fake.simulateAcceptedBy(chat, ANN);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { renderConsole } from './render-console';
 
 describe('tickets view (B25)', () => {
-  it('b25_an_ended_chat_shows_up_as_a_ticket_and_staff_set_subject_status_and_assignee', async () => {
+  it('b25 an_ended_chat_shows_up_as_a_ticket_and_staff_set_subject_status_and_assignee', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const chat = fake.simulateNewChat('<img src=x onerror=alert(1)>', 'Where is my order?');
     await fake.acceptChat(chat);
@@ -33,7 +33,7 @@ describe('tickets view (B25)', () => {
     await waitFor(() => expect(screen.queryByTestId('tickets-view')).toBeNull());
   });
 
-  it('b25_no_tickets_shows_an_empty_state', async () => {
+  it('b25 no_tickets_shows_an_empty_state', async () => {
     await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const user = userEvent.setup();
     await user.click(await screen.findByTestId('tickets-toggle'));
