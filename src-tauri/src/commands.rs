@@ -85,6 +85,35 @@ pub async fn mark_read(core: State<'_, Core>, chat: ChatId) -> CommandResult<()>
     Ok(core.mark_read(chat).await?)
 }
 
+/// B34: the customer record of the chat's visitor, or `null`.
+#[tauri::command]
+pub async fn chat_customer(
+    core: State<'_, Core>,
+    chat: ChatId,
+) -> CommandResult<Option<switchboard_core::protocol::Customer>> {
+    Ok(core.chat_customer(chat).await?)
+}
+
+/// B34: creates a customer record for the chat's visitor.
+#[tauri::command]
+pub async fn create_customer(
+    core: State<'_, Core>,
+    request: switchboard_core::protocol::CreateCustomerRequest,
+) -> CommandResult<switchboard_core::protocol::Customer> {
+    Ok(core.create_customer(request).await?)
+}
+
+/// Typing indicator: the visitor sees it only for public replies of staff in the chat.
+#[tauri::command]
+pub async fn set_typing(
+    core: State<'_, Core>,
+    chat: ChatId,
+    typing: bool,
+    visibility: Visibility,
+) -> CommandResult<()> {
+    Ok(core.set_typing(chat, typing, visibility).await?)
+}
+
 /// B13: receive or stop receiving a chat's unread escalations (B12).
 #[tauri::command]
 pub async fn set_subscribed(
@@ -132,6 +161,23 @@ pub async fn set_sound_settings(
     settings: SoundSettings,
 ) -> CommandResult<()> {
     Ok(core.set_sound_settings(settings).await?)
+}
+
+/// Why sound is unavailable, the output devices to choose from, and whether the chosen device
+/// is gone (D03).
+#[tauri::command]
+pub async fn sound_status(core: State<'_, Core>) -> CommandResult<switchboard_core::SoundStatus> {
+    Ok(core.sound_status().await)
+}
+
+/// The settings' "test" button: plays `sound` once as the (unsaved) `settings` would.
+#[tauri::command]
+pub async fn test_sound(
+    core: State<'_, Core>,
+    settings: SoundSettings,
+    sound: switchboard_core::Sound,
+) -> CommandResult<()> {
+    Ok(core.test_sound(settings, sound).await?)
 }
 
 /// Whether the app starts with the session (D07; started hidden in the tray).

@@ -5,6 +5,7 @@
 //! keeps the tray ([`tray`]) in step. Closing the window hides it; the app lives on in the tray
 //! until "Quit".
 
+pub mod attachments;
 pub mod commands;
 pub mod config;
 pub mod error;
@@ -77,6 +78,9 @@ pub fn run() -> Result<i32, StartError> {
             commands::end_chat,
             commands::mute_chat,
             commands::mark_read,
+            commands::set_typing,
+            commands::chat_customer,
+            commands::create_customer,
             commands::set_subscribed,
             commands::set_availability,
             commands::set_ringer_muted,
@@ -91,13 +95,29 @@ pub fn run() -> Result<i32, StartError> {
             supervision::take_over_chat,
             supervision::tickets,
             supervision::update_ticket,
+            supervision::reassign_chat,
+            supervision::invite_operator,
+            supervision::transfer_chat,
+            supervision::answer_invitation,
+            supervision::lock_replies,
+            supervision::leave_chat,
+            supervision::audit_log,
+            supervision::ticket,
+            supervision::email_transcript,
+            supervision::collaboration,
+            supervision::dismiss_sent,
             commands::accept_oldest_ringing,
             commands::mute_oldest_ringing,
             commands::autostart_enabled,
             commands::set_autostart,
             commands::sound_settings,
             commands::set_sound_settings,
+            commands::sound_status,
+            commands::test_sound,
             commands::quit,
+            attachments::upload_attachment,
+            attachments::attachment_bytes,
+            attachments::queued_uploads,
         ])
         .setup(move |app| {
             // A setup error would make Tauri panic: keep it, leave the loop, and return it.

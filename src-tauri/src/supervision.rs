@@ -1,8 +1,11 @@
-//! Supervision and ticket commands (B20, B21, take over, B25 tickets). Like `commands.rs`, each
+//! Supervision, collaboration and ticket commands (B20-B27, B15, B25 tickets). Like `commands.rs`, each
 //! one calls the core and nothing else.
 
-use switchboard_core::Core;
-use switchboard_core::protocol::{ChatHistory, ChatId, ChatSummary, Ticket, TicketUpdate};
+use switchboard_core::protocol::{
+    AuditEntry, ChatHistory, ChatId, ChatSummary, LiveChatId, OperatorId, Ticket, TicketDetail,
+    TicketUpdate, TranscriptSent,
+};
+use switchboard_core::{Collaboration, Core};
 use tauri::State;
 
 use crate::error::CommandResult;
@@ -43,4 +46,91 @@ pub async fn update_ticket(
     update: TicketUpdate,
 ) -> CommandResult<Ticket> {
     Ok(core.update_ticket(id, update).await?)
+}
+
+/// Hands an active chat to another operator at once (B27).
+#[tauri::command]
+pub async fn reassign_chat(
+    core: State<'_, Core>,
+    chat: ChatId,
+    operator: OperatorId,
+) -> CommandResult<ChatSummary> {
+    Ok(core.reassign(chat, operator).await?)
+}
+
+/// Invites a colleague into a chat (B23); they get a ringing invitation.
+#[tauri::command]
+pub async fn invite_operator(
+    core: State<'_, Core>,
+    chat: ChatId,
+    operator: OperatorId,
+) -> CommandResult<()> {
+    Ok(core.invite(chat, operator).await?)
+}
+
+/// Transfers a chat to a colleague with a staff-only note (B22); the sender stays responsible
+/// until it is accepted.
+#[tauri::command]
+pub async fn transfer_chat(
+    core: State<'_, Core>,
+    chat: ChatId,
+    operator: OperatorId,
+    note: String,
+) -> CommandResult<()> {
+    Ok(core.transfer(chat, operator, note).await?)
+}
+
+/// Accepts or declines this operator's invitation or transfer of a chat (B22, B23).
+#[tauri::command]
+pub async fn answer_invitation(
+    core: State<'_, Core>,
+    chat: ChatId,
+    accept: bool,
+) -> CommandResult<ChatSummary> {
+    Ok(core.answer_invitation(chat, accept).await?)
+}
+
+/// Locks or unlocks public replies for colleagues (B15).
+#[tauri::command]
+pub async fn lock_replies(core: State<'_, Core>, chat: ChatId, locked: bool) -> CommandResult<()> {
+    Ok(core.lock_replies(chat, locked).await?)
+}
+
+/// Leaves a chat (B24); the last staff member leaving ends it and opens its ticket.
+#[tauri::command]
+pub async fn leave_chat(core: State<'_, Core>, chat: ChatId) -> CommandResult<ChatSummary> {
+    Ok(core.leave_chat(chat).await?)
+}
+
+/// The supervision audit log of a live chat this person supervises.
+#[tauri::command]
+pub async fn audit_log(
+    core: State<'_, Core>,
+    live_chat: LiveChatId,
+) -> CommandResult<Vec<AuditEntry>> {
+    Ok(core.audit_log(live_chat).await?)
+}
+
+/// One ticket with its staff transcript.
+#[tauri::command]
+pub async fn ticket(core: State<'_, Core>, id: i64) -> CommandResult<TicketDetail> {
+    Ok(core.ticket(id).await?)
+}
+
+/// Emails the visitor the public transcript of a ticket's chat (B25).
+#[tauri::command]
+pub async fn email_transcript(core: State<'_, Core>, id: i64) -> CommandResult<TranscriptSent> {
+    Ok(core.email_transcript(id).await?)
+}
+
+/// Invitations, transfers, reply locks and unsubscriptions as last known.
+#[tauri::command]
+pub fn collaboration(core: State<'_, Core>) -> Collaboration {
+    core.collaboration()
+}
+
+/// Hides the answered or timed-out outcome of a sent invitation or transfer.
+#[tauri::command]
+pub fn dismiss_sent(core: State<'_, Core>, chat: ChatId) {
+    core.dismiss_sent(chat);
 }

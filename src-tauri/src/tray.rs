@@ -102,15 +102,26 @@ impl TrayView {
 
     /// Disconnected beats everything (nothing shown can be trusted to be current); a ring beats
     /// the muted look because muting silences the sound only and the request still needs someone.
+    /// Away (do-not-disturb) or set offline shows the muted look too: nothing will ring.
     pub fn appearance(&self) -> Appearance {
         if self.connection != ConnectionState::Connected {
             Appearance::Offline
         } else if self.counters.ringing > 0 {
             Appearance::Ringing
-        } else if self.ringer_muted {
+        } else if self.ringer_muted || self.availability != Availability::Online {
             Appearance::Muted
         } else {
             Appearance::Idle
+        }
+    }
+
+    /// The short text next to the icon where the tray host shows one (the Linux tray ignores
+    /// tooltips): how many requests ring, or nothing.
+    pub fn badge(&self) -> String {
+        if self.connection == ConnectionState::Connected && self.counters.ringing > 0 {
+            self.counters.ringing.to_string()
+        } else {
+            String::new()
         }
     }
 
@@ -143,6 +154,13 @@ impl TrayView {
         }
         if self.ringer_muted {
             parts.push("ringing muted".to_owned());
+        }
+        if self.connection == ConnectionState::Connected {
+            match self.availability {
+                Availability::Online => {}
+                Availability::Away => parts.push("away (do not disturb)".to_owned()),
+                Availability::Offline => parts.push("set to offline".to_owned()),
+            }
         }
         if parts.is_empty() {
             "nothing waiting".to_owned()
@@ -276,6 +294,7 @@ impl Tray {
         let icon = TrayIconBuilder::with_id(TRAY_ID)
             .icon(icons.for_appearance(appearance))
             .tooltip(view.tooltip())
+            .title(view.badge())
             .menu(&menu)
             .show_menu_on_left_click(true)
             .on_menu_event(on_menu_event)
@@ -361,6 +380,7 @@ impl Tray {
             shown.blink = false;
         }
         self.icon.set_tooltip(Some(view.tooltip()))?;
+        self.icon.set_title(Some(view.badge()))?;
         if view.ringing != shown.items.ringing {
             let (menu, items) = build_menu(app, &view)?;
             self.icon.set_menu(Some(menu))?;
@@ -634,6 +654,42 @@ mod tests {
             availability: Availability::Away,
         });
         assert_eq!(view.availability, Availability::Away);
+    }
+
+    #[test]
+    fn d04_do_not_disturb_looks_muted_and_the_badge_counts_ringing_requests() {
+        let mut view = connected();
+        assert_eq!(view.badge(), "");
+        view.apply(&CoreEvent::Availability {
+            availability: Availability::Away,
+        });
+        assert_eq!(view.appearance(), Appearance::Muted);
+        assert_eq!(view.tooltip(), "Switchboard — away (do not disturb)");
+        view.apply(&CoreEvent::Availability {
+            availability: Availability::Offline,
+        });
+        assert_eq!(view.appearance(), Appearance::Muted);
+        assert!(
+            view.tooltip().contains("set to offline"),
+            "{}",
+            view.tooltip()
+        );
+        view.apply(&CoreEvent::Availability {
+            availability: Availability::Online,
+        });
+        view.apply(&CoreEvent::Chats {
+            chats: Vec::new(),
+            counters: Counters {
+                ringing: 3,
+                ..Counters::default()
+            },
+        });
+        assert_eq!(view.appearance(), Appearance::Ringing);
+        assert_eq!(view.badge(), "3");
+        view.apply(&CoreEvent::Connection {
+            state: ConnectionState::Offline,
+        });
+        assert_eq!(view.badge(), "", "an offline count cannot be trusted");
     }
 
     #[test]

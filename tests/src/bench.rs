@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use crate::{WAIT, headless_core, wait_for_state};
 
 pub mod offline;
+pub mod ring_audio;
 pub mod routing;
 
 /// Latency percentiles over all chats, each taken at the slowest operator's arrival.
@@ -116,6 +117,30 @@ pub async fn ring_latency(chats: usize, operators: usize) -> anyhow::Result<Ring
         chats,
         operators,
     })
+}
+
+/// The machine a benchmark ran on: CPU model, cores, memory.
+pub fn machine_summary() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|line| line.starts_with("model name"))
+        .and_then(|line| line.split(':').nth(1))
+        .map_or("unknown CPU", str::trim);
+    let cores = std::thread::available_parallelism().map_or(0, |cores| cores.get());
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("MemTotal"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    format!(
+        "{model}, {cores} cores, {memory_gib:.1} GiB, {}",
+        std::env::consts::OS
+    )
 }
 
 fn percentile(sorted: &[Duration], percent: usize) -> Duration {

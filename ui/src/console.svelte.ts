@@ -2,9 +2,12 @@
 // Components read the stores and call their actions; only this file interprets `CoreEvent`s.
 
 import { Announcer } from './announcer/announcer.svelte';
+import { AttachmentFiles, UploadsStore } from './attachments/attachments.svelte';
 import { AvailabilityStore } from './availability/availability.svelte';
 import { newlyRinging } from './chats/grouping';
 import { CannedStore } from './canned/canned.svelte';
+import { CollaborationStore } from './transfer/collaboration.svelte';
+import { staffInChat } from './transfer/staff';
 import { ChatsStore } from './chats/chats.svelte';
 import { ComposerStore } from './composer/composer.svelte';
 import { ConnectionStore } from './connection/connection.svelte';
@@ -36,6 +39,10 @@ export class ConsoleState {
   readonly canned: CannedStore;
   readonly knowledge: KnowledgeStore;
   readonly mentions: MentionsStore;
+  readonly collaboration: CollaborationStore;
+  /** B32: uploads in flight and the files messages carry. */
+  readonly uploads: UploadsStore;
+  readonly attachmentFiles: AttachmentFiles;
   started = $state(false);
   /** The tray asked to quit while chats are active (D04): the console asks the operator. */
   quitAsked = $state(false);
@@ -60,6 +67,15 @@ export class ConsoleState {
     this.canned = new CannedStore(backend);
     this.knowledge = new KnowledgeStore(backend);
     this.mentions = new MentionsStore(backend);
+    this.collaboration = new CollaborationStore(backend);
+    // B20, B23: a colleague who joined visibly replies too; the chat's "<name> joined" lines say
+    // who is in it.
+    this.composer.joined = (chat) => {
+      const me = this.session.operator;
+      return me !== null && staffInChat(this.chats.timelines[chat]?.messages ?? []).includes(me.name);
+    };
+    this.uploads = new UploadsStore(backend);
+    this.attachmentFiles = new AttachmentFiles(backend);
   }
 
   /**
@@ -76,6 +92,8 @@ export class ConsoleState {
     });
     try {
       this.applyState(await this.backend.coreState());
+      await this.collaboration.load();
+      this.chats.unsubscribed = this.collaboration.unsubscribed();
       this.startError = null;
     } catch (reason) {
       this.startError = toApiError(reason, messages.startFailed).message;
@@ -112,8 +130,10 @@ export class ConsoleState {
         this.session.keychain = event.keychain;
         if (event.operator === null && this.session.operator !== null) {
           this.chats.reset();
+          this.collaboration.reset();
           this.search.clear();
         }
+        if (event.operator !== null && this.session.operator === null) void this.collaboration.load();
         this.session.operator = event.operator;
         break;
       case 'chats':
@@ -123,7 +143,13 @@ export class ConsoleState {
         this.applyMessage(event.message);
         break;
       case 'messageEdited':
-        this.chats.addMessage(event.message);
+        this.chats.markEdited(event.message);
+        break;
+      case 'visitorTyping':
+        this.chats.presence.visitorTyping(event.chat, event.typing);
+        break;
+      case 'visitorRead':
+        this.chats.presence.markVisitorRead(event.chat, event.upTo);
         break;
       case 'messageDeleted':
         this.chats.removeMessage(event.chat, event.message);
@@ -157,6 +183,13 @@ export class ConsoleState {
       case 'confirmQuit':
         this.quitAsked = true;
         break;
+      case 'upload':
+        this.uploads.apply(event.upload);
+        break;
+      case 'collaboration':
+        this.collaboration.replace(event.collaboration);
+        this.chats.unsubscribed = this.collaboration.unsubscribed();
+        break;
       // Native notifications and the taskbar flash are the shell's; the console shows the same
       // facts through the chat list and the ringing indicator.
       case 'notify':
@@ -182,6 +215,7 @@ export class ConsoleState {
 
   private applyMessage(message: Message): void {
     this.chats.addMessage(message);
+    if (message.author.kind === 'visitor') this.chats.presence.visitorMessage(message.chat);
     if (message.author.kind !== 'visitor') return;
     const chat = this.chats.find(message.chat);
     // Only chats this operator works on or is looking at are worth interrupting for.

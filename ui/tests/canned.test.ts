@@ -24,7 +24,7 @@ const chat: ConsoleChat = {
   awaiting: false,
   group: 'myChats',
 };
-const ann = { id: 1, name: 'Ann Operator', email: 'ann@example.com', liveChats: [{ id: 1, name: 'Acme', supervisor: false }] };
+const ann = { id: 1, name: 'Ann Operator', email: 'ann@example.com', liveChats: [{ id: 1, name: 'Acme', supervisor: false, staffEmoji: true }] };
 
 async function openAcceptedChat() {
   const rendered = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });

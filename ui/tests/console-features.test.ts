@@ -132,7 +132,7 @@ describe('counters (B41)', () => {
     id: 1,
     name: 'Ann',
     email: 'ann@example.com',
-    liveChats: [1, 2].map((id) => ({ id, name: `L${id}`, supervisor: supervised.includes(id) })),
+    liveChats: [1, 2].map((id) => ({ id, name: `L${id}`, supervisor: supervised.includes(id), staffEmoji: true })),
   });
 
   it('b41 red_is_unread_for_operators_unassigned_for_supervisors_and_the_sum_for_both', () => {

@@ -58,6 +58,8 @@ describe('console', () => {
     await waitFor(() => expect(screen.getByTestId('group-my-chats')).toHaveAttribute('aria-current', 'page'));
     expect(screen.getByTestId('counter-my-chats')).toHaveTextContent('0');
     await user.click(screen.getByTestId('end-button'));
+    // B25: the end dialog asks for the ticket first.
+    await user.click(await screen.findByTestId('end-confirm'));
     await waitFor(() => expect(screen.getByTestId('composer-ended')).toBeInTheDocument());
     const last = screen.getAllByTestId('message').at(-1);
     expect(last).toHaveAttribute('data-author-kind', 'system');

@@ -207,6 +207,7 @@ describe('timeline', () => {
     visibility: 'public',
     body,
     sentAt,
+    attachments: [],
   });
 
   it('replaces a local echo by the delivered message with the same client id', () => {

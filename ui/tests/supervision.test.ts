@@ -34,6 +34,8 @@ describe('supervision (issue 7)', () => {
     expect(screen.queryByTestId('monitoring-banner')).toBeNull();
     await waitFor(() => expect(screen.getByText('Sue Supervisor joined')).toBeInTheDocument());
     await expect(fake.sendMessage(chat, 'Hello from Sue', 'public')).resolves.toMatchObject({ body: 'Hello from Sue' });
+    // Joined visibly, Sue replies from the composer like the responsible operator (B20).
+    await waitFor(() => expect(screen.getByTestId('composer-mode')).toHaveAttribute('data-mode', 'public'));
   });
 
   it('take_over_makes_the_supervisor_responsible_and_hides_the_bar', async () => {

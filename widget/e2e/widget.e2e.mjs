@@ -330,6 +330,8 @@ async function main() {
           executablePath: CHROMIUM_BIN,
           headless: true,
           timeout: 30_000,
+          // B04: the widget sends the browser's time zone; the server turns it into a location.
+          timezoneId: "America/New_York",
           args: [
             "--headless",
             "--no-sandbox",
@@ -382,6 +384,14 @@ async function main() {
         `the operator sees the visitor as ${JSON.stringify(visitor)}`,
       );
       assert(accepted.subject === QUESTION, `the chat's subject is ${JSON.stringify(accepted.subject)}`);
+      const language = await page.evaluate(() => navigator.language);
+      assert(
+        visitor.timeZone === "America/New_York" &&
+          visitor.location === "New York, United States" &&
+          visitor.country === "US" &&
+          visitor.language === language,
+        `b04: the operator sees the browser's context as ${JSON.stringify(visitor)}`,
+      );
       await waitForMessage(page, { from: "system", text: "Ann Operator joined", contains: true }, "the join notice");
     });
 
@@ -453,6 +463,54 @@ async function main() {
       );
       await waitForMessage(page, { from: "me", text: AFTER_RELOAD, delivered: true }, "the message delivered");
       await screenshot(page, "after-reload");
+    });
+
+    await check("b32: Ann's image shows as a preview, her note's file never reaches the widget, and the visitor's file reaches Ann", async () => {
+      const png = Buffer.from(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+        "base64",
+      );
+      const upload = async (name, type, body, visibility) => {
+        const response = await fetch(`${origin}/api/v1/chats/${chatId}/attachments?visibility=${visibility}`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${operator.token}`,
+            "content-type": type,
+            "x-attachment-name": encodeURIComponent(name),
+            "x-client-id": randomUUID(),
+          },
+          body,
+          signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+        });
+        if (!response.ok) throw new Error(`the upload of ${name} answered HTTP ${response.status}: ${await response.text()}`);
+        return response.json();
+      };
+      await upload("secret-note.pdf", "application/pdf", Buffer.from("%PDF-1.4 staff only"), "note");
+      await upload("dot.png", "image/png", png, "public");
+      const preview = page.locator('#switchboard-widget [data-testid="sb-attachment-image"]');
+      await preview.waitFor({ state: "visible" });
+      const loaded = await preview.evaluate(
+        (image) => new Promise((resolve) => (image.complete && image.naturalWidth > 0 ? resolve(true) : image.addEventListener("load", () => resolve(true), { once: true }))),
+      );
+      assert(loaded === true, "the preview image did not load");
+      const src = await preview.getAttribute("src");
+      assert(src?.startsWith("blob:"), `the preview's src is ${src}`);
+      const attachments = await page.locator('#switchboard-widget [data-testid="sb-attachment"]').count();
+      assert(attachments === 1, `the widget shows ${attachments} attachments: a note's file leaked`);
+
+      const mark = operator.frames.length;
+      await testId(page, "sb-file").setInputFiles({ name: "receipt.txt", mimeType: "text/plain", buffer: Buffer.from("Order 42") });
+      const posted = await operator.next(
+        (frame) =>
+          frame.type === "event" &&
+          frame.event.type === "messagePosted" &&
+          frame.event.message.attachments?.some((attachment) => attachment.name === "receipt.txt"),
+        "the visitor's file",
+        { after: mark },
+      );
+      assert(posted.event.message.author.kind === "visitor", `the file's author is ${JSON.stringify(posted.event.message.author)}`);
+      await page.locator('#switchboard-widget [data-testid="sb-attachment-link"]', { hasText: "receipt.txt" }).waitFor({ state: "visible" });
+      await screenshot(page, "attachments");
     });
 
     await check("the widget rides out a server restart, resumes, and shows nothing twice", async () => {

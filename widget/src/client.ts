@@ -3,6 +3,7 @@
 // Everything it touches outside itself (fetch, sockets, timers, randomness, storage) comes in
 // through `ClientEnvironment`, so tests drive it with fakes and no real time passes.
 
+import { AttachmentUrls, type RawFetch, uploadFile } from "./attachments";
 import {
   type Conversation,
   addEcho,
@@ -12,16 +13,20 @@ import {
   emptyConversation,
   failEcho,
   isOpenChat,
+  newestStaffMessage,
   pendingEchoes,
   retryEcho,
 } from "./conversation";
 import { type KeyValueStorage, RecordStore, type StoredRecord, type StoredSession, storageKey } from "./persistence";
 import {
   type ApiError,
+  type Attachment,
   type ClientFrame,
   type ClientId,
   PROTOCOL_VERSION,
   type ServerFrame,
+  TYPING_EXPIRY_MS,
+  TYPING_REFRESH_MS,
   VISITOR_SESSION_PATH,
   VISITOR_WS_PATH,
   type VisitorChat,
@@ -41,6 +46,8 @@ export const PING_INTERVAL_MS = 20_000;
 export const SILENCE_LIMIT_MS = 2 * PING_INTERVAL_MS + 5_000;
 export const BACKOFF_MIN_MS = 500;
 export const BACKOFF_MAX_MS = 30_000;
+/** After this long without a keystroke the visitor counts as no longer typing. */
+export const TYPING_IDLE_MS = 4_000;
 
 /** The connection as the visitor sees it. */
 export type ConnectionStatus =
@@ -80,6 +87,17 @@ export interface ClientEnvironment {
   now(): number;
   newId(): string;
   pageUrl(): string;
+  /** The browser's language and IANA time zone, sent with a new chat for routing rules (B04). */
+  browserContext?(): BrowserContext;
+  /** Raw HTTP for files (B32); without it the widget neither sends nor shows files. */
+  fetchRaw?: RawFetch;
+  /** `URL.createObjectURL`, for showing fetched files. */
+  createObjectUrl?(blob: Blob): string;
+}
+
+export interface BrowserContext {
+  language: string | null;
+  timeZone: string | null;
 }
 
 export interface ClientOptions {
@@ -104,12 +122,20 @@ export interface WidgetView {
   email: string;
   /** Messages from staff that arrived while the panel was closed. */
   unread: number;
+  /** Staff typing a reply now, by display name. */
+  typing: string[];
+  /** The pre-chat form's topic (department) choices; empty hides the select. */
+  topics: string[];
+  /** A file of the visitor's is on its way (B32). */
+  uploading?: boolean;
 }
 
 export interface StartForm {
   name: string;
   email: string;
   question: string;
+  /** One of `WidgetView.topics`; empty or absent for none. */
+  topic?: string;
 }
 
 /** Delay before reconnect attempt `attempt` (0-based): doubling from 0.5 s to 30 s, "equal jitter". */
@@ -162,7 +188,19 @@ export class VisitorClient {
   private stopped = false;
   private composingNew = false;
   private problem: string | null = null;
+  /** Files on their way (B32). */
+  private uploading = 0;
+  private files: AttachmentUrls | null = null;
   private unread = 0;
+  /** Staff typing now, each with the timer that hides them without a refresh. */
+  private readonly typingStaff = new Map<string, unknown>();
+  /** When my last `typing: true` went out; `null` while I am not typing. */
+  private typingSentAt: number | null = null;
+  private typingIdle: unknown = null;
+  /** The newest staff message reported as seen on this connection. */
+  private reportedRead = 0;
+  /** Ids of typing and read commands: fire-and-forget, their replies change nothing. */
+  private readonly presenceIds = new Set<ClientId>();
 
   constructor(
     private readonly options: ClientOptions,
@@ -182,6 +220,9 @@ export class VisitorClient {
     this.stopped = true;
     this.clearReconnect();
     this.dropSocket();
+    if (this.typingIdle !== null) this.environment.clearTimer(this.typingIdle);
+    for (const timer of this.typingStaff.values()) this.environment.clearTimer(timer);
+    this.typingStaff.clear();
   }
 
   subscribe(listener: Listener): () => void {
@@ -203,7 +244,34 @@ export class VisitorClient {
       name: this.record.name,
       email: this.record.email,
       unread: this.unread,
+      typing: [...this.typingStaff.keys()],
+      topics: session?.topics ?? [],
+      uploading: this.uploading > 0,
     };
+  }
+
+  /** B32: sends a file into my open chat; it comes back as my message with the file. */
+  attach(file: File): void {
+    const session = this.record.session;
+    const fetchRaw = this.environment.fetchRaw;
+    if (session === null || fetchRaw === undefined || !isOpenChat(session.conversation.chat)) return;
+    this.problem = null;
+    this.uploading += 1;
+    this.notify();
+    void uploadFile(fetchRaw, this.options.origin, session.token, file, this.environment.newId()).then((problem) => {
+      this.uploading -= 1;
+      if (problem !== null) this.problem = problem;
+      this.notify();
+    });
+  }
+
+  /** B32: a `blob:` URL for a file of the conversation. */
+  attachmentUrl(attachment: Attachment): Promise<string> {
+    const fetchRaw = this.environment.fetchRaw;
+    const createUrl = this.environment.createObjectUrl;
+    if (fetchRaw === undefined || createUrl === undefined) return Promise.reject(new Error("no file support"));
+    this.files ??= new AttachmentUrls(fetchRaw, this.options.origin, () => this.record.session?.token ?? null, createUrl);
+    return this.files.url(attachment);
   }
 
   /** The visitor opened or closed the panel. Opening creates the session if there is none yet. */
@@ -212,6 +280,7 @@ export class VisitorClient {
     if (open) this.unread = 0;
     this.persist();
     if (open) this.ensureSession();
+    if (open) this.reportRead();
     this.notify();
   }
 
@@ -231,12 +300,17 @@ export class VisitorClient {
     if (name === "" || question === "") return;
     this.record = { ...this.record, name, email };
     this.problem = null;
+    const context = this.environment.browserContext?.() ?? { language: null, timeZone: null };
+    const topic = form.topic ?? "";
     this.issue({
       type: "start",
       name,
       email: email === "" ? null : email,
       question,
       pageUrl: this.environment.pageUrl(),
+      ...(topic === "" ? {} : { topic }),
+      ...(context.language === null ? {} : { language: context.language }),
+      ...(context.timeZone === null ? {} : { timeZone: context.timeZone }),
     });
     this.persist();
     this.ensureSession();
@@ -254,10 +328,70 @@ export class VisitorClient {
     const body = text.trim();
     const session = this.record.session;
     if (body === "" || session === null) return;
+    this.stopTyping();
     const id = this.environment.newId();
     this.updateConversation(addEcho(session.conversation, id, body, this.environment.now()));
     this.transmit({ type: "command", id, command: { type: "send", body } });
     this.notify();
+  }
+
+  /**
+   * The composer's text changed: staff see "<name> is typing…". Sent at most once per
+   * TYPING_REFRESH_MS, stopped by a pause, an emptied composer or a send. Never the text itself.
+   */
+  typed(draft: string): void {
+    if (draft.trim() === "" || !isOpenChat(this.view.conversation.chat)) {
+      this.stopTyping();
+      return;
+    }
+    const now = this.environment.now();
+    if (this.typingSentAt === null || now - this.typingSentAt >= TYPING_REFRESH_MS) {
+      this.typingSentAt = now;
+      this.presence({ type: "typing", typing: true });
+    }
+    if (this.typingIdle !== null) this.environment.clearTimer(this.typingIdle);
+    this.typingIdle = this.environment.setTimer(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  private stopTyping(): void {
+    if (this.typingIdle !== null) this.environment.clearTimer(this.typingIdle);
+    this.typingIdle = null;
+    if (this.typingSentAt === null) return;
+    this.typingSentAt = null;
+    this.presence({ type: "typing", typing: false });
+  }
+
+  /** With the panel open, staff messages on screen are seen: tell staff once per new one. */
+  private reportRead(): void {
+    const session = this.record.session;
+    if (!this.record.open || !this.welcomed || session === null) return;
+    const newest = newestStaffMessage(session.conversation);
+    if (newest === null || newest <= this.reportedRead) return;
+    this.reportedRead = newest;
+    this.presence({ type: "markRead", upTo: newest });
+  }
+
+  /** Typing and read state are worth nothing late: sent now or never, not queued. */
+  private presence(command: VisitorCommand): void {
+    if (!this.welcomed) return;
+    const id = this.environment.newId();
+    this.presenceIds.add(id);
+    this.sendFrame({ type: "command", id, command });
+  }
+
+  private staffTyping(name: string, typing: boolean): void {
+    const timer = this.typingStaff.get(name);
+    if (timer !== undefined) this.environment.clearTimer(timer);
+    this.typingStaff.delete(name);
+    if (typing) {
+      this.typingStaff.set(
+        name,
+        this.environment.setTimer(() => {
+          this.typingStaff.delete(name);
+          this.notify();
+        }, TYPING_EXPIRY_MS),
+      );
+    }
   }
 
   /** Sends a failed message again. */
@@ -321,6 +455,7 @@ export class VisitorClient {
             token: session.token,
             visitor: session.visitor,
             liveChatName: session.liveChatName,
+            topics: Array.isArray(session.topics) ? session.topics : [],
             conversation: emptyConversation(),
           },
         };
@@ -390,6 +525,8 @@ export class VisitorClient {
         this.attempt = 0;
         this.status = { kind: "connected" };
         this.flush();
+        this.reportedRead = 0;
+        this.reportRead();
         break;
       case "event":
         this.receiveEvent(frame.seq, frame.event);
@@ -401,6 +538,9 @@ export class VisitorClient {
         this.receiveError(frame.error);
         break;
       case "pong":
+        break;
+      case "transient":
+        if (frame.event.type === "operatorTyping") this.staffTyping(frame.event.name, frame.event.typing);
         break;
     }
     this.notify();
@@ -418,10 +558,16 @@ export class VisitorClient {
     if (event.type === "snapshot" || event.type === "chatUpdated") {
       if (isOpenChat(after.chat)) this.composingNew = false;
     }
+    // Their message is what they were typing.
+    if (event.type === "messagePosted" && event.message.from.kind === "operator") {
+      this.staffTyping(event.message.from.name, false);
+    }
     this.updateConversation(after);
+    this.reportRead();
   }
 
   private receiveReply(id: ClientId, outcome: ReplyOutcome): void {
+    if (this.presenceIds.delete(id)) return;
     const session = this.record.session;
     const index = this.inFlight.findIndex((item) => item.id === id);
     if (index >= 0) this.inFlight.splice(index, 1);

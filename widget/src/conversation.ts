@@ -3,6 +3,7 @@
 // local echoes are matched by command id, join notices are not doubled) is unit-testable.
 
 import type {
+  Attachment,
   ChatState,
   ClientId,
   VisitorChat,
@@ -30,6 +31,8 @@ export interface MessageEntry {
   failure: string | null;
   /** Staff deleted it (B16): the text is gone and the bubble says so. */
   deleted?: boolean;
+  /** Files the message carries (B32). */
+  attachments?: Attachment[];
 }
 
 /**
@@ -53,6 +56,8 @@ export interface Conversation {
   entries: Entry[];
   /** Sequence number of the last event applied; `null` until the first one. */
   lastSeq: number | null;
+  /** The responsible operator has read my messages up to this id ("Seen"). */
+  readUpTo?: number | null;
 }
 
 /** The most entries kept (and persisted); older ones drop off the top. */
@@ -91,7 +96,9 @@ export function applyEvent(conversation: Conversation, seq: number, event: Visit
     return conversation;
   }
   const next = applyEventBody(conversation, event);
-  return { ...next, lastSeq: seq };
+  // A snapshot does not carry read state: what was seen in the same chat stays seen.
+  const readUpTo = next.chat?.id === conversation.chat?.id ? (next.readUpTo ?? conversation.readUpTo ?? null) : null;
+  return { ...next, lastSeq: seq, readUpTo };
 }
 
 function applyEventBody(conversation: Conversation, event: VisitorEvent): Conversation {
@@ -114,6 +121,11 @@ function applyEventBody(conversation: Conversation, event: VisitorEvent): Conver
         body: DELETED_TEXT,
         deleted: true,
       }));
+    case "read":
+      return { ...conversation, readUpTo: Math.max(conversation.readUpTo ?? 0, event.upTo) };
+    // Typing travels in transient frames only; one in the log would be stale by now.
+    case "operatorTyping":
+      return conversation;
   }
 }
 
@@ -278,6 +290,30 @@ export function pendingEchoes(conversation: Conversation): MessageEntry[] {
  * What the list shows: the entries, led by the chat's question when the server does not hold it as
  * one of my messages (so the question stays visible after a reload).
  */
+/** The key of my newest message the operator has read: "Seen" goes under it. */
+export function seenKey(conversation: Conversation): string | null {
+  const readUpTo = conversation.readUpTo ?? null;
+  if (readUpTo === null) return null;
+  for (let index = conversation.entries.length - 1; index >= 0; index -= 1) {
+    const entry = conversation.entries[index];
+    if (entry?.kind === "message" && entry.from.kind === "me" && entry.id !== null && entry.id <= readUpTo) {
+      return entry.key;
+    }
+  }
+  return null;
+}
+
+/** The newest staff message, which the visitor has seen once it is on an open panel. */
+export function newestStaffMessage(conversation: Conversation): number | null {
+  for (let index = conversation.entries.length - 1; index >= 0; index -= 1) {
+    const entry = conversation.entries[index];
+    if (entry?.kind === "message" && entry.from.kind === "operator" && entry.id !== null && entry.deleted !== true) {
+      return entry.id;
+    }
+  }
+  return null;
+}
+
 export function visibleEntries(conversation: Conversation): Entry[] {
   const chat = conversation.chat;
   if (chat === null || chat.subject.trim() === "") return conversation.entries;
@@ -314,6 +350,7 @@ function messageEntry(message: VisitorMessage, key?: string): MessageEntry {
     sentAt: message.sentAt,
     delivery: "sent",
     failure: null,
+    ...(message.attachments !== undefined && message.attachments.length > 0 ? { attachments: message.attachments } : {}),
   };
 }
 

@@ -57,6 +57,8 @@ function boot(): void {
         body: JSON.stringify(body),
         credentials: "omit",
       }),
+    fetchRaw: (url, init) => fetch(url, { ...init, credentials: "omit" }),
+    createObjectUrl: (blob) => URL.createObjectURL(blob),
     openSocket: browserSocket,
     storage: pageStorage(),
     setTimer: (callback, delayMs) => window.setTimeout(callback, delayMs),
@@ -65,6 +67,10 @@ function boot(): void {
     now: Date.now,
     newId: randomUuid,
     pageUrl: () => location.href,
+    browserContext: () => ({
+      language: typeof navigator.language === "string" && navigator.language !== "" ? navigator.language : null,
+      timeZone: browserTimeZone(),
+    }),
   };
   const client = new VisitorClient({ origin, embedKey }, environment);
   const widget = mountWidget(document, client);
@@ -78,4 +84,14 @@ if (document.readyState === "loading") {
   document.addEventListener("DOMContentLoaded", boot, { once: true });
 } else {
   boot();
+}
+
+/** The IANA time zone the browser reports, if it reports one. */
+function browserTimeZone(): string | null {
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return typeof zone === "string" && zone !== "" ? zone : null;
+  } catch {
+    return null;
+  }
 }

@@ -15,6 +15,8 @@ export interface StoredSession {
   token: string;
   visitor: number;
   liveChatName: string;
+  /** The live chat's pre-chat topics; absent in records stored before topics existed. */
+  topics?: string[];
   conversation: Conversation;
 }
 
@@ -128,10 +130,16 @@ function parseRecord(value: unknown): StoredRecord {
       token: session["token"],
       visitor: session["visitor"],
       liveChatName: session["liveChatName"],
+      topics: parseTopics(session["topics"]),
       conversation: parseConversation(session["conversation"]),
     };
   }
   return record;
+}
+
+/** Stored topics are trusted only as a list of strings. */
+function parseTopics(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((topic): topic is string => typeof topic === "string") : [];
 }
 
 /**

@@ -3,9 +3,17 @@
 
 export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_CHARS = 4000;
+export const TYPING_REFRESH_MS = 2000;
+export const TYPING_EXPIRY_MS = 6000;
 export const OPERATOR_WS_PATH = "/api/v1/operator/ws";
 export const VISITOR_WS_PATH = "/api/v1/visitor/ws";
 export const VISITOR_SESSION_PATH = "/api/v1/visitor/session";
+export const UPLOAD_ATTACHMENT_PATH = "/api/v1/chats/{id}/attachments";
+export const VISITOR_UPLOAD_ATTACHMENT_PATH = "/api/v1/visitor/attachments";
+export const ATTACHMENT_PATH = "/api/v1/attachments/{id}";
+export const ATTACHMENT_NAME_HEADER = "x-attachment-name";
+export const CLIENT_ID_HEADER = "x-client-id";
+export const DEFAULT_ATTACHMENT_MAX_BYTES = 10485760;
 
 export type ChatId = number;
 
@@ -16,6 +24,30 @@ export type VisitorId = number;
 export type LiveChatId = number;
 
 export type MessageId = number;
+
+export type TeamId = number;
+
+export type Team = { id: TeamId, liveChat: LiveChatId, name: string, 
+/**
+ * Member operators of the live chat, by id, ascending.
+ */
+members: Array<OperatorId>, };
+
+export type AttachmentId = string;
+
+export type Attachment = { id: AttachmentId, 
+/**
+ * The file name the uploader gave, cleaned of path parts; hostile text like any message.
+ */
+name: string, 
+/**
+ * Size in bytes.
+ */
+size: number, 
+/**
+ * The MIME type the server sniffed and allowed, e.g. `image/png`.
+ */
+contentType: string, };
 
 export type Timestamp = number;
 
@@ -41,7 +73,11 @@ export type LiveChatSummary = { id: LiveChatId, name: string,
 /**
  * Whether the signed-in person supervises this live chat.
  */
-supervisor: boolean, };
+supervisor: boolean, 
+/**
+ * Whether staff may use the emoji picker in this live chat's chats (B32).
+ */
+staffEmoji: boolean, };
 
 export type OperatorProfile = { id: OperatorId, name: string, email: string, liveChats: Array<LiveChatSummary>, };
 
@@ -49,7 +85,28 @@ export type VisitorProfile = { id: VisitorId, name: string, email: string | null
 /**
  * The page the visitor started the chat from.
  */
-pageUrl: string | null, };
+pageUrl: string | null, 
+/**
+ * Approximate location for people, e.g. "Berlin, Germany": from a trusted proxy's country
+ * header when configured, else derived from the browser's time zone (no GeoIP).
+ */
+location?: string, 
+/**
+ * ISO 3166-1 alpha-2 country code, e.g. "DE", as routing rules see it (B04).
+ */
+country?: string, 
+/**
+ * The browser's language tag, e.g. "de-DE".
+ */
+language?: string, 
+/**
+ * The browser's IANA time zone, e.g. "Europe/Berlin".
+ */
+timeZone?: string, 
+/**
+ * The topic or department chosen in the pre-chat form, one of the live chat's options.
+ */
+topic?: string, };
 
 export type ChatSummary = { id: ChatId, liveChat: LiveChatId, state: ChatState, channel: Channel, visitor: VisitorProfile, 
 /**
@@ -73,7 +130,11 @@ clientId: ClientId | null, author: Author, visibility: Visibility,
 /**
  * Plain text. Clients render it as text, never as markup.
  */
-body: string, sentAt: Timestamp, };
+body: string, sentAt: Timestamp, 
+/**
+ * Files posted with the message (B32); absent in messages from older servers.
+ */
+attachments: Array<Attachment>, };
 
 export type RingStopReason = { "kind": "acceptedByYou" } | { "kind": "acceptedBy", operator: OperatorRef, } | { "kind": "muted" } | { "kind": "abandoned" } | { "kind": "ended" } | { "kind": "unavailable" } | { "kind": "declined" } | { "kind": "timedOut" };
 
@@ -109,9 +170,13 @@ note: string | null,
  */
 subject: string, };
 
-export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "unreadEscalation", chat: ChatId, messages: Array<Message>, };
+export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, } | { "type": "invitationExpired", chat: ChatId, kind: InvitationKind, operator: OperatorRef, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "unreadEscalation", chat: ChatId, messages: Array<Message>, } | { "type": "teamsChanged", teams: Array<Team>, } | { "type": "visitorTyping", chat: ChatId, typing: boolean, } | { "type": "visitorRead", chat: ChatId, upTo: MessageId, };
 
-export type VisitorMessage = { id: MessageId, clientId: ClientId | null, from: VisitorSideAuthor, body: string, sentAt: Timestamp, };
+export type VisitorMessage = { id: MessageId, clientId: ClientId | null, from: VisitorSideAuthor, body: string, sentAt: Timestamp, 
+/**
+ * Files posted with the message (B32); a note's never get here, as notes never do.
+ */
+attachments: Array<Attachment>, };
 
 export type VisitorSideAuthor = { "kind": "me" } | { "kind": "operator", name: string, } | { "kind": "system" };
 
@@ -121,7 +186,7 @@ export type VisitorChat = { id: ChatId, state: ChatState, subject: string,
  */
 operators: Array<string>, createdAt: Timestamp, };
 
-export type VisitorEvent = { "type": "snapshot", chat: VisitorChat | null, messages: Array<VisitorMessage>, } | { "type": "chatUpdated", chat: VisitorChat, } | { "type": "messagePosted", message: VisitorMessage, } | { "type": "operatorJoined", name: string, } | { "type": "operatorLeft", name: string, } | { "type": "messageEdited", message: VisitorMessage, } | { "type": "messageDeleted", message: MessageId, };
+export type VisitorEvent = { "type": "snapshot", chat: VisitorChat | null, messages: Array<VisitorMessage>, } | { "type": "chatUpdated", chat: VisitorChat, } | { "type": "messagePosted", message: VisitorMessage, } | { "type": "operatorJoined", name: string, } | { "type": "operatorLeft", name: string, } | { "type": "messageEdited", message: VisitorMessage, } | { "type": "messageDeleted", message: MessageId, } | { "type": "operatorTyping", name: string, typing: boolean, } | { "type": "read", upTo: MessageId, };
 
 export type ClientFrame<C> = { "type": "hello", token: string, 
 /**
@@ -129,7 +194,7 @@ export type ClientFrame<C> = { "type": "hello", token: string,
  */
 since: number | null, } | { "type": "command", id: ClientId, command: C, } | { "type": "ping", nonce: number, };
 
-export type ServerFrame<E, R> = { "type": "welcome", protocol: number, head: number, resumed: boolean, } | { "type": "event", seq: number, event: E, } | { "type": "reply", id: ClientId, outcome: Outcome<R>, } | { "type": "error", error: ApiError, } | { "type": "pong", nonce: number, };
+export type ServerFrame<E, R> = { "type": "welcome", protocol: number, head: number, resumed: boolean, } | { "type": "event", seq: number, prev?: number, event: E, } | { "type": "reply", id: ClientId, outcome: Outcome<R>, } | { "type": "error", error: ApiError, } | { "type": "pong", nonce: number, } | { "type": "transient", event: E, };
 
 export type Outcome<R> = { "status": "ok", response: R, } | { "status": "error", error: ApiError, };
 
@@ -185,19 +250,37 @@ export type SubscribeChat = { chat: ChatId, };
 
 export type UnsubscribeChat = { chat: ChatId, };
 
-export type OperatorCommand = { "type": "accept" } & AcceptChat | { "type": "send" } & SendMessage | { "type": "end" } & EndChat | { "type": "mute" } & MuteRing | { "type": "setAvailability" } & SetAvailability | { "type": "decline" } & DeclineOffer | { "type": "setRouting" } & SetRouting | { "type": "setOperatorAvailability" } & SetOperatorAvailability | { "type": "release" } & ReleaseChat | { "type": "monitor" } & MonitorChat | { "type": "join" } & JoinChat | { "type": "takeOver" } & TakeOverChat | { "type": "reassign" } & ReassignChat | { "type": "invite" } & InviteOperator | { "type": "transfer" } & TransferChat | { "type": "answerInvitation" } & AnswerInvitation | { "type": "lockReplies" } & LockReplies | { "type": "staffLeave" } & StaffLeaveChat | { "type": "editMessage" } & EditMessage | { "type": "deleteMessage" } & DeleteMessage | { "type": "markRead" } & MarkRead | { "type": "subscribe" } & SubscribeChat | { "type": "unsubscribe" } & UnsubscribeChat;
+export type SetTyping = { chat: ChatId, typing: boolean, visibility: Visibility, };
 
-export type OperatorResponse = { "type": "accept" } & ChatSummary | { "type": "send" } & Message | { "type": "end" } & ChatSummary | { "type": "mute" } & Ack | { "type": "setAvailability" } & AvailabilityState | { "type": "decline" } & Ack | { "type": "setRouting" } & RoutingState | { "type": "setOperatorAvailability" } & AvailabilityState | { "type": "release" } & ChatSummary | { "type": "monitor" } & ChatHistory | { "type": "join" } & ChatSummary | { "type": "takeOver" } & ChatSummary | { "type": "reassign" } & ChatSummary | { "type": "invite" } & Ack | { "type": "transfer" } & Ack | { "type": "answerInvitation" } & ChatSummary | { "type": "lockReplies" } & Ack | { "type": "staffLeave" } & ChatSummary | { "type": "editMessage" } & Message | { "type": "deleteMessage" } & Ack | { "type": "markRead" } & Ack | { "type": "subscribe" } & Ack | { "type": "unsubscribe" } & Ack;
+export type OperatorCommand = { "type": "accept" } & AcceptChat | { "type": "send" } & SendMessage | { "type": "end" } & EndChat | { "type": "mute" } & MuteRing | { "type": "setAvailability" } & SetAvailability | { "type": "decline" } & DeclineOffer | { "type": "setRouting" } & SetRouting | { "type": "setOperatorAvailability" } & SetOperatorAvailability | { "type": "release" } & ReleaseChat | { "type": "monitor" } & MonitorChat | { "type": "join" } & JoinChat | { "type": "takeOver" } & TakeOverChat | { "type": "reassign" } & ReassignChat | { "type": "invite" } & InviteOperator | { "type": "transfer" } & TransferChat | { "type": "answerInvitation" } & AnswerInvitation | { "type": "lockReplies" } & LockReplies | { "type": "staffLeave" } & StaffLeaveChat | { "type": "editMessage" } & EditMessage | { "type": "deleteMessage" } & DeleteMessage | { "type": "markRead" } & MarkRead | { "type": "subscribe" } & SubscribeChat | { "type": "unsubscribe" } & UnsubscribeChat | { "type": "typing" } & SetTyping;
 
-export type StartChat = { name: string, email: string | null, question: string, pageUrl: string | null, };
+export type OperatorResponse = { "type": "accept" } & ChatSummary | { "type": "send" } & Message | { "type": "end" } & ChatSummary | { "type": "mute" } & Ack | { "type": "setAvailability" } & AvailabilityState | { "type": "decline" } & Ack | { "type": "setRouting" } & RoutingState | { "type": "setOperatorAvailability" } & AvailabilityState | { "type": "release" } & ChatSummary | { "type": "monitor" } & ChatHistory | { "type": "join" } & ChatSummary | { "type": "takeOver" } & ChatSummary | { "type": "reassign" } & ChatSummary | { "type": "invite" } & Ack | { "type": "transfer" } & Ack | { "type": "answerInvitation" } & ChatSummary | { "type": "lockReplies" } & Ack | { "type": "staffLeave" } & ChatSummary | { "type": "editMessage" } & Message | { "type": "deleteMessage" } & Ack | { "type": "markRead" } & Ack | { "type": "subscribe" } & Ack | { "type": "unsubscribe" } & Ack | { "type": "typing" } & Ack;
+
+export type StartChat = { name: string, email: string | null, question: string, pageUrl: string | null, 
+/**
+ * One of the live chat's pre-chat topics ([`VisitorSessionResponse::topics`]), if any.
+ */
+topic?: string, 
+/**
+ * The browser's language (`navigator.language`).
+ */
+language?: string, 
+/**
+ * The browser's IANA time zone; the server derives an approximate location from it.
+ */
+timeZone?: string, };
 
 export type VisitorSend = { body: string, };
 
 export type LeaveChat = Record<symbol, never>;
 
-export type VisitorCommand = { "type": "start" } & StartChat | { "type": "send" } & VisitorSend | { "type": "leave" } & LeaveChat;
+export type VisitorTyping = { typing: boolean, };
 
-export type VisitorResponse = { "type": "start" } & VisitorChat | { "type": "send" } & VisitorMessage | { "type": "leave" } & VisitorChat;
+export type VisitorMarkRead = { upTo: MessageId, };
+
+export type VisitorCommand = { "type": "start" } & StartChat | { "type": "send" } & VisitorSend | { "type": "leave" } & LeaveChat | { "type": "typing" } & VisitorTyping | { "type": "markRead" } & VisitorMarkRead;
+
+export type VisitorResponse = { "type": "start" } & VisitorChat | { "type": "send" } & VisitorMessage | { "type": "leave" } & VisitorChat | { "type": "typing" } & Ack | { "type": "markRead" } & Ack;
 
 export type Health = { status: string, protocol: number, version: string, };
 
@@ -217,7 +300,11 @@ export type VisitorSessionResponse = { token: string, visitor: VisitorId,
 /**
  * Display name of the live chat, for the widget header.
  */
-liveChatName: string, };
+liveChatName: string, 
+/**
+ * The pre-chat form's topic (department) choices; empty hides the select.
+ */
+topics: Array<string>, };
 
 export type CapacityOverride = { operator: OperatorId, 
 /**
@@ -237,7 +324,12 @@ export type RoutingRule = { name: string, conditions: Array<RuleCondition>,
 /**
  * The operators the chat is routed to; they must be members of the live chat.
  */
-operators: Array<OperatorId>, fallback: RuleFallback, };
+operators: Array<OperatorId>, 
+/**
+ * Teams of the live chat the chat is routed to, besides `operators`; their members at
+ * routing time count.
+ */
+teams: Array<TeamId>, fallback: RuleFallback, };
 
 export type RoutingSettings = { mode: RoutingMode, 
 /**
@@ -247,7 +339,18 @@ offerTimeoutSeconds: number,
 /**
  * Default most concurrent active chats per operator; `null` is unlimited.
  */
-capacity: number | null, capacityOverrides: Array<CapacityOverride>, rules: Array<RoutingRule>, };
+capacity: number | null, capacityOverrides: Array<CapacityOverride>, rules: Array<RoutingRule>, 
+/**
+ * The topics (departments) the widget's pre-chat form offers; rules match them with the
+ * `topic` field. At most 50, each 1 to 100 characters, no duplicates.
+ */
+topics: Array<string>, };
+
+export type TeamRequest = { name: string, 
+/**
+ * Operators of the team's live chat.
+ */
+members: Array<OperatorId>, };
 
 export type RoutingAction = "queued" | "offered" | "declined" | "timedOut" | "muted" | "accepted" | "released" | "abandoned";
 
@@ -288,3 +391,13 @@ export type TicketDetail = { ticket: Ticket, messages: Array<Message>, };
 export type TicketUpdate = { subject: string, status: TicketStatus, assignee: OperatorId | null, };
 
 export type TranscriptSent = { to: string, };
+
+export type EmojiSettings = { staff: boolean, visitors: boolean, };
+
+export type Customer = { id: number, liveChat: LiveChatId, name: string, email: string | null, 
+/**
+ * Staff-only notes; never shown to the visitor.
+ */
+notes: string, createdBy: OperatorRef | null, createdAt: Timestamp, };
+
+export type CreateCustomerRequest = { chat: ChatId, name: string, email: string | null, notes: string, };

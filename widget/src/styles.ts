@@ -78,7 +78,7 @@ button { cursor: pointer; }
 .prechat { display: flex; flex-direction: column; gap: 10px; padding: 16px 14px; overflow-y: auto; }
 .prechat p { margin: 0; }
 .prechat label { display: flex; flex-direction: column; gap: 4px; font-weight: 600; font-size: 13px; }
-.prechat input, .prechat textarea, .composer textarea {
+.prechat input, .prechat select, .prechat textarea, .composer textarea {
   width: 100%;
   padding: 8px 10px;
   border: 1px solid #b9c2d6;
@@ -127,6 +127,7 @@ button { cursor: pointer; }
 .message.failed .body { background: #fde7e9; color: #7a0014; }
 .author { font-size: 12px; color: #5a6378; margin: 0 0 2px 4px; }
 .meta { font-size: 11px; color: #5a6378; margin-top: 2px; }
+.typing { margin: 0; padding: 0 12px; min-height: 16px; font-size: 12px; font-style: italic; color: #5a6378; }
 .retry {
   margin-top: 2px;
   padding: 1px 8px;
@@ -139,6 +140,10 @@ button { cursor: pointer; }
 .ended { display: flex; flex-direction: column; align-items: center; gap: 8px; padding: 12px; border-top: 1px solid #e3e7ef; }
 .ended p { margin: 0; color: #3b4560; }
 .composer { display: flex; gap: 8px; align-items: flex-end; padding: 10px 12px; border-top: 1px solid #e3e7ef; }
+.composer .attach { border: 0; background: none; font-size: 18px; padding: 6px 2px; }
+.attachments { list-style: none; margin: 4px 0 0; padding: 0; }
+.attachments img { display: block; max-width: 200px; max-height: 160px; border-radius: 8px; }
+.attachments a { color: #2456d6; word-break: break-all; }
 .composer textarea { flex: 1; min-height: 40px; max-height: 120px; resize: none; field-sizing: content; }
 .visually-hidden {
   position: absolute;

@@ -3,9 +3,10 @@
 // name) goes in through `textContent`, never as markup, because every visitor and operator message
 // is untrusted text. Event handlers are attached with `addEventListener`, so a strict CSP holds.
 
+import { attachmentsSignature, renderAttachments } from "./attachments";
 import type { StartForm, WidgetView } from "./client";
-import { type Entry, isFinished, isOpenChat, visibleEntries } from "./conversation";
-import { MAX_MESSAGE_CHARS } from "./protocol";
+import { type Entry, isFinished, isOpenChat, seenKey, visibleEntries } from "./conversation";
+import { type Attachment, MAX_MESSAGE_CHARS } from "./protocol";
 import { WIDGET_CSS } from "./styles";
 
 export const HOST_ID = "switchboard-widget";
@@ -17,8 +18,14 @@ export interface WidgetActions {
   startChat(form: StartForm): void;
   composeNewChat(): void;
   send(text: string): void;
+  /** The composer's text changed (for the typing indicator; the text is not sent). */
+  typed(draft: string): void;
   retry(key: string): void;
   leave(): void;
+  /** B32: sends a file; absent where the widget cannot send files. */
+  attach?(file: File): void;
+  /** B32: a `blob:` URL for a file of the conversation. */
+  attachmentUrl?(attachment: Attachment): Promise<string>;
 }
 
 export interface MountedWidget {
@@ -163,6 +170,10 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     maxlength: String(MAX_MESSAGE_CHARS),
     required: "",
   });
+  // Topics are staff-configured text: options are built with textContent only.
+  const topicSelect = element(document, "select", { "data-testid": "sb-topic", name: "topic" });
+  const topicLabel = element(document, "label", { hidden: "" }, ["Topic", topicSelect]);
+  let shownTopics = "";
   const formProblem = element(document, "p", { class: "problem", role: "alert" });
   const startButton = element(document, "button", { type: "submit", class: "primary", "data-testid": "sb-start" }, [
     "Start chat",
@@ -171,6 +182,7 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     element(document, "p", {}, ["Tell us who you are and what you need; an operator will join you here."]),
     element(document, "label", {}, ["Name", nameInput]),
     element(document, "label", {}, ["Email (optional)", emailInput]),
+    topicLabel,
     element(document, "label", {}, ["Your question", questionInput]),
     formProblem,
     startButton,
@@ -199,7 +211,36 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     "Send",
   ]);
   const composer = element(document, "form", { class: "composer" }, [composerInput, sendButton]);
-  const chatView = element(document, "div", { class: "chat", hidden: "" }, [messages, chatProblem, ended, composer]);
+  // B32: a file button next to the text; the browser's picker, nothing else, chooses the file.
+  const fileInput = element(document, "input", { type: "file", hidden: "", "data-testid": "sb-file" });
+  const attachButton = element(
+    document,
+    "button",
+    { type: "button", class: "attach", "data-testid": "sb-attach", "aria-label": "Send a file" },
+    ["📎"],
+  );
+  if (actions.attach !== undefined) composer.prepend(fileInput, attachButton);
+  attachButton.addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", () => {
+    const file = fileInput.files?.[0];
+    if (file !== undefined) actions.attach?.(file);
+    fileInput.value = "";
+  });
+  const attachmentUrl = actions.attachmentUrl?.bind(actions);
+  // Polite and atomic: announced once per change, not per refresh.
+  const typing = element(document, "p", {
+    class: "typing",
+    "aria-live": "polite",
+    "aria-atomic": "true",
+    "data-testid": "sb-typing",
+  });
+  const chatView = element(document, "div", { class: "chat", hidden: "" }, [
+    messages,
+    typing,
+    chatProblem,
+    ended,
+    composer,
+  ]);
 
   const panel = element(
     document,
@@ -257,7 +298,12 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
       (nameInput.value.trim() === "" ? nameInput : questionInput).focus();
       return;
     }
-    actions.startChat({ name: nameInput.value, email: emailInput.value, question: questionInput.value });
+    actions.startChat({
+      name: nameInput.value,
+      email: emailInput.value,
+      question: questionInput.value,
+      topic: topicLabel.hidden ? "" : topicSelect.value,
+    });
   });
 
   const submitMessage = (): void => {
@@ -271,6 +317,7 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     event.preventDefault();
     submitMessage();
   });
+  composerInput.addEventListener("input", () => actions.typed(composerInput.value));
   composerInput.addEventListener("keydown", (event) => {
     // Enter sends, Shift+Enter is a newline; never while an IME is composing a character.
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -293,7 +340,7 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     if (key) actions.retry(key);
   });
 
-  const renderEntries = (entries: Entry[]): void => {
+  const renderEntries = (entries: Entry[], seen: string | null): void => {
     const nearBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
     const wanted = new Set(entries.map((entry) => entry.key));
     for (const [key, item] of rendered) {
@@ -315,10 +362,12 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
         previousEntry.from.name === entry.from.name
       );
       previousEntry = entry;
-      const signature = `${showAuthor}|${entrySignature(entry)}`;
+      const isSeen = entry.key === seen;
+      const signature = `${showAuthor}|${isSeen}|${entrySignature(entry)}`;
       let item = rendered.get(entry.key);
       if (item === undefined || item.signature !== signature) {
-        const node = renderEntry(document, entry, showAuthor);
+        const node = renderEntry(document, entry, showAuthor, isSeen);
+        if (entry.kind === "message") renderAttachments(document, node, entry.attachments, attachmentUrl);
         if (item !== undefined) item.node.replaceWith(node);
         else appended = true;
         item = { node, signature };
@@ -345,12 +394,26 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     badge.textContent = view.unread > 9 ? "9+" : String(view.unread);
     panel.hidden = !view.open;
     status.textContent = statusText(view);
+    attachButton.disabled = view.uploading === true;
+    attachButton.setAttribute("aria-label", view.uploading === true ? "Sending your file…" : "Send a file");
 
     if (!prefilled && (view.name !== "" || view.email !== "")) {
       // Prefill once from the last form; after that the fields belong to the visitor.
       if (nameInput.value === "") nameInput.value = view.name;
       if (emailInput.value === "") emailInput.value = view.email;
       prefilled = true;
+    }
+
+    const topics = JSON.stringify(view.topics);
+    if (topics !== shownTopics) {
+      shownTopics = topics;
+      const chosen = topicSelect.value;
+      topicSelect.replaceChildren(
+        element(document, "option", { value: "" }, ["Choose a topic (optional)"]),
+        ...view.topics.map((topic) => element(document, "option", { value: topic }, [topic])),
+      );
+      if (view.topics.includes(chosen)) topicSelect.value = chosen;
+      topicLabel.hidden = view.topics.length === 0;
     }
 
     const screen = screenOf(view);
@@ -367,7 +430,10 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     formProblem.textContent = screen === "form" ? validationProblem || (view.problem ?? "") : "";
     chatProblem.textContent = screen === "chat" ? (view.problem ?? "") : "";
 
-    renderEntries(visibleEntries(view.conversation));
+    renderEntries(visibleEntries(view.conversation), seenKey(view.conversation));
+    // Names are operator-chosen text: textContent only.
+    typing.textContent =
+      open && view.typing.length > 0 ? `${view.typing.join(", ")} ${view.typing.length > 1 ? "are" : "is"} typing…` : "";
     // The form just turned into the chat: carry the visitor's focus to the composer, unless they
     // have moved on to something else on the page meanwhile.
     const focusIsOurs = document.activeElement === host || document.activeElement === document.body;
@@ -389,10 +455,10 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
 function entrySignature(entry: Entry): string {
   if (entry.kind === "notice") return `notice|${entry.text}`;
   const author = entry.from.kind === "operator" ? entry.from.name : "";
-  return `${entry.from.kind}|${author}|${entry.delivery}|${entry.failure ?? ""}|${entry.body}`;
+  return `${entry.from.kind}|${author}|${entry.delivery}|${entry.failure ?? ""}|${entry.body}|${attachmentsSignature(entry.attachments)}`;
 }
 
-function renderEntry(document: Document, entry: Entry, showAuthor: boolean): HTMLLIElement {
+function renderEntry(document: Document, entry: Entry, showAuthor: boolean, seen: boolean): HTMLLIElement {
   const item = document.createElement("li");
   item.setAttribute("data-testid", "sb-message");
   item.setAttribute("data-key", entry.key);
@@ -432,6 +498,12 @@ function renderEntry(document: Document, entry: Entry, showAuthor: boolean): HTM
     retry.setAttribute("data-action", "retry");
     retry.textContent = "Retry";
     item.append(meta, retry);
+  } else if (seen) {
+    const meta = document.createElement("span");
+    meta.className = "meta seen";
+    meta.setAttribute("data-testid", "sb-seen");
+    meta.textContent = "Seen";
+    item.append(meta);
   }
   return item;
 }

@@ -72,6 +72,8 @@ export class FakeEnvironment implements ClientEnvironment {
   now = (): number => this.time;
   newId = (): string => `cmd-${this.nextId++}`;
   pageUrl = (): string => "https://shop.example/pricing";
+  /** Absent unless a test sets it, like a browser without `Intl` time zones. */
+  browserContext?: () => { language: string | null; timeZone: string | null };
 
   /** Moves the clock forward, running due timers in order. */
   advance(ms: number): void {
@@ -146,6 +148,7 @@ export function message(overrides: Partial<VisitorMessage> = {}): VisitorMessage
     clientId: null,
     from: { kind: "operator", name: "Ann Operator" },
     body: "Hello!",
+    attachments: [],
     sentAt: 1_700_000_001_000,
     ...overrides,
   };

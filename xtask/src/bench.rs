@@ -12,6 +12,7 @@ pub fn bench(args: &[String]) -> Result<(), Failure> {
     print_machine();
     match which {
         "ring" => ring(),
+        "ring-audio" => ring_audio(),
         "memory" => memory(),
         "core" => core(),
         // Minutes long and it saturates the machine, so `all` leaves it out.
@@ -22,7 +23,7 @@ pub fn bench(args: &[String]) -> Result<(), Failure> {
             memory()
         }
         other => Err(Failure::new(format!(
-            "unknown benchmark `{other}` (ring, core, memory, routing, all)"
+            "unknown benchmark `{other}` (ring, ring-audio, core, memory, routing, all)"
         ))),
     }
 }
@@ -103,6 +104,27 @@ fn ring() -> Result<(), Failure> {
         "ring",
         "1000",
         "50",
+    ]))
+}
+
+/// Ring start/stop latency from the sound (D03): 100 rings through a private real-time
+/// PulseAudio null sink, recorded from its monitor (see tests/src/bench/ring_audio.rs).
+fn ring_audio() -> Result<(), Failure> {
+    println!(
+        "\n== ring audio latency (100 rings, sound through a PulseAudio null sink, release build) =="
+    );
+    setup::install_audio_bench_packages()?;
+    shell::run(cargo().args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "switchboard-e2e",
+        "--bin",
+        "switchboard-bench",
+        "--",
+        "ring-audio",
+        "100",
     ]))
 }
 

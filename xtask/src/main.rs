@@ -23,7 +23,7 @@ commands:
   test                      the same set-up, then every check: fmt, clippy, cargo tests, UI and
                             widget typecheck and tests, end-to-end suites (desktop app under Xvfb,
                             widget in Chromium). This is what CI runs.
-  bench [ring|core|memory|routing|all]
+  bench [ring|ring-audio|core|memory|routing|all]
                             print the benchmark figures (not part of `test`).
 ";
 

@@ -38,6 +38,15 @@ const TEST_PACKAGES: &[&str] = &[
     "x11-utils",
 ];
 
+/// The ring-audio benchmark's real-time sound path: a private PulseAudio with a null sink, its
+/// recorder (`parec`), and ALSA's `pulse` plugin so rodio plays into it.
+pub const AUDIO_BENCH_PACKAGES: &[&str] = &["pulseaudio", "pulseaudio-utils", "libasound2-plugins"];
+
+/// Installs what `cargo xtask bench ring-audio` needs, skipping what is present.
+pub fn install_audio_bench_packages() -> Result<(), Failure> {
+    install_system_packages(AUDIO_BENCH_PACKAGES)
+}
+
 /// The demo password for every demo account (printed by the server's `--demo` too).
 pub const DEMO_PASSWORD: &str = "switchboard";
 pub const DEMO_OPERATOR: &str = "ann@example.com";
@@ -55,6 +64,7 @@ pub fn prepare(progress: &mut Progress, purpose: Purpose) -> Result<(), Failure>
     let mut wanted: Vec<&str> = RUN_PACKAGES.to_vec();
     if purpose == Purpose::Test {
         wanted.extend_from_slice(TEST_PACKAGES);
+        wanted.extend_from_slice(AUDIO_BENCH_PACKAGES);
     }
     install_system_packages(&wanted)?;
     check_node()?;

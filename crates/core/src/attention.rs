@@ -16,6 +16,7 @@ use switchboard_protocol::{
 use ts_rs::TS;
 
 use crate::RingerState;
+use crate::sounds::SoundUnavailable;
 
 /// How many notification keys are remembered for deduplication; old keys are forgotten first.
 /// A replay after a reconnect only repeats recent events, so a bounded memory is enough.
@@ -34,6 +35,8 @@ pub enum Sound {
     Invitation,
     /// A colleague's note mentions me by name (B26).
     Mention,
+    /// A new visitor on the site (B50); off unless the operator chose a sound for it.
+    NewVisitor,
 }
 
 /// What a native notification is about.
@@ -103,7 +106,7 @@ pub(crate) struct Attention {
     availability: Availability,
     focused: bool,
     /// Why no sound can play, when none can.
-    no_device: Option<String>,
+    unavailable: Option<SoundUnavailable>,
     notified: HashSet<String>,
     notified_order: VecDeque<String>,
     /// My display name, for @mentions in notes (B26); `None` before sign-in.
@@ -111,7 +114,7 @@ pub(crate) struct Attention {
 }
 
 impl Attention {
-    pub(crate) fn new(no_device: Option<String>) -> Attention {
+    pub(crate) fn new(unavailable: Option<SoundUnavailable>) -> Attention {
         Attention {
             ringing: BTreeMap::new(),
             chats: HashMap::new(),
@@ -119,7 +122,7 @@ impl Attention {
             availability: Availability::Online,
             // The window starts shown; the shell reports focus changes.
             focused: true,
-            no_device,
+            unavailable,
             notified: HashSet::new(),
             notified_order: VecDeque::new(),
             my_name: None,
@@ -248,7 +251,11 @@ impl Attention {
             }
             OperatorEvent::InvitationAnswered { .. }
             | OperatorEvent::ReplyLockChanged { .. }
+            | OperatorEvent::InvitationExpired { .. }
+            | OperatorEvent::TeamsChanged { .. }
             | OperatorEvent::MessageEdited { .. }
+            | OperatorEvent::VisitorTyping { .. }
+            | OperatorEvent::VisitorRead { .. }
             | OperatorEvent::MessageDeleted { .. } => {}
         }
         effects
@@ -389,8 +396,9 @@ impl Attention {
 
     /// The ringer state the console and tray show.
     pub(crate) fn ringer_state(&self) -> RingerState {
-        match &self.no_device {
-            Some(reason) => RingerState::NoDevice {
+        match &self.unavailable {
+            Some(SoundUnavailable::Disabled) => RingerState::Disabled,
+            Some(SoundUnavailable::NoDevice { reason }) => RingerState::NoDevice {
                 reason: reason.clone(),
             },
             None if self.ringing.is_empty() => RingerState::Silent,
@@ -416,7 +424,7 @@ impl Attention {
     /// Sounds play only while I take chats: away (do-not-disturb) or offline is silent at once,
     /// before the server's `RingStopped` arrives.
     fn sounds_allowed(&self) -> bool {
-        self.no_device.is_none() && self.availability == Availability::Online
+        self.unavailable.is_none() && self.availability == Availability::Online
     }
 
     fn learn(&mut self, chat: &ChatSummary, me: Option<OperatorId>) {

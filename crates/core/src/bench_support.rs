@@ -78,6 +78,11 @@ pub fn populate(
                 ),
                 email: None,
                 page_url: None,
+                location: None,
+                country: None,
+                language: None,
+                time_zone: None,
+                topic: None,
             },
             subject: sentence(&mut random, 4),
             responsible: (state != ChatState::Pending).then(|| me.clone()).flatten(),
@@ -104,6 +109,7 @@ pub fn populate(
                     visibility: Visibility::Public,
                     body: sentence(&mut random, length),
                     sent_at: Timestamp(at.0 + i64::try_from(position).unwrap_or(0)),
+                    attachments: Vec::new(),
                 }
             })
             .collect();

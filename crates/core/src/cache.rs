@@ -21,10 +21,23 @@ use crate::store::{Applied, Found, QueuedCommand, Store};
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_outbox_state_and_search.sql"),
+    include_str!("../migrations/003_message_search.sql"),
 ];
 
 /// Most search results returned per kind; the console shows a short list.
 const SEARCH_LIMIT: usize = 50;
+
+/// Query words up to this many characters are matched through the FTS5 prefix index
+/// (`prefix = '1 2 3'` in migration 003).
+const INDEXED_PREFIX_CHARACTERS: usize = 3;
+
+/// Most exact terms a longer prefix is expanded into; beyond that FTS5's own prefix query is
+/// used (it merges every matching doclist first, so it is the slow path, kept for correctness).
+const PREFIX_EXPANSION_LIMIT: usize = 64;
+
+/// Words longer than this are indexed but not kept in `search_terms` (pasted hashes and junk
+/// would only bloat it); a prefix that expands to nothing falls back to FTS5's prefix query.
+const LONGEST_TERM_CHARACTERS: usize = 64;
 
 /// File name of the cache inside the data folder.
 pub const CACHE_FILE_NAME: &str = "cache.sqlite3";
@@ -38,6 +51,8 @@ const CANNED_KEY: &str = "canned_responses";
 const ARTICLES_KEY: &str = "last_articles";
 /// The colleagues to @mention (B26), for notes offline.
 const COLLEAGUES_KEY: &str = "colleagues";
+/// Invitations, transfers, reply locks and unsubscriptions (issue 7).
+const COLLABORATION_KEY: &str = "collaboration";
 
 pub(crate) struct Cache {
     connection: Connection,
@@ -113,6 +128,67 @@ impl Cache {
             .unwrap_or(-1)
     }
 
+    /// The newest messages matching every word of `query` (each as a prefix), in `chat` or in
+    /// every chat. The cost follows the rows returned: FTS5 walks the doclists newest first
+    /// and stops at the limit, and no step merges or ranks every match.
+    fn search_messages(
+        &self,
+        query: &str,
+        chat: Option<ChatId>,
+    ) -> Result<Vec<Message>, CoreError> {
+        let words = folded_words(query);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut parts = Vec::with_capacity(words.len() + 1);
+        if let Some(chat) = chat {
+            parts.push(format!("chat : \"{}\"", chat_token(chat)));
+        }
+        for word in &words {
+            parts.push(format!("body : {}", self.word_expression(word)?));
+        }
+        let expression = parts.join(" AND ");
+        let mut statement = self.connection.prepare_cached(
+            "SELECT message FROM messages WHERE id IN (
+                 SELECT rowid FROM messages_search WHERE messages_search MATCH ?1
+                 ORDER BY rowid DESC LIMIT ?2
+             ) ORDER BY id DESC",
+        )?;
+        let limit = i64::try_from(SEARCH_LIMIT).unwrap_or(i64::MAX);
+        let rows =
+            statement.query_map(params![expression, limit], |row| row.get::<_, String>(0))?;
+        let mut messages = Vec::new();
+        for row in rows {
+            if let Ok(message) = serde_json::from_str(&row?) {
+                messages.push(message);
+            }
+        }
+        Ok(messages)
+    }
+
+    /// One folded query word as an FTS5 expression matching the words it starts. Short words
+    /// use the prefix index; longer ones become an OR of the exact terms they start, so FTS5
+    /// can stop early instead of merging every matching doclist first.
+    fn word_expression(&self, word: &str) -> Result<String, CoreError> {
+        if word.chars().count() <= INDEXED_PREFIX_CHARACTERS {
+            return Ok(format!("{}*", quoted(word)));
+        }
+        let mut statement = self.connection.prepare_cached(
+            "SELECT term FROM search_terms WHERE term >= ?1 AND term < ?2 LIMIT ?3",
+        )?;
+        // Every term starting with `word` sorts below `word` followed by the largest scalar.
+        let above = format!("{word}{}", char::MAX);
+        let limit = i64::try_from(PREFIX_EXPANSION_LIMIT + 1).unwrap_or(i64::MAX);
+        let terms = statement
+            .query_map(params![word, above, limit], |row| row.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        if terms.is_empty() || terms.len() > PREFIX_EXPANSION_LIMIT {
+            return Ok(format!("{}*", quoted(word)));
+        }
+        let alternatives: Vec<String> = terms.iter().map(|term| quoted(term)).collect();
+        Ok(format!("({})", alternatives.join(" OR ")))
+    }
+
     fn id_set(&self, query: &str) -> Result<HashSet<i64>, CoreError> {
         let mut statement = self.connection.prepare(query)?;
         let rows = statement.query_map([], |row| row.get(0))?;
@@ -143,6 +219,17 @@ impl Store for Cache {
 
     fn store_colleagues(&mut self, colleagues: &[OperatorRef]) -> Result<(), CoreError> {
         write_meta(&self.connection, COLLEAGUES_KEY, &colleagues)
+    }
+
+    fn collaboration(&self) -> Option<crate::supervision::Collaboration> {
+        read_meta(&self.connection, COLLABORATION_KEY)
+    }
+
+    fn store_collaboration(
+        &mut self,
+        collaboration: &crate::supervision::Collaboration,
+    ) -> Result<(), CoreError> {
+        write_meta(&self.connection, COLLABORATION_KEY, collaboration)
     }
 
     fn operator(&self) -> Option<OperatorProfile> {
@@ -177,7 +264,9 @@ impl Store for Cache {
         self.connection.execute_batch(
             "DELETE FROM meta; DELETE FROM chats; DELETE FROM messages;
              DELETE FROM ringing; DELETE FROM awaiting; DELETE FROM loaded_histories;
-             DELETE FROM outbox; DELETE FROM chats_search;",
+             DELETE FROM outbox; DELETE FROM chats_search;
+             INSERT INTO messages_search (messages_search) VALUES ('delete-all');
+             DELETE FROM search_terms;",
         )?;
         Ok(())
     }
@@ -330,21 +419,7 @@ impl Store for Cache {
                 });
             }
         }
-        let mut messages = Vec::new();
-        if let Some(chat) = chat {
-            // One chat's history is scanned rather than looked up in a full-text index: a
-            // chat holds hundreds of messages, while FTS5 expands a prefix over the whole
-            // cache's index (measured: p95 1.8 s over 1,000,000 messages for common words).
-            let words = folded_words(query);
-            for message in self.messages(chat)?.into_iter().rev() {
-                if matches_every_word(&message.body, &words) {
-                    messages.push(message);
-                    if messages.len() == SEARCH_LIMIT {
-                        break;
-                    }
-                }
-            }
-        }
+        let messages = self.search_messages(query, chat)?;
         Ok(Found { chats, messages })
     }
 
@@ -529,7 +604,10 @@ fn apply_event(
         // Invitations, transfers and reply locks (issue 7) are not shown by the console yet.
         OperatorEvent::Invited { .. }
         | OperatorEvent::InvitationAnswered { .. }
-        | OperatorEvent::ReplyLockChanged { .. } => {}
+        | OperatorEvent::ReplyLockChanged { .. }
+        | OperatorEvent::InvitationExpired { .. } => {}
+        // Teams (issue 3) are for transfer-to-team; the cache does not keep them yet.
+        OperatorEvent::TeamsChanged { .. } => {}
         // The escalated messages arrived before as MessagePosted; only attention reacts (B12).
         OperatorEvent::UnreadEscalation { .. } => {}
         OperatorEvent::MessageEdited { message } => {
@@ -542,11 +620,22 @@ fn apply_event(
                 params![message.id.0, json],
             )?;
             if updated > 0 {
+                unindex_message(transaction, message.id)?;
+                index_message(transaction, message)?;
                 applied.edited_message = Some(message.clone());
             }
         }
+        // Typing only arrives in transient frames (never logged); read state is not cached:
+        // the console keeps it for the chats it shows.
+        OperatorEvent::VisitorTyping { .. } => {}
+        OperatorEvent::VisitorRead { chat, up_to } => {
+            applied.visitor_read = Some((*chat, *up_to));
+        }
         OperatorEvent::MessageDeleted { chat, message } => {
-            transaction.execute("DELETE FROM messages WHERE id = ?1", [message.0])?;
+            let deleted = transaction.execute("DELETE FROM messages WHERE id = ?1", [message.0])?;
+            if deleted > 0 {
+                unindex_message(transaction, *message)?;
+            }
             applied.deleted_message = Some((*chat, *message));
         }
     }
@@ -626,11 +715,56 @@ fn insert_message(transaction: &Transaction<'_>, message: &Message) -> Result<bo
         "INSERT OR IGNORE INTO messages (id, chat, message, sent_at) VALUES (?1, ?2, ?3, ?4)",
         params![message.id.0, message.chat.0, json, message.sent_at.0],
     )?;
+    if inserted > 0 {
+        index_message(transaction, message)?;
+    }
     Ok(inserted > 0)
 }
 
+/// Adds a message's text to the search index (B42) and its words to `search_terms`.
+fn index_message(transaction: &Transaction<'_>, message: &Message) -> Result<(), CoreError> {
+    transaction
+        .prepare_cached("INSERT INTO messages_search (rowid, body, chat) VALUES (?1, ?2, ?3)")?
+        .execute(params![
+            message.id.0,
+            message.body,
+            chat_token(message.chat)
+        ])?;
+    let mut words = folded_words(&message.body);
+    words.sort_unstable();
+    words.dedup();
+    let mut statement =
+        transaction.prepare_cached("INSERT OR IGNORE INTO search_terms (term) VALUES (?1)")?;
+    for word in words
+        .iter()
+        .filter(|word| word.chars().count() <= LONGEST_TERM_CHARACTERS)
+    {
+        statement.execute([word])?;
+    }
+    Ok(())
+}
+
+/// Removes a message's text from the search index (contentless: no old text needed).
+fn unindex_message(transaction: &Transaction<'_>, message: MessageId) -> Result<(), CoreError> {
+    transaction
+        .prepare_cached("DELETE FROM messages_search WHERE rowid = ?1")?
+        .execute([message.0])?;
+    Ok(())
+}
+
+/// The one token in a message's `chat` column that scopes a search to that chat.
+fn chat_token(chat: ChatId) -> String {
+    format!("c{}", chat.0)
+}
+
+/// An FTS5 string: whatever it holds is text, never query syntax.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 /// Lower-case words with accents removed, split where FTS5's `unicode61` tokenizer splits
-/// (anything not a letter or digit), so history search matches like chat-name search.
+/// (anything not a letter or digit): the words `search_terms` holds and queries look up. The
+/// expanded terms go back through the tokenizer, so a fold it does differently still matches.
 fn folded_words(text: &str) -> Vec<String> {
     text.split(|character: char| !character.is_alphanumeric())
         .filter(|word| !word.is_empty())
@@ -641,18 +775,6 @@ fn folded_words(text: &str) -> Vec<String> {
                 .collect()
         })
         .collect()
-}
-
-/// Each query word must start a word of `body`.
-fn matches_every_word(body: &str, words: &[String]) -> bool {
-    if words.is_empty() {
-        return false;
-    }
-    let body = folded_words(body);
-    words.iter().all(|word| {
-        body.iter()
-            .any(|candidate| candidate.starts_with(word.as_str()))
-    })
 }
 
 /// The base letter of a lower-case Latin letter with a diacritic; others unchanged.
@@ -717,6 +839,7 @@ mod tests {
             visibility: Visibility::Public,
             body: "<script>alert(1)</script>".to_owned(),
             sent_at: Timestamp(10),
+            attachments: Vec::new(),
         }
     }
 
@@ -809,6 +932,22 @@ mod tests {
             assert_eq!(
                 cache.search("maria", None).unwrap().chat_ids(),
                 vec![ChatId(7)]
+            );
+            // Messages written before the message index existed are found in every chat, by
+            // prefixes longer than the prefix index too (their words were listed on migrating).
+            let found = cache.search("shipp", None).unwrap();
+            assert_eq!(found.chat_ids(), vec![ChatId(8)], "{context}");
+            assert!(found.messages.is_empty(), "{context}");
+            let found = cache.search("ship cana", None).unwrap();
+            assert_eq!(
+                found.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+                vec![MessageId(44)],
+                "{context}"
+            );
+            assert_eq!(
+                cache.search("annu", None).unwrap().messages.len(),
+                2,
+                "{context}"
             );
             // And the migrated cache keeps working.
             cache

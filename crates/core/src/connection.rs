@@ -23,7 +23,7 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(45);
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_LAST: Duration = Duration::from_secs(30);
 /// How often the wall clock is compared with the monotonic one to notice a wake from sleep.
-const WAKE_CHECK_EVERY: Duration = Duration::from_secs(5);
+pub(crate) const WAKE_CHECK_EVERY: Duration = Duration::from_secs(5);
 /// Wall time running this much ahead of monotonic time between two checks means the machine
 /// slept (the monotonic clock stops during suspend, the wall clock does not).
 const WAKE_JUMP: Duration = Duration::from_secs(10);
@@ -58,6 +58,30 @@ impl WakeDetector {
             return false;
         };
         wall_elapsed > monotonic_elapsed + WAKE_JUMP
+    }
+}
+
+/// The wall clock [`WakeDetector`] compares with the monotonic one: the system's, moved by a
+/// test to fake a sleep (tokio's paused clock stands in for the monotonic one).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WallClock {
+    /// Added to the system's clock, in milliseconds.
+    #[cfg_attr(not(test), allow(dead_code))]
+    ahead: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl WallClock {
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        let ahead = self.ahead.load(std::sync::atomic::Ordering::Relaxed);
+        std::time::SystemTime::now() + Duration::from_millis(ahead)
+    }
+
+    /// Moves the wall clock forward, as a suspend of `by` does.
+    #[cfg(test)]
+    pub(crate) fn jump(&self, by: Duration) {
+        let by = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.ahead
+            .fetch_add(by, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -158,14 +182,57 @@ pub(crate) async fn run(
                 let delay = backoff.next_delay();
                 tracing::info!(%reason, ?delay, "operator link dropped; retrying");
                 let at = Timestamp(now().0 + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+                // Watched from before the state says when the retry is, so a sleep that starts
+                // right after is noticed.
+                let mut wake = WakeDetector::new();
+                wake.observe(tokio::time::Instant::now(), inner.wall_clock.now());
                 inner.set_connection(ConnectionState::Reconnecting { at });
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    // The network came back: try now rather than at the end of the backoff.
-                    _ = inner.nudge.notified() => {}
-                    _ = stop.changed() => return,
+                match wait_to_reconnect(&inner, delay, &mut wake, &mut stop).await {
+                    Waited::Stopped => return,
+                    Waited::Elapsed => {}
+                    // The failures so far were on the old network or before the sleep: start
+                    // the backoff over.
+                    Waited::Changed => backoff.reset(),
                 }
             }
+        }
+    }
+}
+
+/// How a wait before reconnecting ended.
+enum Waited {
+    Elapsed,
+    /// The network changed or the machine woke up: reconnect now.
+    Changed,
+    Stopped,
+}
+
+/// Waits out a backoff delay. The wait ends early when the network changed or the machine
+/// woke from sleep: the monotonic clock stands still while suspended, so after a night asleep
+/// the rest of a 30 s backoff would still be ahead, for nothing.
+async fn wait_to_reconnect(
+    inner: &Inner,
+    delay: Duration,
+    wake: &mut WakeDetector,
+    stop: &mut watch::Receiver<bool>,
+) -> Waited {
+    let retry_at = tokio::time::Instant::now() + delay;
+    let mut wake_check = tokio::time::interval_at(
+        tokio::time::Instant::now() + WAKE_CHECK_EVERY,
+        WAKE_CHECK_EVERY,
+    );
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(retry_at) => return Waited::Elapsed,
+            // The network came back: try now rather than at the end of the backoff.
+            _ = inner.nudge.notified() => return Waited::Changed,
+            _ = wake_check.tick() => {
+                if wake.observe(tokio::time::Instant::now(), inner.wall_clock.now()) {
+                    tracing::info!("woke from sleep while waiting to reconnect; reconnecting now");
+                    return Waited::Changed;
+                }
+            }
+            _ = stop.changed() => return Waited::Stopped,
         }
     }
 }
@@ -203,7 +270,12 @@ async fn connect_once(
                 live: false,
             };
         }
-        Ok(Ok((socket, _response))) => socket,
+        Ok(Ok((socket, _response))) => {
+            // A network change told while connecting is one this new link already follows:
+            // forget it rather than drop the link it would otherwise cut at once.
+            let _ = inner.nudge.notified().now_or_never();
+            socket
+        }
     };
     let (mut write, mut read) = socket.split();
 
@@ -244,7 +316,7 @@ async fn connect_once(
                 return Ended::Dropped { reason: "the network changed".to_owned(), live };
             }
             _ = wake_check.tick() => {
-                if wake.observe(tokio::time::Instant::now(), std::time::SystemTime::now()) {
+                if wake.observe(tokio::time::Instant::now(), inner.wall_clock.now()) {
                     inner.set_sync(None);
                     return Ended::Dropped { reason: "woke from sleep".to_owned(), live };
                 }
@@ -305,8 +377,8 @@ async fn connect_once(
                             inner.attach_writer(outgoing.clone());
                             inner.set_connection(ConnectionState::Connected);
                         }
-                        OperatorServerFrame::Event { seq, event } => {
-                            let mut received = vec![(seq, event)];
+                        OperatorServerFrame::Event { seq, prev, event } => {
+                            let mut received = vec![(seq, prev, event)];
                             // While catching up, the events already here are applied together, in
                             // one transaction.
                             if catching_up.is_some() {
@@ -315,7 +387,7 @@ async fn connect_once(
                                         break;
                                     };
                                     match serde_json::from_str::<OperatorServerFrame>(text.as_str()) {
-                                        Ok(OperatorServerFrame::Event { seq, event }) => received.push((seq, event)),
+                                        Ok(OperatorServerFrame::Event { seq, prev, event }) => received.push((seq, prev, event)),
                                         Ok(other) => {
                                             next_frame = Some(other);
                                             break;
@@ -326,13 +398,13 @@ async fn connect_once(
                             }
                             let mut accepted = Vec::with_capacity(received.len());
                             let mut gap = false;
-                            for (seq, event) in received {
+                            for (seq, prev, event) in received {
                                 let snapshot = matches!(event, OperatorEvent::Snapshot { .. });
                                 if !snapshot {
                                     match last_seq {
                                         // Already applied (a duplicate or a replay overlap).
                                         Some(applied) if seq <= applied => continue,
-                                        Some(applied) if seq != applied + 1 => {
+                                        Some(applied) if is_gap(applied, seq, prev) => {
                                             gap = true;
                                             break;
                                         }
@@ -377,10 +449,21 @@ async fn connect_once(
                             tracing::warn!(%error, "the server reported an error");
                         }
                         OperatorServerFrame::Pong { .. } => {}
+                        OperatorServerFrame::Transient { event } => inner.apply_transient(&event),
                     }
                 }
             }
         }
+    }
+}
+
+/// Whether an event after the last applied one leaves a hole. With `prev` (the previous event of
+/// this stream, whose numbers are ids in a log shared by many operators and so skip) the client
+/// missed something exactly when it has not applied `prev`; without it numbers are dense.
+fn is_gap(applied: u64, seq: u64, prev: Option<u64>) -> bool {
+    match prev {
+        Some(prev) => prev > applied,
+        None => seq != applied + 1,
     }
 }
 
@@ -409,6 +492,19 @@ mod tests {
             operator_ws_url("https://chat.example.com"),
             "wss://chat.example.com/api/v1/operator/ws?v=1"
         );
+    }
+
+    #[test]
+    fn d02_a_gap_is_a_missed_predecessor_not_a_skipped_number() {
+        // Shared-log ids skip numbers: 7 after 3 is fine when 3 is its predecessor.
+        assert!(!is_gap(3, 7, Some(3)));
+        // A snapshot stamped at 5 covers everything up to 5, whatever came before.
+        assert!(!is_gap(5, 7, Some(3)));
+        // The predecessor 6 never arrived.
+        assert!(is_gap(5, 9, Some(6)));
+        // Without `prev` the numbers are dense.
+        assert!(!is_gap(5, 6, None));
+        assert!(is_gap(5, 7, None));
     }
 
     #[test]

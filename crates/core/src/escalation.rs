@@ -34,6 +34,7 @@ impl Core {
         } else {
             self.inner.request(UnsubscribeChat { chat }).await?;
         }
+        self.remember_subscription(chat, subscribed);
         Ok(())
     }
 }

@@ -5,16 +5,20 @@
 
 pub use switchboard_protocol as protocol;
 
+mod attachments;
 mod attention;
 #[doc(hidden)]
 pub mod bench_support;
 mod cache;
 mod connection;
 mod credentials;
+mod customers;
 mod edits;
 mod error;
 mod escalation;
 mod library;
+mod network;
+mod presence;
 mod ringer;
 mod sensitive;
 mod sounds;
@@ -23,16 +27,21 @@ mod store;
 mod supervision;
 pub mod typescript;
 
+pub use attachments::{AttachmentFile, UploadProgress, UploadState};
 pub use attention::{
     Notification, NotificationKind, RingingRequest, Sound, quit_needs_confirmation,
 };
 pub use error::CoreError;
+pub use network::NetworkChange;
 pub use sensitive::Sensitive;
-pub use sounds::{SOUND_SETTINGS_FILE, SoundChoice, SoundSettings};
+pub use sounds::{
+    OutputDevice, SOUND_SETTINGS_FILE, SoundChoice, SoundSettings, SoundStatus, SoundUnavailable,
+};
 pub use state::{
     ChatGroup, ConnectionState, ConsoleChat, CoreEvent, CoreState, Counters, KeychainState,
     OutboxItem, OutboxState, RingerState, SearchResults, SyncProgress,
 };
+pub use supervision::{Collaboration, ReplyLock, SentInvitation, SentState};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -155,6 +164,12 @@ pub(crate) struct Inner {
     sync: Mutex<Option<SyncProgress>>,
     /// Wakes the link to reconnect at once: the network changed or the machine woke up.
     pub(crate) nudge: Notify,
+    /// The tasks following network changes (the OS's, and any fed in); stopped on shutdown.
+    network_watch: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The wall clock compared with the monotonic one to notice a wake from sleep.
+    pub(crate) wall_clock: connection::WallClock,
+    /// Client ids of the uploads being sent right now, so a flush never sends one twice at once.
+    uploads: Mutex<std::collections::HashSet<String>>,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent
@@ -211,7 +226,7 @@ impl Core {
         let sound_settings = sounds::load(&config.data_dir);
         let chosen = sound_settings.clone();
         let ringer = tokio::task::spawn_blocking(move || {
-            let ringer = Ringer::start(audio);
+            let ringer = Ringer::start(audio, chosen.output_device.clone());
             // A file chosen earlier may have gone since: the built-in sounds stand in.
             let prepared = sounds::PreparedSounds::prepare(&chosen).or_else(|error| {
                 tracing::warn!(%error, "the chosen sounds cannot play; using the built-in ones");
@@ -227,7 +242,7 @@ impl Core {
         })
         .await
         .map_err(|_| CoreError::ShutDown)?;
-        let mut attention = attention::Attention::new(ringer.no_device().map(str::to_owned));
+        let mut attention = attention::Attention::new(ringer.unavailable().cloned());
         // What rang when the last run stopped rings on until the resumed stream says otherwise.
         attention.restore(
             cache
@@ -238,9 +253,10 @@ impl Core {
                 .map(|chat| chat.summary.id),
             now(),
         );
-        let ringer_state = match ringer.no_device() {
-            Some(reason) => RingerState::NoDevice {
-                reason: reason.to_owned(),
+        let ringer_state = match ringer.unavailable() {
+            Some(SoundUnavailable::Disabled) => RingerState::Disabled,
+            Some(SoundUnavailable::NoDevice { reason }) => RingerState::NoDevice {
+                reason: reason.clone(),
             },
             None => RingerState::Silent,
         };
@@ -271,13 +287,21 @@ impl Core {
             next_order: AtomicU64::new(0),
             sync: Mutex::new(None),
             nudge: Notify::new(),
+            network_watch: Mutex::new(Vec::new()),
+            wall_clock: connection::WallClock::default(),
+            uploads: Mutex::new(std::collections::HashSet::new()),
         });
+        attachments::send_queued_on_connect(&inner);
         let publisher = tokio::spawn(publish_chats(
             Arc::downgrade(&inner),
             inner.chats_changed.clone(),
         ));
         *lock(&inner.publisher) = Some(publisher);
         let core = Core { inner };
+        #[cfg(feature = "os-network-watch")]
+        if let Some(changes) = network::os_changes() {
+            core.follow(changes, network::os_address_book());
+        }
         core.restore_session().await;
         Ok(core)
     }
@@ -465,7 +489,25 @@ impl Core {
     /// Tells the core the network changed (the shell calls this when the OS says so): the
     /// link reconnects now instead of waiting for a heartbeat to time out, and catches up.
     pub fn network_changed(&self) {
-        self.inner.nudge.notify_one();
+        self.inner.network_changed();
+    }
+
+    /// Follows a stream of address changes for as long as the core runs: each new or lost
+    /// address is a [`Core::network_changed`]. The core follows the OS's own changes already
+    /// (feature `os-network-watch`); this is for another source (and for tests).
+    pub fn follow_network_changes<S>(&self, changes: S)
+    where
+        S: futures_util::Stream<Item = NetworkChange> + Send + 'static,
+    {
+        self.follow(changes, network::AddressBook::new(None));
+    }
+
+    fn follow<S>(&self, changes: S, book: network::AddressBook)
+    where
+        S: futures_util::Stream<Item = NetworkChange> + Send + 'static,
+    {
+        let task = tokio::spawn(network::follow(Arc::downgrade(&self.inner), changes, book));
+        lock(&self.inner.network_watch).push(task);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<CoreEvent> {
@@ -620,9 +662,61 @@ impl Core {
         tokio::task::spawn_blocking(move || {
             // Decoding reads files: off the async threads.
             let prepared = sounds::PreparedSounds::prepare(&settings)?;
+            let device_changed =
+                lock(&inner.sound_settings).output_device != settings.output_device;
+            if device_changed {
+                lock(&inner.ringer)
+                    .use_device(settings.output_device.clone())
+                    .map_err(CoreError::InvalidSetting)?;
+            }
             sounds::save(&inner.data_dir, &settings)?;
             lock(&inner.ringer).configure(prepared);
             *lock(&inner.sound_settings) = settings;
+            Ok(())
+        })
+        .await
+        .map_err(|_| CoreError::ShutDown)?
+    }
+
+    /// Why sound is unavailable (switched off or no device), the output devices to choose
+    /// from, and whether the chosen one is gone (D03). Probes the sound system: blocks a
+    /// little, so it runs off the async threads.
+    pub async fn sound_status(&self) -> SoundStatus {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let (unavailable, fallback) = {
+                let ringer = lock(&inner.ringer);
+                (
+                    ringer.unavailable().cloned(),
+                    ringer.fallback().map(str::to_owned),
+                )
+            };
+            // With sound switched off the sound system is not touched at all.
+            let devices = match unavailable {
+                Some(SoundUnavailable::Disabled) => Vec::new(),
+                _ => ringer::output_devices(),
+            };
+            SoundStatus {
+                unavailable,
+                devices,
+                fallback,
+            }
+        })
+        .await
+        .unwrap_or(SoundStatus {
+            unavailable: None,
+            devices: Vec::new(),
+            fallback: None,
+        })
+    }
+
+    /// Plays `sound` once as `settings` would (the settings' "test" button), before they are
+    /// saved; a file that does not play is refused with its name.
+    pub async fn test_sound(&self, settings: SoundSettings, sound: Sound) -> Result<(), CoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let prepared = sounds::PreparedSounds::prepare(&settings)?;
+            lock(&inner.ringer).test(sound, prepared);
             Ok(())
         })
         .await
@@ -685,6 +779,9 @@ impl Core {
         }
         if let Some(publisher) = lock(&self.inner.publisher).take() {
             publisher.abort();
+        }
+        for watch in lock(&self.inner.network_watch).drain(..) {
+            watch.abort();
         }
         let inner = self.inner.clone();
         let _ = tokio::task::spawn_blocking(move || lock(&inner.ringer).stop()).await;
@@ -823,10 +920,14 @@ impl Inner {
         if let Some((chat, message)) = applied.deleted_message {
             self.emit(CoreEvent::MessageDeleted { chat, message });
         }
+        if let Some((chat, up_to)) = applied.visitor_read {
+            self.emit(CoreEvent::VisitorRead { chat, up_to });
+        }
     }
 
     /// Feeds one event to the attention logic and carries out what it triggers.
     fn observe(&self, event: &OperatorEvent) {
+        self.observe_collaboration(event);
         let operator = lock(&self.cache).operator();
         let me = operator.as_ref().map(|operator| operator.id);
         let effects = {
@@ -1207,6 +1308,7 @@ impl Inner {
         if let Err(error) = lock(&self.cache).clear() {
             tracing::warn!(%error, "could not clear the cache");
         }
+        attachments::forget(&self.data_dir);
         self.set_connection(ConnectionState::SignedOut);
         self.emit(CoreEvent::Session {
             operator: None,

@@ -51,7 +51,12 @@ impl ScriptedConnection {
     }
 
     async fn event(&mut self, seq: u64, event: OperatorEvent) {
-        self.send(OperatorServerFrame::Event { seq, event }).await;
+        self.send(OperatorServerFrame::Event {
+            seq,
+            prev: None,
+            event,
+        })
+        .await;
     }
 
     /// The next command the core sends (pings are skipped).
@@ -139,6 +144,11 @@ fn chat(id: i64) -> ChatSummary {
             name: format!("Visitor {id}"),
             email: None,
             page_url: None,
+            location: None,
+            country: None,
+            language: None,
+            time_zone: None,
+            topic: None,
         },
         subject: "Help".to_owned(),
         responsible: None,
@@ -286,6 +296,7 @@ async fn d02_catching_up_reports_syncing_n_of_m_until_done() {
             visibility: Visibility::Public,
             body: format!("missed message {index}"),
             sent_at: Timestamp(id),
+            attachments: Vec::new(),
         };
         second
             .event(2 + index, OperatorEvent::MessagePosted { message })
@@ -387,6 +398,7 @@ async fn d01_a_command_the_server_failed_on_is_sent_again_after_a_backoff() {
                     visibility: Visibility::Public,
                     body: "Hello again".to_owned(),
                     sent_at: Timestamp(5),
+                    attachments: Vec::new(),
                 }),
             },
         })
@@ -394,5 +406,162 @@ async fn d01_a_command_the_server_failed_on_is_sent_again_after_a_backoff() {
     core.wait_until(WAIT, |state| state.outbox.is_empty())
         .await
         .expect("confirmed and removed from the outbox");
+    core.shutdown().await;
+}
+
+/// Address changes fed to the core by the test, as the OS watcher feeds its own.
+fn injected_network(core: &Core) -> mpsc::UnboundedSender<crate::NetworkChange> {
+    let (changes, mut receiver) = mpsc::unbounded_channel();
+    core.follow_network_changes(futures_util::stream::poll_fn(move |context| {
+        receiver.poll_recv(context)
+    }));
+    changes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d02_an_address_change_reported_by_the_os_reconnects_and_catches_up_at_once() {
+    let (url, mut accepted) = scripted_server().await;
+    let data = tempfile::tempdir().expect("a data folder");
+    let core = signed_in_core(&url, data.path()).await;
+    let network = injected_network(&core);
+
+    let mut first = next_connection(&mut accepted).await;
+    first.welcome(1, false).await;
+    first.event(1, snapshot(&[1])).await;
+    core.wait_until(WAIT, |state| {
+        state.connection == ConnectionState::Connected && state.chats.len() == 1
+    })
+    .await
+    .expect("connected, snapshot applied");
+
+    // The laptop joins another Wi-Fi. The old socket gives no error (the scripted server keeps
+    // it open), and the heartbeat would only give up after 45 s, longer than `WAIT`: only the
+    // address change can make the core come back this soon.
+    let cafe = std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 7));
+    network
+        .send(crate::NetworkChange::Up(cafe))
+        .expect("the core follows the network");
+    let mut second = next_connection(&mut accepted).await;
+    assert_eq!(second.since, Some(1), "it resumes from its cursor");
+    second.welcome(3, true).await;
+    second
+        .event(2, OperatorEvent::ChatUpserted { chat: chat(2) })
+        .await;
+    second
+        .event(3, OperatorEvent::ChatUpserted { chat: chat(3) })
+        .await;
+    core.wait_until(WAIT, |state| {
+        state.connection == ConnectionState::Connected && state.chats.len() == 3
+    })
+    .await
+    .expect("caught up with what it missed");
+    assert_eq!(chat_ids(&core), vec![1, 2, 3]);
+    drop(first);
+    core.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn d02_waking_from_sleep_while_backing_off_reconnects_at_once() {
+    // A server that is down: every attempt is accepted by the OS and dropped at once, so the
+    // backoff grows towards 30 s. Each attempt is reported with the (paused) monotonic time.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let (attempts, mut attempted) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = attempts.send(tokio::time::Instant::now());
+            drop(stream);
+        }
+    });
+    let data = tempfile::tempdir().expect("a data folder");
+    let core = signed_in_core(&url, data.path()).await;
+    // Early states may pass unseen: the one awaited comes after several attempts.
+    let mut events = core.subscribe();
+
+    // Wait for a backoff long enough to tell "at once" from "when the backoff ends".
+    let remaining = tokio::time::timeout(Duration::from_secs(600), async {
+        loop {
+            if let Ok(CoreEvent::Connection {
+                state: ConnectionState::Reconnecting { at },
+            }) = events.recv().await
+            {
+                let remaining =
+                    Duration::from_millis(u64::try_from(at.0 - crate::now().0).unwrap_or_default());
+                if remaining > Duration::from_secs(12) {
+                    return remaining;
+                }
+            }
+        }
+    })
+    .await
+    .expect("the backoff grows");
+    while attempted.try_recv().is_ok() {}
+
+    // The lid closes for an hour: the monotonic clock stands still, the wall clock does not.
+    let woke = tokio::time::Instant::now();
+    core.inner.wall_clock.jump(Duration::from_secs(3600));
+    let next = tokio::time::timeout(Duration::from_secs(600), attempted.recv())
+        .await
+        .expect("it tries again")
+        .expect("the listener runs");
+    let waited = next - woke;
+    assert!(
+        waited <= super::connection::WAKE_CHECK_EVERY + Duration::from_secs(1)
+            && waited < remaining,
+        "tried again {waited:?} after waking, with {remaining:?} of backoff left"
+    );
+    core.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_arrives_as_an_event_without_moving_the_cursor_and_read_state_is_passed_on() {
+    let (url, mut accepted) = scripted_server().await;
+    let data = tempfile::tempdir().expect("a data folder");
+    let core = signed_in_core(&url, data.path()).await;
+    let mut events = core.subscribe();
+
+    let mut first = next_connection(&mut accepted).await;
+    first.welcome(1, false).await;
+    first.event(1, snapshot(&[1])).await;
+    first
+        .send(OperatorServerFrame::Transient {
+            event: OperatorEvent::VisitorTyping {
+                chat: ChatId(1),
+                typing: true,
+            },
+        })
+        .await;
+    first
+        .event(
+            2,
+            OperatorEvent::VisitorRead {
+                chat: ChatId(1),
+                up_to: MessageId(9),
+            },
+        )
+        .await;
+    let mut typing = false;
+    let read = tokio::time::timeout(WAIT, async {
+        loop {
+            match events.recv().await {
+                Ok(CoreEvent::VisitorTyping {
+                    chat: ChatId(1),
+                    typing: true,
+                }) => typing = true,
+                Ok(CoreEvent::VisitorRead { chat, up_to }) => return (chat, up_to),
+                Ok(_) => {}
+                Err(error) => panic!("the event stream ended: {error}"),
+            }
+        }
+    })
+    .await
+    .expect("the read mark reaches the console");
+    assert!(typing, "the typing frame reached the console before it");
+    assert_eq!(read, (ChatId(1), MessageId(9)));
+
+    // The transient frame took no sequence number: a reconnect resumes from the last event.
+    drop(first);
+    let again = next_connection(&mut accepted).await;
+    assert_eq!(again.since, Some(2));
     core.shutdown().await;
 }

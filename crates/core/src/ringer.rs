@@ -3,18 +3,22 @@
 //!
 //! The output stream is opened once and kept open, so silence is real silence on the device
 //! (a recording of the output shows the ring start and stop), and a missing device is found
-//! at start, not at the first ring.
+//! at start, not at the first ring. The operator may pick the output device (D03); when it is
+//! gone the default device plays and the settings show a note saying so.
 
 use std::num::NonZero;
+use std::str::FromStr;
 use std::sync::mpsc;
 use std::thread;
 
 use rodio::Source;
 use rodio::buffer::SamplesBuffer;
+use rodio::cpal::traits::{DeviceTrait, HostTrait};
+use rodio::stream::{DeviceSinkBuilder, MixerDeviceSink};
 
 use crate::AudioOutput;
 use crate::attention::Sound;
-use crate::sounds::PreparedSounds;
+use crate::sounds::{OutputDevice, PreparedSounds, SoundUnavailable};
 
 /// Samples per second of the synthesised tone.
 const SAMPLE_RATE: u32 = 44_100;
@@ -31,13 +35,22 @@ const CHIME_GAP_SECONDS: f32 = 0.06;
 /// The invitation cue's three beeps (A6, E6, A6): as short as the chime but a different
 /// melody, so "a colleague wants me" is told apart from "a visitor wrote" (D03).
 const INVITATION_HZ: [f32; 3] = [1_760.0, 1_318.5, 1_760.0];
+/// The @mention cue: two beeps on one pitch (E6), a lighter tap than the invitation.
+const MENTION_HZ: [f32; 2] = [1_318.5, 1_318.5];
+/// The new-visitor cue (B50): one low beep (A5), the least urgent sound of all.
+const NEW_VISITOR_HZ: [f32; 1] = [880.0];
 
 enum Command {
     Play(bool),
     /// Play a short alert once, over the loop if it plays.
     Chime(Sound),
+    /// Play one sound of these sounds once, as the settings' "test" button asks.
+    Test(Sound, Box<PreparedSounds>),
     /// Use these sounds and volume from now on (a playing ring restarts with them).
     Configure(Box<PreparedSounds>),
+    /// Play through this device (`None`: the system default) from now on; answers with the
+    /// note to show when the chosen device is gone and the default plays instead.
+    UseDevice(Option<String>, mpsc::Sender<Result<Option<String>, String>>),
     Stop,
 }
 
@@ -45,59 +58,63 @@ enum Command {
 pub(crate) struct Ringer {
     commands: Option<mpsc::Sender<Command>>,
     /// Why there is no sound, when there is none.
-    no_device: Option<String>,
+    unavailable: Option<SoundUnavailable>,
+    /// Set while the chosen device is missing and the default one plays instead.
+    fallback: Option<String>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
 impl Ringer {
-    pub(crate) fn start(output: AudioOutput) -> Ringer {
+    /// Opens `device` (an id from [`output_devices`]; `None` for the system default), or the
+    /// default when that one is gone.
+    pub(crate) fn start(output: AudioOutput, device: Option<String>) -> Ringer {
+        let silent = |unavailable| Ringer {
+            commands: None,
+            unavailable: Some(unavailable),
+            fallback: None,
+            thread: None,
+        };
         if output == AudioOutput::Disabled {
-            return Ringer {
-                commands: None,
-                no_device: Some("audio disabled".to_owned()),
-                thread: None,
-            };
+            return silent(SoundUnavailable::Disabled);
         }
         let (commands, receiver) = mpsc::channel();
-        let (opened, opened_receiver) = mpsc::channel::<Result<(), String>>();
+        let (opened, opened_receiver) = mpsc::channel::<Result<Option<String>, String>>();
         let spawned = thread::Builder::new()
             .name("switchboard-ringer".to_owned())
-            .spawn(move || run(receiver, opened));
+            .spawn(move || run(receiver, device, opened));
         let thread = match spawned {
             Ok(thread) => thread,
             Err(error) => {
-                return Ringer {
-                    commands: None,
-                    no_device: Some(format!("the audio thread could not start: {error}")),
-                    thread: None,
-                };
+                return silent(SoundUnavailable::NoDevice {
+                    reason: format!("the audio thread could not start: {error}"),
+                });
             }
         };
         match opened_receiver.recv() {
-            Ok(Ok(())) => Ringer {
+            Ok(Ok(fallback)) => Ringer {
                 commands: Some(commands),
-                no_device: None,
+                unavailable: None,
+                fallback,
                 thread: Some(thread),
             },
             Ok(Err(reason)) => {
                 let _ = thread.join();
-                Ringer {
-                    commands: None,
-                    no_device: Some(reason),
-                    thread: None,
-                }
+                silent(SoundUnavailable::NoDevice { reason })
             }
-            Err(_) => Ringer {
-                commands: None,
-                no_device: Some("the audio thread stopped".to_owned()),
-                thread: None,
-            },
+            Err(_) => silent(SoundUnavailable::NoDevice {
+                reason: "the audio thread stopped".to_owned(),
+            }),
         }
     }
 
-    /// `Some(reason)` when no sound can be played.
-    pub(crate) fn no_device(&self) -> Option<&str> {
-        self.no_device.as_deref()
+    /// `Some(why)` when no sound can be played.
+    pub(crate) fn unavailable(&self) -> Option<&SoundUnavailable> {
+        self.unavailable.as_ref()
+    }
+
+    /// The note shown while the chosen output device is gone and the default one plays.
+    pub(crate) fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
     }
 
     pub(crate) fn set_playing(&self, playing: bool) {
@@ -114,10 +131,34 @@ impl Ringer {
         }
     }
 
+    /// Plays `sound` of `sounds` once (one period of the ring), whatever rings meanwhile.
+    pub(crate) fn test(&self, sound: Sound, sounds: PreparedSounds) {
+        if let Some(commands) = &self.commands {
+            let _ = commands.send(Command::Test(sound, Box::new(sounds)));
+        }
+    }
+
     pub(crate) fn configure(&self, sounds: PreparedSounds) {
         if let Some(commands) = &self.commands {
             let _ = commands.send(Command::Configure(Box::new(sounds)));
         }
+    }
+
+    /// Switches to `device` (`None`: the system default). Blocks while the device opens. When
+    /// no device at all opens, the previous one stays and the reason is returned.
+    pub(crate) fn use_device(&mut self, device: Option<String>) -> Result<(), String> {
+        let Some(commands) = &self.commands else {
+            return Ok(());
+        };
+        let (answer, answered) = mpsc::channel();
+        commands
+            .send(Command::UseDevice(device, answer))
+            .map_err(|_| "the audio thread stopped".to_owned())?;
+        let fallback = answered
+            .recv()
+            .map_err(|_| "the audio thread stopped".to_owned())??;
+        self.fallback = fallback;
+        Ok(())
     }
 
     pub(crate) fn stop(&mut self) {
@@ -136,37 +177,109 @@ impl Drop for Ringer {
     }
 }
 
-fn run(commands: mpsc::Receiver<Command>, opened: mpsc::Sender<Result<(), String>>) {
-    let mut sink = match rodio::DeviceSinkBuilder::open_default_sink() {
-        Ok(sink) => sink,
-        Err(error) => {
-            let _ = opened.send(Err(format!("no audio output: {error}")));
+/// The output devices of the system's audio host (ALSA on Linux), the default one marked.
+/// Blocks: the host probes its devices.
+pub(crate) fn output_devices() -> Vec<OutputDevice> {
+    let host = rodio::cpal::default_host();
+    let default = host
+        .default_output_device()
+        .and_then(|device| device.id().ok());
+    let Ok(devices) = host.output_devices() else {
+        return Vec::new();
+    };
+    let mut listed: Vec<OutputDevice> = Vec::new();
+    for device in devices {
+        let Ok(id) = device.id() else {
+            continue;
+        };
+        let name = device
+            .description()
+            .map(|description| description.name().to_owned())
+            .unwrap_or_else(|_| id.id().to_owned());
+        let entry = OutputDevice {
+            id: id.to_string(),
+            name,
+            is_default: default.as_ref() == Some(&id),
+        };
+        if !listed.iter().any(|known| known.id == entry.id) {
+            listed.push(entry);
+        }
+    }
+    listed
+}
+
+/// Opens `chosen`, or the default device when it is gone or does not open; the second value
+/// is the note saying so.
+fn open(chosen: Option<&str>) -> Result<(MixerDeviceSink, Option<String>), String> {
+    let mut note = None;
+    if let Some(chosen) = chosen {
+        let host = rodio::cpal::default_host();
+        let device = rodio::cpal::DeviceId::from_str(chosen)
+            .ok()
+            .and_then(|id| host.device_by_id(&id));
+        match device {
+            Some(device) => {
+                match DeviceSinkBuilder::from_device(device).and_then(|sink| sink.open_stream()) {
+                    Ok(sink) => return Ok((sink, None)),
+                    Err(error) => {
+                        note = Some(format!(
+                            "The chosen output device ({chosen}) does not open ({error}): \
+                             playing through the default device."
+                        ));
+                    }
+                }
+            }
+            None => {
+                note = Some(format!(
+                    "The chosen output device ({chosen}) is not connected: playing through \
+                     the default device."
+                ));
+            }
+        }
+    }
+    let sink = DeviceSinkBuilder::open_default_sink()
+        .map_err(|error| format!("no audio output: {error}"))?;
+    Ok((sink, note))
+}
+
+/// A player on `sink` looping `tone`.
+fn ring_player(sink: &MixerDeviceSink, tone: &SamplesBuffer, volume: f32) -> rodio::Player {
+    let player = rodio::Player::connect_new(sink.mixer());
+    player.set_volume(volume);
+    player.append(tone.clone().repeat_infinite());
+    player.play();
+    player
+}
+
+fn run(
+    commands: mpsc::Receiver<Command>,
+    device: Option<String>,
+    opened: mpsc::Sender<Result<Option<String>, String>>,
+) {
+    let mut sink = match open(device.as_deref()) {
+        Ok((sink, note)) => {
+            let _ = opened.send(Ok(note));
+            sink
+        }
+        Err(reason) => {
+            let _ = opened.send(Err(reason));
             return;
         }
     };
     sink.log_on_drop(false);
-    let _ = opened.send(Ok(()));
-    let mut sounds = PreparedSounds {
-        ring: Some(ring_tone()),
-        chime: Some(chime_tone()),
-        volume: 1.0,
-    };
-    // Not a setting yet: the invitation cue is always the built-in one.
-    let invitation = invitation_tone();
+    let mut sounds = PreparedSounds::built_in();
     let mut player: Option<rodio::Player> = None;
     // Chimes share one player, so a burst of messages queues instead of stacking up.
-    let chimes = rodio::Player::connect_new(sink.mixer());
+    let mut chimes = rodio::Player::connect_new(sink.mixer());
+    // Tests get their own player: a test is never dropped behind a queue of chimes.
+    let mut tests = rodio::Player::connect_new(sink.mixer());
     while let Ok(command) = commands.recv() {
         match command {
             Command::Play(true) => {
                 if player.is_none()
                     && let Some(tone) = &sounds.ring
                 {
-                    let new_player = rodio::Player::connect_new(sink.mixer());
-                    new_player.set_volume(sounds.volume);
-                    new_player.append(tone.clone().repeat_infinite());
-                    new_player.play();
-                    player = Some(new_player);
+                    player = Some(ring_player(&sink, tone, sounds.volume));
                 }
             }
             Command::Configure(prepared) => {
@@ -176,37 +289,58 @@ fn run(commands: mpsc::Receiver<Command>, opened: mpsc::Sender<Result<(), String
                 if let Some(old) = player.take() {
                     old.stop();
                     if let Some(tone) = &sounds.ring {
-                        let new_player = rodio::Player::connect_new(sink.mixer());
-                        new_player.set_volume(sounds.volume);
-                        new_player.append(tone.clone().repeat_infinite());
-                        new_player.play();
-                        player = Some(new_player);
+                        player = Some(ring_player(&sink, tone, sounds.volume));
                     }
                 }
             }
+            Command::UseDevice(device, answer) => match open(device.as_deref()) {
+                Ok((mut new_sink, note)) => {
+                    new_sink.log_on_drop(false);
+                    let ringing = player.take().map(|old| old.stop()).is_some();
+                    chimes.stop();
+                    tests.stop();
+                    sink = new_sink;
+                    chimes = rodio::Player::connect_new(sink.mixer());
+                    chimes.set_volume(sounds.volume);
+                    tests = rodio::Player::connect_new(sink.mixer());
+                    if ringing && let Some(tone) = &sounds.ring {
+                        player = Some(ring_player(&sink, tone, sounds.volume));
+                    }
+                    let _ = answer.send(Ok(note));
+                }
+                Err(reason) => {
+                    let _ = answer.send(Err(reason));
+                }
+            },
             Command::Play(false) => {
                 if let Some(old) = player.take() {
                     old.stop();
                 }
             }
             Command::Chime(sound) => {
-                let cue = match sound {
-                    Sound::Message => sounds.chime.as_ref(),
-                    Sound::Invitation | Sound::Mention => Some(&invitation),
-                    Sound::Ring => None,
-                };
                 // At most one waiting behind the one playing: a burst is one or two chimes.
                 if chimes.len() < 2
-                    && let Some(cue) = cue
+                    && sound != Sound::Ring
+                    && let Some(cue) = sounds.for_sound(sound)
                 {
                     chimes.append(cue.clone());
                     chimes.play();
+                }
+            }
+            Command::Test(sound, prepared) => {
+                tests.stop();
+                tests = rodio::Player::connect_new(sink.mixer());
+                tests.set_volume(prepared.volume);
+                if let Some(cue) = prepared.for_sound(sound) {
+                    tests.append(cue.clone());
+                    tests.play();
                 }
             }
             Command::Stop => break,
         }
     }
     chimes.stop();
+    tests.stop();
     if let Some(old) = player.take() {
         old.stop();
     }
@@ -251,6 +385,16 @@ pub(crate) fn chime_tone() -> SamplesBuffer {
 /// The invitation, transfer and @mention cue: three quick beeps, high-low-high.
 pub(crate) fn invitation_tone() -> SamplesBuffer {
     beeps(&INVITATION_HZ)
+}
+
+/// The @mention cue: two short taps on one pitch.
+pub(crate) fn mention_tone() -> SamplesBuffer {
+    beeps(&MENTION_HZ)
+}
+
+/// The new-visitor cue (B50): one low beep.
+pub(crate) fn new_visitor_tone() -> SamplesBuffer {
+    beeps(&NEW_VISITOR_HZ)
 }
 
 /// Short sine beeps at these pitches, with gaps between them.
@@ -346,11 +490,38 @@ mod tests {
     }
 
     #[test]
-    fn disabled_audio_never_opens_a_device() {
-        let ringer = Ringer::start(AudioOutput::Disabled);
-        assert_eq!(ringer.no_device(), Some("audio disabled"));
+    fn disabled_audio_never_opens_a_device_and_says_it_is_switched_off() {
+        let mut ringer = Ringer::start(AudioOutput::Disabled, Some("alsa:nowhere".to_owned()));
+        assert_eq!(ringer.unavailable(), Some(&SoundUnavailable::Disabled));
+        assert_eq!(ringer.fallback(), None);
         ringer.set_playing(true);
         ringer.chime(Sound::Message);
         ringer.chime(Sound::Invitation);
+        ringer.test(Sound::Ring, PreparedSounds::built_in());
+        assert_eq!(ringer.use_device(None), Ok(()));
+    }
+
+    #[test]
+    fn d03_every_event_has_its_own_built_in_cue() {
+        let cues: Vec<Vec<f32>> = [
+            chime_tone(),
+            invitation_tone(),
+            mention_tone(),
+            new_visitor_tone(),
+        ]
+        .into_iter()
+        .map(|tone| tone.collect())
+        .collect();
+        for (index, cue) in cues.iter().enumerate() {
+            let seconds = cue.len() as f32 / SAMPLE_RATE as f32;
+            assert!(seconds < 0.5, "cue {index} is short: {seconds} s");
+            assert!(
+                cue.iter().any(|sample| sample.abs() > 0.1),
+                "cue {index} sounds"
+            );
+            for (other, different) in cues.iter().enumerate().skip(index + 1) {
+                assert_ne!(cue, different, "cues {index} and {other} differ");
+            }
+        }
     }
 }

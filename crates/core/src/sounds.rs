@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::CoreError;
+use crate::attention::Sound;
 
 /// The settings file inside the cache folder.
 pub const SOUND_SETTINGS_FILE: &str = "sound-settings.json";
@@ -31,7 +32,16 @@ pub enum SoundChoice {
     File { path: String },
 }
 
-/// The operator's sound settings.
+fn built_in() -> SoundChoice {
+    SoundChoice::BuiltIn
+}
+
+fn off() -> SoundChoice {
+    SoundChoice::Off
+}
+
+/// The operator's sound settings. Fields added later default when a settings file written by
+/// an older version lacks them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SoundSettings {
@@ -41,6 +51,18 @@ pub struct SoundSettings {
     pub ring: SoundChoice,
     /// The short cue for a new visitor message in my chats.
     pub message: SoundChoice,
+    /// A colleague invites me into a chat or transfers one to me (B22, B23).
+    #[serde(default = "built_in")]
+    pub invitation: SoundChoice,
+    /// A colleague's note mentions me (B26).
+    #[serde(default = "built_in")]
+    pub mention: SoundChoice,
+    /// A new visitor on the site (B50): off unless the operator wants it.
+    #[serde(default = "off")]
+    pub new_visitor: SoundChoice,
+    /// The output device's id (from [`SoundStatus::devices`]); `None`: the system default.
+    #[serde(default)]
+    pub output_device: Option<String>,
 }
 
 impl Default for SoundSettings {
@@ -49,8 +71,45 @@ impl Default for SoundSettings {
             volume: 80,
             ring: SoundChoice::BuiltIn,
             message: SoundChoice::BuiltIn,
+            invitation: SoundChoice::BuiltIn,
+            mention: SoundChoice::BuiltIn,
+            new_visitor: SoundChoice::Off,
+            output_device: None,
         }
     }
+}
+
+/// Why no sound can play.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum SoundUnavailable {
+    /// Sound is switched off for this app (`SWITCHBOARD_AUDIO=off`): no device is opened.
+    Disabled,
+    /// No output device opens (none present, or the sound system refuses).
+    NoDevice { reason: String },
+}
+
+/// An output device the operator can choose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputDevice {
+    /// Stable id to store in [`SoundSettings::output_device`], e.g. `alsa:default`.
+    pub id: String,
+    /// What the sound system calls it.
+    pub name: String,
+    pub is_default: bool,
+}
+
+/// What the sound settings show besides the settings themselves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SoundStatus {
+    /// `None` while sound works.
+    pub unavailable: Option<SoundUnavailable>,
+    /// The output devices to choose from (none while sound is unavailable).
+    pub devices: Vec<OutputDevice>,
+    /// Set while the chosen device is gone and the default device plays instead.
+    pub fallback: Option<String>,
 }
 
 /// The sounds ready to play, as the ringer thread uses them.
@@ -59,6 +118,9 @@ pub(crate) struct PreparedSounds {
     /// `None`: silent.
     pub ring: Option<SamplesBuffer>,
     pub chime: Option<SamplesBuffer>,
+    pub invitation: Option<SamplesBuffer>,
+    pub mention: Option<SamplesBuffer>,
+    pub new_visitor: Option<SamplesBuffer>,
     /// Linear gain, 0.0 to 1.0.
     pub volume: f32,
 }
@@ -75,8 +137,34 @@ impl PreparedSounds {
         Ok(PreparedSounds {
             ring: prepare_choice(&settings.ring, crate::ringer::ring_tone)?,
             chime: prepare_choice(&settings.message, crate::ringer::chime_tone)?,
+            invitation: prepare_choice(&settings.invitation, crate::ringer::invitation_tone)?,
+            mention: prepare_choice(&settings.mention, crate::ringer::mention_tone)?,
+            new_visitor: prepare_choice(&settings.new_visitor, crate::ringer::new_visitor_tone)?,
             volume: f32::from(settings.volume) / 100.0,
         })
+    }
+
+    /// Every event's built-in sound (the new visitor's too), at full volume.
+    pub(crate) fn built_in() -> PreparedSounds {
+        PreparedSounds {
+            ring: Some(crate::ringer::ring_tone()),
+            chime: Some(crate::ringer::chime_tone()),
+            invitation: Some(crate::ringer::invitation_tone()),
+            mention: Some(crate::ringer::mention_tone()),
+            new_visitor: Some(crate::ringer::new_visitor_tone()),
+            volume: 1.0,
+        }
+    }
+
+    /// The sound an event plays; `None` when it is off.
+    pub(crate) fn for_sound(&self, sound: Sound) -> Option<&SamplesBuffer> {
+        match sound {
+            Sound::Ring => self.ring.as_ref(),
+            Sound::Message => self.chime.as_ref(),
+            Sound::Invitation => self.invitation.as_ref(),
+            Sound::Mention => self.mention.as_ref(),
+            Sound::NewVisitor => self.new_visitor.as_ref(),
+        }
     }
 }
 
@@ -174,12 +262,28 @@ mod tests {
                 path: path.display().to_string(),
             },
             message: SoundChoice::Off,
+            mention: SoundChoice::File {
+                path: path.display().to_string(),
+            },
+            ..SoundSettings::default()
         };
         let prepared = PreparedSounds::prepare(&settings).expect("a playable file");
-        let ring = prepared.ring.expect("the file rings");
+        let ring = prepared.ring.clone().expect("the file rings");
         assert_eq!(ring.sample_rate().get(), 8_000);
         assert_eq!(ring.count(), 8_000, "one second of the file");
         assert!(prepared.chime.is_none(), "the message sound is off");
+        assert_eq!(
+            prepared
+                .for_sound(Sound::Mention)
+                .map(|mention| mention.clone().count()),
+            Some(8_000),
+            "the mention plays the file too"
+        );
+        assert!(
+            prepared.for_sound(Sound::NewVisitor).is_none(),
+            "B50: the new-visitor sound is off by default"
+        );
+        assert!(prepared.for_sound(Sound::Invitation).is_some());
         assert!((prepared.volume - 0.4).abs() < f32::EPSILON);
     }
 
@@ -220,9 +324,26 @@ mod tests {
             volume: 25,
             ring: SoundChoice::Off,
             message: SoundChoice::BuiltIn,
+            new_visitor: SoundChoice::BuiltIn,
+            output_device: Some("alsa:front:CARD=USB,DEV=0".to_owned()),
+            ..SoundSettings::default()
         };
         save(folder.path(), &chosen).expect("save");
         assert_eq!(load(folder.path()), chosen);
+        // A file from before per-event sounds and devices: the new fields take their defaults.
+        std::fs::write(
+            folder.path().join(SOUND_SETTINGS_FILE),
+            r#"{"volume": 30, "ring": {"type": "off"}, "message": {"type": "builtIn"}}"#,
+        )
+        .expect("write");
+        assert_eq!(
+            load(folder.path()),
+            SoundSettings {
+                volume: 30,
+                ring: SoundChoice::Off,
+                ..SoundSettings::default()
+            }
+        );
         std::fs::write(folder.path().join(SOUND_SETTINGS_FILE), "{broken").expect("write");
         assert_eq!(load(folder.path()), SoundSettings::default());
     }

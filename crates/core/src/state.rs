@@ -51,6 +51,8 @@ pub enum RingerState {
     Muted,
     /// No sound output; alerts are visual only (D03).
     NoDevice { reason: String },
+    /// Sound is switched off for this app (`SWITCHBOARD_AUDIO=off`); alerts are visual only.
+    Disabled,
 }
 
 /// The console list a chat belongs to (B40).
@@ -202,10 +204,30 @@ pub enum CoreEvent {
     Notify {
         notification: crate::Notification,
     },
+    /// The chat's visitor started or stopped typing. Ephemeral: hide it after
+    /// `TYPING_EXPIRY_MS` without a refresh.
+    VisitorTyping {
+        chat: ChatId,
+        typing: bool,
+    },
+    /// The chat's visitor has seen the staff's messages up to `upTo` ("Seen").
+    #[serde(rename_all = "camelCase")]
+    VisitorRead {
+        chat: ChatId,
+        up_to: MessageId,
+    },
     /// Ask for (or stop asking for) the taskbar's attention: requests ring and the window is
     /// not focused.
     UserAttention {
         wanted: bool,
+    },
+    /// An attachment upload moved on (B32): bytes sent, queued for the link, done or failed.
+    Upload {
+        upload: crate::UploadProgress,
+    },
+    /// Invitations, transfers, reply locks or subscriptions changed (issue 7): the whole state.
+    Collaboration {
+        collaboration: crate::Collaboration,
     },
 }
 
@@ -293,6 +315,11 @@ mod tests {
                     name: "Visitor".to_owned(),
                     email: None,
                     page_url: None,
+                    location: None,
+                    country: None,
+                    language: None,
+                    time_zone: None,
+                    topic: None,
                 },
                 subject: "Help".to_owned(),
                 responsible: responsible.map(|id| OperatorRef {

@@ -21,6 +21,8 @@ pub(crate) struct Applied {
     pub edited_message: Option<Message>,
     /// A message its author deleted (B16): its chat and id.
     pub deleted_message: Option<(ChatId, MessageId)>,
+    /// The visitor has seen the staff's messages of a chat up to this one.
+    pub visitor_read: Option<(ChatId, MessageId)>,
 }
 
 /// A command kept in the outbox until the server confirms it.
@@ -39,7 +41,7 @@ pub(crate) struct QueuedCommand {
 pub(crate) struct Found {
     /// Chats whose visitor name or subject matched, best first.
     pub chats: Vec<CachedChat>,
-    /// Messages that matched, best first.
+    /// Messages that matched, newest first.
     pub messages: Vec<Message>,
 }
 
@@ -62,6 +64,12 @@ pub(crate) trait Store: Send {
     /// The colleagues last fetched (B26), for @mentions offline.
     fn colleagues(&self) -> Option<Vec<OperatorRef>>;
     fn store_colleagues(&mut self, colleagues: &[OperatorRef]) -> Result<(), CoreError>;
+    /// Invitations, transfers, reply locks and unsubscriptions (issue 7), kept across restarts.
+    fn collaboration(&self) -> Option<crate::supervision::Collaboration>;
+    fn store_collaboration(
+        &mut self,
+        collaboration: &crate::supervision::Collaboration,
+    ) -> Result<(), CoreError>;
     fn operator(&self) -> Option<OperatorProfile>;
 
     fn availability(&self) -> Option<Availability>;
@@ -103,8 +111,9 @@ pub(crate) trait Store: Send {
     /// Unconfirmed commands, oldest first.
     fn outbox(&self) -> Result<Vec<QueuedCommand>, CoreError>;
 
-    /// Full-text search over the cache (B42): chat names and subjects always; message
-    /// history only inside `chat` when one is given. Every word must match, each as a prefix.
+    /// Full-text search over the cache (B42): chat names and subjects (only `chat`'s when one
+    /// is given) and message history (only `chat`'s when one is given, else every chat's,
+    /// newest first). Every word must match, each as a prefix; at most 50 of each kind.
     fn search(&self, query: &str, chat: Option<ChatId>) -> Result<Found, CoreError>;
 
     /// Whether the chat's full history is here (else only what arrived as events).
@@ -181,6 +190,7 @@ mod conformance {
         events_move_chats_through_ringing_awaiting_and_unread,
         an_older_summary_never_overwrites_a_newer_one,
         b42_search_finds_chat_names_and_the_open_chats_history_offline,
+        b42_message_search_follows_edits_deletions_resyncs_and_long_prefixes,
         d01_outbox_keeps_order_and_a_refused_command_until_retry_or_discard,
         another_operator_signing_in_starts_from_an_empty_cache,
     );
@@ -215,6 +225,11 @@ mod conformance {
                     name: format!("Visitor {id}"),
                     email: None,
                     page_url: None,
+                    location: None,
+                    country: None,
+                    language: None,
+                    time_zone: None,
+                    topic: None,
                 },
                 subject: "Help".to_owned(),
                 responsible: responsible.map(|id| OperatorRef {
@@ -237,6 +252,7 @@ mod conformance {
                 visibility: Visibility::Public,
                 body: "<script>alert(1)</script>".to_owned(),
                 sent_at: Timestamp(10),
+                attachments: Vec::new(),
             }
         }
 
@@ -379,16 +395,16 @@ mod conformance {
             other.body = "refund refund refund".to_owned();
             cache.apply_message(&other).unwrap();
 
-            // No chat open: chat names (and subjects) only, accents and case ignored, prefixes.
+            // No chat open: chat names (and subjects), accents and case ignored, prefixes...
             let found = cache.search("mari", None).unwrap();
             assert_eq!(found.chat_ids(), vec![ChatId(1)]);
-            assert!(
-                found.messages.is_empty(),
-                "history is searched only inside a chat"
-            );
+            assert!(found.messages.is_empty());
+            // ...and the messages of every chat, newest first.
+            let found = cache.search("REFUND", None).unwrap();
+            assert_eq!(found.chat_ids(), vec![ChatId(2)]);
             assert_eq!(
-                cache.search("REFUND", None).unwrap().chat_ids(),
-                vec![ChatId(2)]
+                found.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+                vec![MessageId(11), MessageId(10)]
             );
             // A chat open: its name and its own history, not other chats' messages.
             let found = cache.search("refund", Some(ChatId(1))).unwrap();
@@ -427,12 +443,31 @@ mod conformance {
                     .is_empty()
             );
             // FTS syntax in the input is plain text, never an error or an injection.
-            for hostile in ["\"", "*", "NEAR(", "body:x", "a OR", "-", "')", ""] {
+            for hostile in [
+                "\"",
+                "*",
+                "NEAR(",
+                "body:x",
+                "chat:c1",
+                "a OR",
+                "-",
+                "')",
+                "",
+                "^refund",
+                "refund\" OR \"",
+                "{body chat}: x",
+                "inv*",
+            ] {
                 assert!(
                     cache.search(hostile, Some(ChatId(1))).is_ok(),
                     "{hostile:?}"
                 );
+                assert!(cache.search(hostile, None).is_ok(), "{hostile:?}");
             }
+            assert!(
+                cache.search("chat c1", None).unwrap().messages.is_empty(),
+                "the chat scope token is not searchable text"
+            );
             // A renamed chat is found by its new name only; sign-out forgets the index.
             maria.visitor.name = "Maria Garcia".to_owned();
             maria.updated_at = Timestamp(5);
@@ -451,6 +486,94 @@ mod conformance {
                     .is_empty()
             );
             assert!(cache.search("garcia", None).unwrap().chats.is_empty());
+        }
+
+        pub(super) fn b42_message_search_follows_edits_deletions_resyncs_and_long_prefixes(
+            mut cache: Box<dyn Store>,
+        ) {
+            cache.set_operator(&profile()).unwrap();
+            cache
+                .apply_summary(&chat(1, ChatState::Active, Some(ME), 1))
+                .unwrap();
+            cache
+                .apply_summary(&chat(2, ChatState::Active, Some(ME), 2))
+                .unwrap();
+            let ids = |found: &Found| found.messages.iter().map(|m| m.id.0).collect::<Vec<_>>();
+            let post = |cache: &mut Box<dyn Store>, seq: u64, id: i64, chat: i64, body: &str| {
+                let mut message = visitor_message(id, chat);
+                message.body = body.to_owned();
+                cache
+                    .apply(seq, &OperatorEvent::MessagePosted { message })
+                    .unwrap();
+            };
+            post(&mut cache, 1, 1, 1, "Where is my parcel?");
+            post(&mut cache, 2, 2, 2, "The parcel arrived damaged");
+            post(&mut cache, 3, 3, 1, "Parcels and invoices");
+
+            // Prefixes longer than the prefix index expand to the words they start.
+            assert_eq!(ids(&cache.search("parce", None).unwrap()), [3, 2, 1]);
+            assert_eq!(ids(&cache.search("parcels", None).unwrap()), [3]);
+            assert_eq!(ids(&cache.search("parc", Some(ChatId(2))).unwrap()), [2]);
+            assert_eq!(
+                ids(&cache.search("invoi parc", Some(ChatId(1))).unwrap()),
+                [3]
+            );
+            assert!(cache.search("parcelx", None).unwrap().messages.is_empty());
+
+            // An edit replaces the indexed text; a deletion removes it.
+            let mut edited = visitor_message(1, 1);
+            edited.body = "Where is my delivery?".to_owned();
+            cache
+                .apply(4, &OperatorEvent::MessageEdited { message: edited })
+                .unwrap();
+            assert_eq!(ids(&cache.search("parcel", Some(ChatId(1))).unwrap()), [3]);
+            assert_eq!(ids(&cache.search("deliv", None).unwrap()), [1]);
+            cache
+                .apply(
+                    5,
+                    &OperatorEvent::MessageDeleted {
+                        chat: ChatId(2),
+                        message: MessageId(2),
+                    },
+                )
+                .unwrap();
+            assert_eq!(
+                ids(&cache.search("damaged", None).unwrap()),
+                Vec::<i64>::new()
+            );
+            assert_eq!(ids(&cache.search("parcel", None).unwrap()), [3]);
+
+            // A snapshot resync keeps the cached history searchable.
+            cache
+                .apply(
+                    6,
+                    &OperatorEvent::Snapshot {
+                        chats: vec![chat(1, ChatState::Active, Some(ME), 3)],
+                        ringing: vec![],
+                        availability: Availability::Online,
+                    },
+                )
+                .unwrap();
+            assert_eq!(ids(&cache.search("deliv", Some(ChatId(1))).unwrap()), [1]);
+
+            // More words start with the prefix than it expands to: still every one matches.
+            let many: Vec<String> = (0..70).map(|index| format!("order{index:02}x")).collect();
+            post(&mut cache, 7, 10, 1, &many.join(" "));
+            post(&mut cache, 8, 11, 1, "order42x only");
+            assert_eq!(ids(&cache.search("orde", None).unwrap()), [11, 10]);
+            assert_eq!(ids(&cache.search("order4", None).unwrap()), [11, 10]);
+            assert_eq!(ids(&cache.search("order69x", None).unwrap()), [10]);
+
+            // Newest first, at most 50.
+            for id in 100..160 {
+                post(&mut cache, 9 + id as u64, id, 2, "hello again");
+            }
+            let found = cache.search("hello", None).unwrap();
+            assert_eq!(ids(&found), (110..160).rev().collect::<Vec<_>>());
+            assert_eq!(
+                cache.search("he", Some(ChatId(1))).unwrap().messages.len(),
+                0
+            );
         }
 
         pub(super) fn d01_outbox_keeps_order_and_a_refused_command_until_retry_or_discard(

@@ -2,14 +2,210 @@
 //! (B20), take it over, and read a live chat's audit log. The server decides who may; the core
 //! only asks and applies what comes back.
 
+use serde::{Deserialize, Serialize};
 use switchboard_protocol::{
-    AnswerInvitation, AuditEntry, ChatHistory, ChatId, ChatSummary, EmailTranscript, Endpoint,
-    GetAuditLog, GetTicket, GetTickets, InviteOperator, JoinChat, LiveChatId, LockReplies,
-    MonitorChat, OperatorId, ReassignChat, StaffLeaveChat, TakeOverChat, Ticket, TicketDetail,
-    TicketUpdate, TranscriptSent, TransferChat, UpdateTicket,
+    AnswerInvitation, AuditEntry, ChatHistory, ChatId, ChatState, ChatSummary, EmailTranscript,
+    Endpoint, ErrorCode, GetAuditLog, GetTicket, GetTickets, Invitation, InvitationKind,
+    InviteOperator, JoinChat, LiveChatId, LockReplies, MonitorChat, OperatorEvent, OperatorId,
+    OperatorRef, ReassignChat, StaffLeaveChat, TakeOverChat, Ticket, TicketDetail, TicketUpdate,
+    TranscriptSent, TransferChat, UpdateTicket,
 };
+use ts_rs::TS;
 
-use crate::{Core, CoreError, lock};
+use crate::{Core, CoreError, CoreEvent, Inner, lock};
+
+/// What became of an invitation or transfer this operator sent (B22, B23).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum SentState {
+    /// Waiting for the answer; the sender stays responsible meanwhile.
+    Waiting,
+    Accepted,
+    Declined,
+    /// Nobody answered within the server's invitation timeout.
+    TimedOut,
+}
+
+/// An invitation or transfer this operator sent, shown in its chat until dismissed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SentInvitation {
+    pub chat: ChatId,
+    pub kind: InvitationKind,
+    /// The colleague it went to.
+    pub to: OperatorRef,
+    pub state: SentState,
+}
+
+/// Who holds a chat's reply lock (B15).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyLock {
+    pub chat: ChatId,
+    pub locked_by: OperatorRef,
+}
+
+/// Collaboration facts the console shows (issue 7). Kept in the cache so they survive an app
+/// restart; the server's events keep them current.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Collaboration {
+    /// Invitations and transfers waiting for this operator's answer, oldest first.
+    pub invitations: Vec<Invitation>,
+    /// Invitations and transfers this operator sent, with their fate.
+    pub sent: Vec<SentInvitation>,
+    pub reply_locks: Vec<ReplyLock>,
+    /// Chats whose unread escalations this operator stopped (B13).
+    pub unsubscribed: Vec<ChatId>,
+}
+
+impl Collaboration {
+    /// Forgets everything about a chat that is no longer live.
+    fn forget_chat(&mut self, chat: ChatId) {
+        self.invitations
+            .retain(|invitation| invitation.chat != chat);
+        self.sent.retain(|sent| sent.chat != chat);
+        self.reply_locks.retain(|lock| lock.chat != chat);
+        self.unsubscribed
+            .retain(|unsubscribed| *unsubscribed != chat);
+    }
+
+    fn set_sent_state(
+        &mut self,
+        chat: ChatId,
+        kind: InvitationKind,
+        to: &OperatorRef,
+        state: SentState,
+    ) {
+        if let Some(sent) = self
+            .sent
+            .iter_mut()
+            .find(|sent| sent.chat == chat && sent.kind == kind && sent.to.id == to.id)
+        {
+            sent.state = state;
+            sent.to = to.clone();
+        }
+    }
+
+    /// Applies one server event; says whether anything changed.
+    pub(crate) fn apply(&mut self, event: &OperatorEvent, me: Option<OperatorId>) -> bool {
+        let before = self.clone();
+        match event {
+            OperatorEvent::Snapshot { chats, .. } => {
+                let live: Vec<ChatId> = chats
+                    .iter()
+                    .filter(|chat| matches!(chat.state, ChatState::Active | ChatState::Pending))
+                    .map(|chat| chat.id)
+                    .collect();
+                self.invitations
+                    .retain(|invitation| live.contains(&invitation.chat));
+                self.sent.retain(|sent| live.contains(&sent.chat));
+                self.reply_locks.retain(|lock| live.contains(&lock.chat));
+            }
+            OperatorEvent::ChatUpserted { chat }
+                if matches!(chat.state, ChatState::Closed | ChatState::Abandoned) =>
+            {
+                self.forget_chat(chat.id);
+            }
+            OperatorEvent::Invited { invitation } => {
+                self.invitations.retain(|open| open.chat != invitation.chat);
+                self.invitations.push(invitation.clone());
+            }
+            OperatorEvent::InvitationAnswered {
+                chat,
+                kind,
+                operator,
+                accepted,
+            } => {
+                let state = if *accepted {
+                    SentState::Accepted
+                } else {
+                    SentState::Declined
+                };
+                self.set_sent_state(*chat, *kind, operator, state);
+            }
+            OperatorEvent::InvitationExpired {
+                chat,
+                kind,
+                operator,
+            } => {
+                if Some(operator.id) == me {
+                    self.invitations.retain(|open| open.chat != *chat);
+                } else {
+                    self.set_sent_state(*chat, *kind, operator, SentState::TimedOut);
+                }
+            }
+            OperatorEvent::ReplyLockChanged { chat, locked_by } => {
+                self.reply_locks.retain(|lock| lock.chat != *chat);
+                if let Some(locked_by) = locked_by {
+                    self.reply_locks.push(ReplyLock {
+                        chat: *chat,
+                        locked_by: locked_by.clone(),
+                    });
+                }
+            }
+            _ => {}
+        }
+        *self != before
+    }
+}
+
+impl Inner {
+    /// Changes the stored collaboration state and tells the console when it changed.
+    pub(crate) fn update_collaboration(&self, change: impl FnOnce(&mut Collaboration) -> bool) {
+        let changed = {
+            let mut cache = lock(&self.cache);
+            let mut collaboration = cache.collaboration().unwrap_or_default();
+            if !change(&mut collaboration) {
+                return;
+            }
+            if let Err(error) = cache.store_collaboration(&collaboration) {
+                tracing::warn!(%error, "could not store the collaboration state");
+            }
+            collaboration
+        };
+        self.emit(CoreEvent::Collaboration {
+            collaboration: changed,
+        });
+    }
+
+    /// Keeps invitations, transfers and reply locks current from the server's events.
+    pub(crate) fn observe_collaboration(&self, event: &OperatorEvent) {
+        if !matches!(
+            event,
+            OperatorEvent::Snapshot { .. }
+                | OperatorEvent::ChatUpserted { .. }
+                | OperatorEvent::Invited { .. }
+                | OperatorEvent::InvitationAnswered { .. }
+                | OperatorEvent::InvitationExpired { .. }
+                | OperatorEvent::ReplyLockChanged { .. }
+        ) {
+            return;
+        }
+        let me = lock(&self.cache).operator().map(|operator| operator.id);
+        self.update_collaboration(|collaboration| collaboration.apply(event, me));
+    }
+
+    /// Notes an invitation or transfer just sent, waiting for its answer.
+    fn record_sent(&self, chat: ChatId, kind: InvitationKind, operator: OperatorId) {
+        let name = lock(&self.cache)
+            .colleagues()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|colleague| colleague.id == operator)
+            .map_or_else(|| format!("#{operator}"), |colleague| colleague.name);
+        self.update_collaboration(|collaboration| {
+            collaboration.sent.retain(|sent| sent.chat != chat);
+            collaboration.sent.push(SentInvitation {
+                chat,
+                kind,
+                to: OperatorRef { id: operator, name },
+                state: SentState::Waiting,
+            });
+            true
+        });
+    }
+}
 
 impl Core {
     /// Opens a chat of one of this supervisor's live chats invisibly (B21) and returns its
@@ -63,6 +259,8 @@ impl Core {
         self.inner
             .request(InviteOperator { chat, operator })
             .await?;
+        self.inner
+            .record_sent(chat, InvitationKind::Invite, operator);
         Ok(())
     }
 
@@ -81,6 +279,8 @@ impl Core {
                 note,
             })
             .await?;
+        self.inner
+            .record_sent(chat, InvitationKind::Transfer, operator);
         Ok(())
     }
 
@@ -90,10 +290,21 @@ impl Core {
         chat: ChatId,
         accept: bool,
     ) -> Result<ChatSummary, CoreError> {
-        let summary = self
-            .inner
-            .request(AnswerInvitation { chat, accept })
-            .await?;
+        let answered = self.inner.request(AnswerInvitation { chat, accept }).await;
+        // Answered, or gone (expired, or answered from another device): either way it is no
+        // longer open here.
+        if answered.is_ok()
+            || matches!(&answered, Err(CoreError::Api(error)) if error.code == ErrorCode::NotFound)
+        {
+            self.inner.update_collaboration(|collaboration| {
+                let before = collaboration.invitations.len();
+                collaboration
+                    .invitations
+                    .retain(|invitation| invitation.chat != chat);
+                collaboration.invitations.len() != before
+            });
+        }
+        let summary = answered?;
         self.inner.apply_summary(&summary);
         Ok(summary)
     }
@@ -154,5 +365,111 @@ impl Core {
         self.inner
             .rest::<EmailTranscript>(&path, Some(&token), Some(&()))
             .await
+    }
+}
+
+impl Core {
+    /// Invitations, transfers, reply locks and unsubscriptions as last known (issue 7).
+    pub fn collaboration(&self) -> Collaboration {
+        lock(&self.inner.cache).collaboration().unwrap_or_default()
+    }
+
+    /// Hides the outcome of a sent invitation or transfer once the operator has seen it.
+    pub fn dismiss_sent(&self, chat: ChatId) {
+        self.inner.update_collaboration(|collaboration| {
+            let before = collaboration.sent.len();
+            collaboration
+                .sent
+                .retain(|sent| sent.chat != chat || sent.state == SentState::Waiting);
+            collaboration.sent.len() != before
+        });
+    }
+
+    /// Remembers this operator's B13 choice locally, so the console shows it after a restart.
+    pub(crate) fn remember_subscription(&self, chat: ChatId, subscribed: bool) {
+        self.inner.update_collaboration(|collaboration| {
+            let before = collaboration.unsubscribed.clone();
+            collaboration
+                .unsubscribed
+                .retain(|unsubscribed| *unsubscribed != chat);
+            if !subscribed {
+                collaboration.unsubscribed.push(chat);
+            }
+            collaboration.unsubscribed != before
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: OperatorId = OperatorId(2);
+
+    fn ann() -> OperatorRef {
+        OperatorRef {
+            id: OperatorId(1),
+            name: "Ann Operator".to_owned(),
+        }
+    }
+
+    fn me() -> OperatorRef {
+        OperatorRef {
+            id: ME,
+            name: "Bob Operator".to_owned(),
+        }
+    }
+
+    #[test]
+    fn b22_b23_expiry_withdraws_my_invitation_and_times_out_what_i_sent() {
+        let mut state = Collaboration::default();
+        assert!(state.apply(
+            &OperatorEvent::Invited {
+                invitation: Invitation {
+                    chat: ChatId(7),
+                    kind: InvitationKind::Transfer,
+                    from: ann(),
+                    note: None,
+                    subject: "Anvil".to_owned(),
+                },
+            },
+            Some(ME),
+        ));
+        state.sent.push(SentInvitation {
+            chat: ChatId(8),
+            kind: InvitationKind::Invite,
+            to: ann(),
+            state: SentState::Waiting,
+        });
+        assert!(state.apply(
+            &OperatorEvent::InvitationExpired {
+                chat: ChatId(7),
+                kind: InvitationKind::Transfer,
+                operator: me(),
+            },
+            Some(ME),
+        ));
+        assert!(
+            state.invitations.is_empty(),
+            "my expired invitation is gone"
+        );
+        assert!(state.apply(
+            &OperatorEvent::InvitationExpired {
+                chat: ChatId(8),
+                kind: InvitationKind::Invite,
+                operator: ann(),
+            },
+            Some(ME),
+        ));
+        assert_eq!(state.sent[0].state, SentState::TimedOut);
+        // Replayed after a reconnect: nothing changes.
+        assert!(!state.apply(
+            &OperatorEvent::InvitationExpired {
+                chat: ChatId(8),
+                kind: InvitationKind::Invite,
+                operator: ann(),
+            },
+            Some(ME),
+        ));
     }
 }

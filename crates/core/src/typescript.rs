@@ -17,11 +17,15 @@ const PROTOCOL_IMPORTS: &[&str] = &[
     "Availability",
     "ChatId",
     "ChatSummary",
+    "Invitation",
+    "InvitationKind",
+    "OperatorRef",
     "Message",
     "MessageId",
     "OperatorCommand",
     "OperatorProfile",
     "Timestamp",
+    "Visibility",
 ];
 
 /// Renders the console-facing types into one TypeScript module.
@@ -44,6 +48,16 @@ pub fn render() -> String {
         crate::RingingRequest::decl(&config),
         crate::SoundChoice::decl(&config),
         crate::SoundSettings::decl(&config),
+        crate::Sound::decl(&config),
+        crate::SoundUnavailable::decl(&config),
+        crate::OutputDevice::decl(&config),
+        crate::SoundStatus::decl(&config),
+        crate::SentState::decl(&config),
+        crate::SentInvitation::decl(&config),
+        crate::ReplyLock::decl(&config),
+        crate::Collaboration::decl(&config),
+        crate::UploadState::decl(&config),
+        crate::UploadProgress::decl(&config),
         CoreEvent::decl(&config),
     ];
     let mut out = String::from(

@@ -200,6 +200,8 @@ async fn d03_sound_settings_are_kept_across_restarts_and_a_bad_file_changes_noth
         volume: 35,
         ring: SoundChoice::BuiltIn,
         message: SoundChoice::Off,
+        mention: SoundChoice::Off,
+        ..SoundSettings::default()
     };
     first
         .set_sound_settings(chosen.clone())

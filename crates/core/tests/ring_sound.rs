@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use switchboard_core::protocol::ChatState;
 use switchboard_core::{
     AudioOutput, ConnectionState, Core, CoreConfig, CredentialStore, RingerState,
+    SOUND_SETTINGS_FILE, Sound, SoundSettings,
 };
 use switchboard_server::test_support::{
     ANN, BOB, DEMO_EMBED_KEY, DEMO_PASSWORD, TestServer, TestVisitor,
@@ -260,3 +261,89 @@ async fn chime_child(_folder: PathBuf) {
 
 /// The capture's RMS is taken in blocks of this much sample time.
 const BLOCK: Duration = Duration::from_millis(100);
+
+const FALLBACK_CHILD_ENV: &str = "SWITCHBOARD_DEVICE_FALLBACK_CHILD";
+const FALLBACK_TEST_NAME: &str =
+    "d03_a_chosen_device_that_is_gone_falls_back_to_the_default_with_a_note";
+
+/// D03: the operator chose an output device that is no longer there. The core still plays,
+/// through the default device (captured here), and the settings get a note saying so; the
+/// "test" button plays the chosen cue once (three short beeps for an invitation).
+#[test]
+fn d03_a_chosen_device_that_is_gone_falls_back_to_the_default_with_a_note() {
+    if capture::run_as_child(FALLBACK_CHILD_ENV, fallback_child) {
+        return;
+    }
+    let folder = tempfile::tempdir().expect("a folder for the capture");
+    let capture = capture::write_asoundrc(folder.path());
+    capture::run_test_child(
+        FALLBACK_TEST_NAME,
+        FALLBACK_CHILD_ENV,
+        folder.path(),
+        "device fallback",
+    );
+    let wav = Wav::read(&capture);
+    let block = Duration::from_millis(10);
+    let loud_ms = wav
+        .block_rms(block)
+        .iter()
+        .filter(|rms| **rms > 0.02)
+        .count() as u128
+        * block.as_millis();
+    eprintln!("fallback capture: {loud_ms} ms of sound");
+    assert!(
+        (250..=700).contains(&loud_ms),
+        "the tested invitation cue (about 360 ms of beeps) plays through the default device: \
+         {loud_ms} ms of sound"
+    );
+}
+
+async fn fallback_child(_folder: PathBuf) {
+    let data = tempfile::tempdir().expect("a data folder");
+    let ann_data = data.path().join("ann");
+    std::fs::create_dir_all(&ann_data).expect("the data folder");
+    let chosen = SoundSettings {
+        output_device: Some("alsa:switchboard-unplugged-headset".to_owned()),
+        ..SoundSettings::default()
+    };
+    std::fs::write(
+        ann_data.join(SOUND_SETTINGS_FILE),
+        serde_json::to_vec(&chosen).expect("settings JSON"),
+    )
+    .expect("write the sound settings");
+    let server = TestServer::start().await;
+    let ann = Core::start(CoreConfig {
+        server_url: server.url(),
+        data_dir: ann_data,
+        credentials: CredentialStore::Memory,
+        audio: AudioOutput::Default,
+    })
+    .await
+    .expect("Ann's core starts");
+    assert_eq!(
+        ann.state().ringer,
+        RingerState::Silent,
+        "the default device stands in for the missing one"
+    );
+    let status = ann.sound_status().await;
+    assert_eq!(status.unavailable, None);
+    let note = status
+        .fallback
+        .expect("a note that the chosen device is gone");
+    assert!(
+        note.contains("switchboard-unplugged-headset") && note.contains("default device"),
+        "{note}"
+    );
+    assert_eq!(
+        ann.sound_settings().output_device,
+        chosen.output_device,
+        "the choice is kept for when the device comes back"
+    );
+    ann.test_sound(chosen, Sound::Invitation)
+        .await
+        .expect("the test sound plays");
+    // The cue is under half a second; give the device time to take it before closing.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    ann.shutdown().await;
+    server.stop().await;
+}

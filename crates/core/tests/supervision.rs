@@ -4,13 +4,16 @@
 
 use std::time::Duration;
 
-use switchboard_core::{AudioOutput, Core, CoreConfig, CoreError, CredentialStore};
+use switchboard_core::{
+    AudioOutput, Collaboration, ConnectionState, Core, CoreConfig, CoreError, CoreEvent,
+    CredentialStore, SentState,
+};
 use switchboard_protocol::{
-    AuditAction, ChatState, ErrorCode, LiveChatId, OperatorEvent, TicketStatus, TicketUpdate,
-    Visibility, VisitorEvent,
+    AnswerInvitation, AuditAction, ChatId, ChatState, ErrorCode, InvitationKind, LiveChatId,
+    LockReplies, OperatorEvent, TicketStatus, TicketUpdate, TransferChat, Visibility, VisitorEvent,
 };
 use switchboard_server::test_support::{
-    ANN, DEMO_EMBED_KEY, DEMO_PASSWORD, SUE, TestOperator, TestServer, TestVisitor,
+    ANN, BOB, DEMO_EMBED_KEY, DEMO_PASSWORD, SUE, TestOperator, TestServer, TestVisitor,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -121,5 +124,159 @@ async fn b21_b20_b25_supervisor_core_monitors_joins_takes_over_and_files_the_tic
             .iter()
             .any(|message| message.body == "Sue here.")
     );
+    server.stop().await;
+}
+
+/// Waits until the core's collaboration state passes `check`.
+async fn collaboration_where(
+    core: &Core,
+    what: &str,
+    check: impl Fn(&Collaboration) -> bool,
+) -> Collaboration {
+    // Subscribed before reading, so no change falls between the two.
+    let mut events = core.subscribe();
+    let current = core.collaboration();
+    if check(&current) {
+        return current;
+    }
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match events.recv().await {
+                Ok(CoreEvent::Collaboration { collaboration }) if check(&collaboration) => {
+                    return collaboration;
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    let current = core.collaboration();
+                    if check(&current) {
+                        return current;
+                    }
+                }
+                Err(error) => panic!("the core's events ended: {error}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+fn rings(chat: ChatId) -> impl Fn(&OperatorEvent) -> bool {
+    move |event| matches!(event, OperatorEvent::RingStarted { chat: ringing } if *ringing == chat)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b22_b23_b15_b13_collaboration_state_reaches_the_console_and_survives_an_app_restart() {
+    let server = TestServer::start().await;
+    let data = tempfile::tempdir().expect("a data folder");
+    let config = CoreConfig {
+        server_url: server.url(),
+        data_dir: data.path().to_owned(),
+        credentials: CredentialStore::Memory,
+        audio: AudioOutput::Disabled,
+    };
+    let bob = Core::start(config.clone()).await.expect("start the core");
+    bob.sign_in(BOB, DEMO_PASSWORD).await.expect("Bob signs in");
+    bob.wait_until(WAIT, |state| state.connection == ConnectionState::Connected)
+        .await
+        .expect("Bob is connected");
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+
+    // Ann's chat: she transfers it to Bob with a note; Bob's console shows the transfer.
+    let mut first_visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let anns = first_visitor.start_chat("Wile E.", "Anvil").await.id;
+    ann.wait_for("Ann's ring", rings(anns)).await;
+    ann.accept(anns).await.expect("Ann accepts");
+    ann.command(TransferChat {
+        chat: anns,
+        operator: bob.state().operator.expect("Bob's profile").id,
+        note: "Knows anvils".to_owned(),
+    })
+    .await
+    .expect("Ann transfers");
+    let shown = collaboration_where(&bob, "the transfer", |state| {
+        state
+            .invitations
+            .iter()
+            .any(|invitation| invitation.chat == anns)
+    })
+    .await;
+    assert_eq!(shown.invitations[0].kind, InvitationKind::Transfer);
+    assert_eq!(shown.invitations[0].note.as_deref(), Some("Knows anvils"));
+    bob.answer_invitation(anns, false)
+        .await
+        .expect("Bob declines");
+    assert!(
+        bob.collaboration().invitations.is_empty(),
+        "an answered invitation is no longer open"
+    );
+
+    // B15: Ann locks replies; Bob's console shows who holds the lock.
+    ann.command(LockReplies {
+        chat: anns,
+        locked: true,
+    })
+    .await
+    .expect("Ann locks replies");
+    let locked = collaboration_where(&bob, "the reply lock", |state| {
+        state.reply_locks.iter().any(|lock| lock.chat == anns)
+    })
+    .await;
+    assert_eq!(locked.reply_locks[0].locked_by.name, "Ann Operator");
+
+    // Bob's own chat: he transfers it to Ann, who declines; Bob sees the reason.
+    let mut second_visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let bobs = second_visitor.start_chat("Road Runner", "Seeds").await.id;
+    bob.wait_until(WAIT, |state| {
+        state
+            .chats
+            .iter()
+            .any(|console| console.summary.id == bobs && console.ringing)
+    })
+    .await
+    .expect("Bob's ring");
+    bob.accept(bobs).await.expect("Bob accepts");
+    bob.colleagues().await.expect("Bob's colleagues");
+    bob.transfer(bobs, ann.id(), "Ann knows seeds".to_owned())
+        .await
+        .expect("Bob transfers");
+    let waiting = bob.collaboration();
+    assert_eq!(waiting.sent.len(), 1);
+    assert_eq!(waiting.sent[0].to.name, "Ann Operator");
+    assert_eq!(waiting.sent[0].state, SentState::Waiting);
+    ann.command(AnswerInvitation {
+        chat: bobs,
+        accept: false,
+    })
+    .await
+    .expect("Ann declines");
+    collaboration_where(&bob, "the decline", |state| {
+        state
+            .sent
+            .iter()
+            .any(|sent| sent.chat == bobs && sent.state == SentState::Declined)
+    })
+    .await;
+    bob.dismiss_sent(bobs);
+    assert!(bob.collaboration().sent.is_empty());
+
+    // B13: the unsubscription is remembered across an app restart.
+    bob.set_subscribed(bobs, false)
+        .await
+        .expect("Bob unsubscribes");
+    bob.shutdown().await;
+    drop(bob);
+    let restarted = Core::start(config).await.expect("the core restarts");
+    restarted
+        .wait_until(WAIT, |state| state.connection == ConnectionState::Connected)
+        .await
+        .expect("the restored session connects");
+    let remembered = restarted.collaboration();
+    assert_eq!(remembered.unsubscribed, vec![bobs]);
+    assert_eq!(
+        remembered.reply_locks.len(),
+        1,
+        "the reply lock is remembered too"
+    );
+    restarted.shutdown().await;
     server.stop().await;
 }

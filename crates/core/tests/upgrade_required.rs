@@ -47,6 +47,7 @@ async fn newer_server() -> (String, Arc<AtomicUsize>) {
                                 id: LiveChatId(1),
                                 name: "Acme website".to_owned(),
                                 supervisor: false,
+                                staff_emoji: true,
                             }],
                         },
                     };

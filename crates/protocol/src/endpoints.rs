@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::{
-    ChatSummary, Message, OperatorId, OperatorProfile, OperatorRef, RoutingMode, Timestamp,
+    ChatSummary, Message, OperatorId, OperatorProfile, OperatorRef, RoutingMode, TeamId, Timestamp,
     VisitorId,
 };
 
@@ -143,6 +143,9 @@ pub struct VisitorSessionResponse {
     pub visitor: VisitorId,
     /// Display name of the live chat, for the widget header.
     pub live_chat_name: String,
+    /// The pre-chat form's topic (department) choices; empty hides the select.
+    #[serde(default)]
+    pub topics: Vec<String>,
 }
 
 impl std::fmt::Debug for VisitorSessionResponse {
@@ -222,6 +225,10 @@ pub struct RoutingRule {
     pub conditions: Vec<RuleCondition>,
     /// The operators the chat is routed to; they must be members of the live chat.
     pub operators: Vec<OperatorId>,
+    /// Teams of the live chat the chat is routed to, besides `operators`; their members at
+    /// routing time count.
+    #[serde(default)]
+    pub teams: Vec<TeamId>,
     pub fallback: RuleFallback,
 }
 
@@ -237,6 +244,10 @@ pub struct RoutingSettings {
     pub capacity: Option<u32>,
     pub capacity_overrides: Vec<CapacityOverride>,
     pub rules: Vec<RoutingRule>,
+    /// The topics (departments) the widget's pre-chat form offers; rules match them with the
+    /// `topic` field. At most 50, each 1 to 100 characters, no duplicates.
+    #[serde(default)]
+    pub topics: Vec<String>,
 }
 
 endpoint!(
@@ -248,6 +259,37 @@ endpoint!(
     /// `POST /api/v1/live-chats/{id}/routing` (supervisor): replaces the settings; a `badRequest`
     /// names the first invalid field.
     SaveRoutingSettings: Post "/api/v1/live-chats/{id}/routing", RoutingSettings => RoutingSettings
+);
+
+/// A team to create, or a team's new name and members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamRequest {
+    pub name: String,
+    /// Operators of the team's live chat.
+    pub members: Vec<OperatorId>,
+}
+
+endpoint!(
+    /// `GET /api/v1/teams`: the teams of the operator's live chats, by live chat and name.
+    GetTeams: Get "/api/v1/teams", () => Vec<crate::Team>
+);
+
+endpoint!(
+    /// `POST /api/v1/live-chats/{id}/teams` (supervisor of that live chat): creates a team; a
+    /// `badRequest` names the problem, a `conflict` a name already taken.
+    CreateTeam: Post "/api/v1/live-chats/{id}/teams", TeamRequest => crate::Team
+);
+
+endpoint!(
+    /// `POST /api/v1/teams/{id}` (supervisor of its live chat): renames it and replaces members.
+    UpdateTeam: Post "/api/v1/teams/{id}", TeamRequest => crate::Team
+);
+
+endpoint!(
+    /// `POST /api/v1/teams/{id}/delete` (supervisor of its live chat); rules naming the team
+    /// must be changed first (`conflict`).
+    DeleteTeam: Post "/api/v1/teams/{id}/delete", () => crate::Ack
 );
 
 /// A step in a chat's routing history.
@@ -440,4 +482,89 @@ endpoint!(
     /// `POST /api/v1/tickets/{id}/email`: emails the public transcript (never notes) to the visitor
     /// through the configured SMTP server.
     EmailTranscript: Post "/api/v1/tickets/{id}/email", () => TranscriptSent
+);
+
+/// `POST` (operator token): uploads one file into chat `{id}` and posts it as a message whose
+/// reply is a [`Message`](crate::Message). The body is the file's raw bytes; the headers carry
+/// `Content-Type`, [`ATTACHMENT_NAME_HEADER`] and [`CLIENT_ID_HEADER`]; the query
+/// `?visibility=note` makes it a note (default public, with the same rules as a reply). Errors:
+/// `tooLarge` (413) over the server's limit, `badRequest` (400) for a file type not allowed.
+pub const UPLOAD_ATTACHMENT_PATH: &str = "/api/v1/chats/{id}/attachments";
+/// `POST` (visitor token): the same for the visitor's open chat; the reply is a
+/// [`VisitorMessage`](crate::VisitorMessage).
+pub const VISITOR_UPLOAD_ATTACHMENT_PATH: &str = "/api/v1/visitor/attachments";
+/// `GET` (operator or visitor token): the bytes of attachment `{id}`, for a member of the chat's
+/// live chat or the chat's visitor (public messages only). Served with `nosniff`, a sandboxing
+/// CSP, and as a download unless it is a raster image.
+pub const ATTACHMENT_PATH: &str = "/api/v1/attachments/{id}";
+/// The file name of an upload, percent-encoded UTF-8 (headers are ASCII).
+pub const ATTACHMENT_NAME_HEADER: &str = "x-attachment-name";
+/// The client-generated command id of an upload: a resend with the same id posts nothing new
+/// and gets the first message back.
+pub const CLIENT_ID_HEADER: &str = "x-client-id";
+/// The server's upload limit unless configured otherwise (`attachment_max_bytes`).
+pub const DEFAULT_ATTACHMENT_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// A live chat's emoji switches (B32): staff's picker in the console, the visitor's in the
+/// widget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EmojiSettings {
+    pub staff: bool,
+    pub visitors: bool,
+}
+
+endpoint!(
+    /// `GET /api/v1/live-chats/{id}/emoji` (member of the live chat).
+    GetEmojiSettings: Get "/api/v1/live-chats/{id}/emoji", () => EmojiSettings
+);
+
+endpoint!(
+    /// `POST /api/v1/live-chats/{id}/emoji` (supervisor): replaces both switches. Staff see the
+    /// change in their profile's `staffEmoji` on their next sign-in or start.
+    SaveEmojiSettings: Post "/api/v1/live-chats/{id}/emoji", EmojiSettings => EmojiSettings
+);
+
+/// A customer record (B34): a visitor staff chose to remember. Their later chats show it, since a
+/// returning visitor keeps their visitor id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub live_chat: crate::LiveChatId,
+    pub name: String,
+    pub email: Option<String>,
+    /// Staff-only notes; never shown to the visitor.
+    pub notes: String,
+    pub created_by: Option<OperatorRef>,
+    pub created_at: Timestamp,
+}
+
+/// Create a customer record for the visitor of `chat` and link the visitor to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateCustomerRequest {
+    pub chat: crate::ChatId,
+    pub name: String,
+    pub email: Option<String>,
+    pub notes: String,
+}
+
+/// Longest customer name, in characters.
+pub const MAX_CUSTOMER_NAME_CHARS: usize = 100;
+/// Longest customer notes, in characters.
+pub const MAX_CUSTOMER_NOTES_CHARS: usize = 2_000;
+
+endpoint!(
+    /// `GET /api/v1/chats/{id}/customer` (member of the chat's live chat): the customer record
+    /// the chat's visitor is linked to, or `null`.
+    GetChatCustomer: Get "/api/v1/chats/{id}/customer", () => Option<Customer>
+);
+
+endpoint!(
+    /// `POST /api/v1/customers` (member of the chat's live chat): creates the record and links
+    /// the chat's visitor; `conflict` when the visitor already has one, `badRequest` for an empty
+    /// or too long name, notes or email.
+    CreateCustomer: Post "/api/v1/customers", CreateCustomerRequest => Customer
 );

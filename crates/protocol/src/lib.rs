@@ -31,6 +31,10 @@ pub const VERSION_QUERY_PARAM: &str = "v";
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Longest message body, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4_000;
+/// A typing client repeats `typing: true` at most this often while the person keeps typing.
+pub const TYPING_REFRESH_MS: i64 = 2_000;
+/// A typing indicator without a refresh disappears after this long.
+pub const TYPING_EXPIRY_MS: i64 = 6_000;
 
 macro_rules! id_type {
     ($(#[$meta:meta])* $name:ident) => {
@@ -67,6 +71,37 @@ id_type!(
     /// A message in a chat, server-assigned and increasing within the server.
     MessageId
 );
+id_type!(
+    /// A team: a named group of operators of one live chat that rules and transfers can
+    /// address (B04, B22).
+    TeamId
+);
+
+/// A stored file (B32): random and unguessable, though knowing it grants nothing without a
+/// token that may read the message carrying it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(transparent)]
+pub struct AttachmentId(pub String);
+
+impl std::fmt::Display for AttachmentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A file carried by a message (B32). Download it from [`ATTACHMENT_PATH`] with a bearer token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    pub id: AttachmentId,
+    /// The file name the uploader gave, cleaned of path parts; hostile text like any message.
+    pub name: String,
+    /// Size in bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// The MIME type the server sniffed and allowed, e.g. `image/png`.
+    pub content_type: String,
+}
 
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
@@ -180,6 +215,14 @@ pub struct LiveChatSummary {
     pub name: String,
     /// Whether the signed-in person supervises this live chat.
     pub supervisor: bool,
+    /// Whether staff may use the emoji picker in this live chat's chats (B32).
+    #[serde(default = "enabled")]
+    pub staff_emoji: bool,
+}
+
+/// Serde default of settings that are on unless switched off.
+fn enabled() -> bool {
+    true
 }
 
 /// The signed-in staff member.
@@ -201,6 +244,38 @@ pub struct VisitorProfile {
     pub email: Option<String>,
     /// The page the visitor started the chat from.
     pub page_url: Option<String>,
+    /// Approximate location for people, e.g. "Berlin, Germany": from a trusted proxy's country
+    /// header when configured, else derived from the browser's time zone (no GeoIP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub location: Option<String>,
+    /// ISO 3166-1 alpha-2 country code, e.g. "DE", as routing rules see it (B04).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub country: Option<String>,
+    /// The browser's language tag, e.g. "de-DE".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub language: Option<String>,
+    /// The browser's IANA time zone, e.g. "Europe/Berlin".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub time_zone: Option<String>,
+    /// The topic or department chosen in the pre-chat form, one of the live chat's options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub topic: Option<String>,
+}
+
+/// A team of one live chat (B04, B22): rules can route to it, chats can be transferred to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Team {
+    pub id: TeamId,
+    pub live_chat: LiveChatId,
+    pub name: String,
+    /// Member operators of the live chat, by id, ascending.
+    pub members: Vec<OperatorId>,
 }
 
 /// A chat as staff see it in lists.
@@ -252,6 +327,9 @@ pub struct Message {
     /// Plain text. Clients render it as text, never as markup.
     pub body: String,
     pub sent_at: Timestamp,
+    /// Files posted with the message (B32); absent in messages from older servers.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
 
 /// Why a ring stopped for this operator.
@@ -371,6 +449,14 @@ pub enum OperatorEvent {
         chat: ChatId,
         locked_by: Option<OperatorRef>,
     },
+    /// An invitation or transfer ran out unanswered (B22, B23): sent to its sender, who gets
+    /// the chat back with the reason, and to `operator`, the invited one, whose invitation is
+    /// withdrawn.
+    InvitationExpired {
+        chat: ChatId,
+        kind: InvitationKind,
+        operator: OperatorRef,
+    },
     /// The author changed the text of a message (B16). Replaces the message with the same id.
     MessageEdited { message: Message },
     /// The author deleted a message (B16). Clients show "message deleted" in its place.
@@ -381,6 +467,16 @@ pub enum OperatorEvent {
         chat: ChatId,
         messages: Vec<Message>,
     },
+    /// Every team of this operator's live chats, sent after a snapshot and whenever a team of
+    /// one of them changes. Replaces what the client knows of teams.
+    TeamsChanged { teams: Vec<Team> },
+    /// The chat's visitor started (`typing: true`) or stopped typing. Only ever sent in a
+    /// [`ServerFrame::Transient`] frame: clients hide it after [`TYPING_EXPIRY_MS`] without a
+    /// refresh. It carries no draft text: what a visitor has not sent is theirs.
+    VisitorTyping { chat: ChatId, typing: bool },
+    /// The chat's visitor has seen the staff's public messages up to `upTo` (read state).
+    #[serde(rename_all = "camelCase")]
+    VisitorRead { chat: ChatId, up_to: MessageId },
 }
 
 /// A message as the visitor sees it: the type has no way to carry a note.
@@ -392,6 +488,9 @@ pub struct VisitorMessage {
     pub from: VisitorSideAuthor,
     pub body: String,
     pub sent_at: Timestamp,
+    /// Files posted with the message (B32); a note's never get here, as notes never do.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
 
 /// Who wrote a message, as the visitor sees it.
@@ -451,6 +550,17 @@ pub enum VisitorEvent {
     MessageDeleted {
         message: MessageId,
     },
+    /// A staff member in the chat started or stopped typing a public reply (never a note, never
+    /// a monitoring supervisor). Only ever sent in a [`ServerFrame::Transient`] frame.
+    OperatorTyping {
+        name: String,
+        typing: bool,
+    },
+    /// The responsible operator has read the visitor's messages up to `upTo` ("Seen").
+    #[serde(rename_all = "camelCase")]
+    Read {
+        up_to: MessageId,
+    },
 }
 
 /// Frames a client sends on a WebSocket. `C` is [`OperatorCommand`] or [`VisitorCommand`].
@@ -486,9 +596,16 @@ pub enum ServerFrame<E, R> {
         head: u64,
         resumed: bool,
     },
+    /// `seq` increases along a stream but may skip numbers: on operator streams it is the id in
+    /// a log shared by many operators. `prev` is the previous event of this stream (absent on a
+    /// snapshot and on visitor streams, whose `seq` is dense): a client whose last applied `seq`
+    /// is below it missed an event.
     Event {
         #[ts(type = "number")]
         seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        prev: Option<u64>,
         event: E,
     },
     /// The outcome of the command with this id.
@@ -499,6 +616,10 @@ pub enum ServerFrame<E, R> {
         #[ts(type = "number")]
         nonce: u64,
     },
+    /// An ephemeral event (typing indicators): not in the stream's log, no sequence number,
+    /// never replayed on resume, so resuming from `since` stays exact. Missing one loses nothing
+    /// that lasts.
+    Transient { event: E },
 }
 
 /// The result of a command.
@@ -722,6 +843,17 @@ pub struct TransferChat {
     pub note: String,
 }
 
+/// Transfer an active chat to a team (B22) with a staff-only note: it rings for the team's
+/// online members; the first to accept becomes responsible, and the sender stays until then.
+/// When every member declines or nobody answers in time, it comes back to the sender.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferToTeam {
+    pub chat: ChatId,
+    pub team: TeamId,
+    pub note: String,
+}
+
 /// Accept or decline this operator's open invitation or transfer of a chat (B22, B23).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -785,6 +917,17 @@ pub struct UnsubscribeChat {
     pub chat: ChatId,
 }
 
+/// This operator started or stopped typing in a chat's composer (ephemeral, not logged and not
+/// idempotency-checked: a resend only refreshes the indicator). The visitor is told only about
+/// public replies from staff who are in the chat; notes and monitoring stay invisible to them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SetTyping {
+    pub chat: ChatId,
+    pub typing: bool,
+    pub visibility: Visibility,
+}
+
 commands! {
     OperatorCommand, OperatorResponse;
     Accept(AcceptChat) -> ChatSummary;
@@ -802,6 +945,7 @@ commands! {
     Reassign(ReassignChat) -> ChatSummary;
     Invite(InviteOperator) -> Ack;
     Transfer(TransferChat) -> Ack;
+    TransferToTeam(TransferToTeam) -> Ack;
     AnswerInvitation(AnswerInvitation) -> ChatSummary;
     LockReplies(LockReplies) -> Ack;
     StaffLeave(StaffLeaveChat) -> ChatSummary;
@@ -810,6 +954,7 @@ commands! {
     MarkRead(MarkRead) -> Ack;
     Subscribe(SubscribeChat) -> Ack;
     Unsubscribe(UnsubscribeChat) -> Ack;
+    Typing(SetTyping) -> Ack;
 }
 
 /// Start a chat from the widget's pre-chat form (B51). A visitor has at most one open chat:
@@ -821,6 +966,18 @@ pub struct StartChat {
     pub email: Option<String>,
     pub question: String,
     pub page_url: Option<String>,
+    /// One of the live chat's pre-chat topics ([`VisitorSessionResponse::topics`]), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub topic: Option<String>,
+    /// The browser's language (`navigator.language`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub language: Option<String>,
+    /// The browser's IANA time zone; the server derives an approximate location from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub time_zone: Option<String>,
 }
 
 /// Post a message as the visitor.
@@ -835,11 +992,27 @@ pub struct VisitorSend {
 #[serde(rename_all = "camelCase")]
 pub struct LeaveChat {}
 
+/// The visitor started or stopped typing (ephemeral, like [`SetTyping`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorTyping {
+    pub typing: bool,
+}
+
+/// The visitor has seen the staff's messages up to `upTo` (the widget was open and showed them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorMarkRead {
+    pub up_to: MessageId,
+}
+
 commands! {
     VisitorCommand, VisitorResponse;
     Start(StartChat) -> VisitorChat;
     Send(VisitorSend) -> VisitorMessage;
     Leave(LeaveChat) -> VisitorChat;
+    Typing(VisitorTyping) -> Ack;
+    MarkRead(VisitorMarkRead) -> Ack;
 }
 
 /// Frames an operator client sends.

@@ -24,6 +24,11 @@ fn chat_summary() -> ChatSummary {
             name: "Maria".into(),
             email: Some("maria@example.com".into()),
             page_url: Some("https://shop.example.com/pricing".into()),
+            location: None,
+            country: None,
+            language: None,
+            time_zone: None,
+            topic: None,
         },
         subject: "Pricing question".into(),
         responsible: Some(operator_ref()),
@@ -44,6 +49,7 @@ fn message(visibility: Visibility) -> Message {
         visibility,
         body: "<b>hello</b> stays text".into(),
         sent_at: Timestamp(1_700_000_030_000),
+        attachments: Vec::new(),
     }
 }
 
@@ -66,6 +72,7 @@ fn visitor_message() -> VisitorMessage {
         },
         body: "Hi Maria".into(),
         sent_at: Timestamp(1_700_000_031_000),
+        attachments: Vec::new(),
     }
 }
 
@@ -200,6 +207,7 @@ fn operator_frames() {
         },
         ServerFrame::Event {
             seq: 13,
+            prev: Some(9),
             event: OperatorEvent::RingStarted { chat: ChatId(7) },
         },
         ServerFrame::Reply {
@@ -262,6 +270,9 @@ fn visitor_frames() {
                 email: None,
                 question: "Pricing question".into(),
                 page_url: Some("https://shop.example.com/pricing".into()),
+                topic: None,
+                language: None,
+                time_zone: None,
             }
             .into(),
         },
@@ -331,6 +342,7 @@ fn rest_bodies() {
                     id: LiveChatId(1),
                     name: "Acme website".into(),
                     supervisor: false,
+                    staff_emoji: true,
                 }],
             },
         }
@@ -364,6 +376,7 @@ fn rest_bodies() {
                 token: "visitor-token".into(),
                 visitor: VisitorId(11),
                 live_chat_name: "Acme website".into(),
+                topics: vec!["Billing".into()],
             }
         )
     );
@@ -442,8 +455,10 @@ fn routing_wire_types() {
                     value: "/billing".into(),
                 }],
                 operators: vec![OperatorId(2)],
+                teams: vec![TeamId(4)],
                 fallback: RuleFallback::WidenToAll,
             }],
+            topics: vec!["Billing".into(), "Sales".into()],
         }
     );
     assert_json_snapshot!(
@@ -503,6 +518,7 @@ fn article_search_snapshot() {
 fn frames_round_trip() {
     let frame: OperatorServerFrame = ServerFrame::Event {
         seq: 5,
+        prev: Some(3),
         event: OperatorEvent::MessagePosted {
             message: message(Visibility::Public),
         },
@@ -537,6 +553,7 @@ fn secrets_are_redacted_in_debug_output() {
         token: "tok-secret".into(),
         visitor: VisitorId(1),
         live_chat_name: "x".into(),
+        topics: Vec::new(),
     };
     assert!(!format!("{response:?}").contains("tok-secret"));
 }
@@ -609,6 +626,11 @@ fn collaboration_wire_types() {
                 operator: OperatorId(3),
                 note: "Knows the billing system".into(),
             }),
+            OperatorCommand::from(TransferToTeam {
+                chat: ChatId(7),
+                team: TeamId(2),
+                note: "Billing question".into(),
+            }),
             OperatorCommand::from(AnswerInvitation {
                 chat: ChatId(7),
                 accept: false,
@@ -641,6 +663,11 @@ fn collaboration_wire_types() {
             OperatorEvent::ReplyLockChanged {
                 chat: ChatId(7),
                 locked_by: Some(operator_ref()),
+            },
+            OperatorEvent::InvitationExpired {
+                chat: ChatId(7),
+                kind: InvitationKind::Transfer,
+                operator: operator_ref(),
             },
         ]
     );
@@ -735,4 +762,176 @@ fn escalation_wire_types() {
             },
         )
     );
+}
+
+#[test]
+fn typing_and_read_wire_types() {
+    assert_json_snapshot!(
+        "typing_and_read",
+        (
+            OperatorCommand::from(SetTyping {
+                chat: ChatId(7),
+                typing: true,
+                visibility: Visibility::Public,
+            }),
+            [
+                VisitorCommand::from(VisitorTyping { typing: true }),
+                VisitorCommand::from(VisitorMarkRead {
+                    up_to: MessageId(9),
+                }),
+            ],
+            [
+                OperatorServerFrame::Transient {
+                    event: OperatorEvent::VisitorTyping {
+                        chat: ChatId(7),
+                        typing: true,
+                    },
+                },
+                OperatorServerFrame::Event {
+                    seq: 4,
+                    prev: Some(2),
+                    event: OperatorEvent::VisitorRead {
+                        chat: ChatId(7),
+                        up_to: MessageId(9),
+                    },
+                },
+            ],
+            [
+                VisitorServerFrame::Transient {
+                    event: VisitorEvent::OperatorTyping {
+                        name: "Ann Operator".into(),
+                        typing: false,
+                    },
+                },
+                VisitorServerFrame::Event {
+                    seq: 5,
+                    prev: None,
+                    event: VisitorEvent::Read {
+                        up_to: MessageId(9),
+                    },
+                },
+            ],
+        )
+    );
+}
+
+#[test]
+fn attachment_wire_types() {
+    let attachment = Attachment {
+        id: AttachmentId("3f2a9c0d8e7b6a5f4e3d2c1b0a998877".into()),
+        name: "<img src=x onerror=alert(1)>.png".into(),
+        size: 2_048,
+        content_type: "image/png".into(),
+    };
+    assert_json_snapshot!(
+        "attachments",
+        (
+            Message {
+                body: String::new(),
+                attachments: vec![attachment.clone()],
+                ..message(Visibility::Note)
+            },
+            VisitorMessage {
+                body: String::new(),
+                attachments: vec![attachment],
+                ..visitor_message()
+            },
+            EmojiSettings {
+                staff: false,
+                visitors: true,
+            },
+        )
+    );
+}
+
+#[test]
+fn messages_from_older_servers_have_no_attachments() {
+    let older = r#"{"id":1,"chat":2,"clientId":null,"author":{"kind":"system"},"visibility":"public","body":"hi","sentAt":3}"#;
+    let message: Message = serde_json::from_str(older).expect("an older message still parses");
+    assert!(message.attachments.is_empty());
+    let live_chat: LiveChatSummary =
+        serde_json::from_str(r#"{"id":1,"name":"Acme","supervisor":false}"#).expect("parses");
+    assert!(
+        live_chat.staff_emoji,
+        "emoji are on unless a live chat switches them off"
+    );
+}
+
+#[test]
+fn team_and_visitor_context_wire_types() {
+    assert_json_snapshot!(
+        "teams_changed",
+        OperatorEvent::TeamsChanged {
+            teams: vec![Team {
+                id: TeamId(4),
+                live_chat: LiveChatId(1),
+                name: "Billing".into(),
+                members: vec![OperatorId(2), OperatorId(3)],
+            }],
+        }
+    );
+    assert_json_snapshot!(
+        "team_request",
+        TeamRequest {
+            name: "Billing".into(),
+            members: vec![OperatorId(2)],
+        }
+    );
+    let mut summary = chat_summary();
+    summary.visitor.location = Some("Berlin, Germany".into());
+    summary.visitor.country = Some("DE".into());
+    summary.visitor.language = Some("de-DE".into());
+    summary.visitor.time_zone = Some("Europe/Berlin".into());
+    summary.visitor.topic = Some("Billing".into());
+    assert_json_snapshot!("visitor_profile_with_context", summary.visitor);
+    assert_json_snapshot!(
+        "start_chat_with_context",
+        VisitorCommand::from(StartChat {
+            name: "Maria".into(),
+            email: None,
+            question: "Pricing question".into(),
+            page_url: None,
+            topic: Some("Billing".into()),
+            language: Some("de-DE".into()),
+            time_zone: Some("Europe/Berlin".into()),
+        })
+    );
+}
+
+#[test]
+fn older_clients_without_context_still_parse() {
+    let start: StartChat =
+        serde_json::from_str(r#"{"name":"M","email":null,"question":"Hi","pageUrl":null}"#)
+            .expect("an old StartChat parses");
+    assert_eq!(start.topic, None);
+    let rule: RoutingRule =
+        serde_json::from_str(r#"{"name":"R","conditions":[],"operators":[2],"fallback":"wait"}"#)
+            .expect("an old rule parses");
+    assert!(rule.teams.is_empty());
+}
+
+#[test]
+fn customer_wire_types() {
+    assert_json_snapshot!(
+        "customer",
+        (
+            CreateCustomerRequest {
+                chat: ChatId(7),
+                name: "Vera Visitor".into(),
+                email: Some("vera@example.com".into()),
+                notes: "Prefers email".into(),
+            },
+            Customer {
+                id: 3,
+                live_chat: LiveChatId(1),
+                name: "Vera Visitor".into(),
+                email: None,
+                notes: String::new(),
+                created_by: Some(operator_ref()),
+                created_at: Timestamp(1_700_000_000_000),
+            },
+        )
+    );
+    assert_eq!(GetChatCustomer::PATH, "/api/v1/chats/{id}/customer");
+    assert_eq!(CreateCustomer::PATH, "/api/v1/customers");
 }

@@ -20,6 +20,10 @@ pub fn render() -> String {
         VisitorId::decl(&config),
         LiveChatId::decl(&config),
         MessageId::decl(&config),
+        TeamId::decl(&config),
+        Team::decl(&config),
+        AttachmentId::decl(&config),
+        Attachment::decl(&config),
         Timestamp::decl(&config),
         ClientId::decl(&config),
         ErrorCode::decl(&config),
@@ -66,6 +70,7 @@ pub fn render() -> String {
         ReassignChat::decl(&config),
         InviteOperator::decl(&config),
         TransferChat::decl(&config),
+        TransferToTeam::decl(&config),
         AnswerInvitation::decl(&config),
         LockReplies::decl(&config),
         StaffLeaveChat::decl(&config),
@@ -74,11 +79,14 @@ pub fn render() -> String {
         MarkRead::decl(&config),
         SubscribeChat::decl(&config),
         UnsubscribeChat::decl(&config),
+        SetTyping::decl(&config),
         OperatorCommand::decl(&config),
         OperatorResponse::decl(&config),
         StartChat::decl(&config),
         VisitorSend::decl(&config),
         LeaveChat::decl(&config),
+        VisitorTyping::decl(&config),
+        VisitorMarkRead::decl(&config),
         VisitorCommand::decl(&config),
         VisitorResponse::decl(&config),
         Health::decl(&config),
@@ -94,6 +102,7 @@ pub fn render() -> String {
         RuleFallback::decl(&config),
         RoutingRule::decl(&config),
         RoutingSettings::decl(&config),
+        TeamRequest::decl(&config),
         RoutingAction::decl(&config),
         RoutingHistoryEntry::decl(&config),
         CannedResponse::decl(&config),
@@ -106,6 +115,9 @@ pub fn render() -> String {
         TicketDetail::decl(&config),
         TicketUpdate::decl(&config),
         TranscriptSent::decl(&config),
+        EmojiSettings::decl(&config),
+        Customer::decl(&config),
+        CreateCustomerRequest::decl(&config),
     ];
     let mut out = String::from(
         "// Generated from crates/protocol by ts-rs. Do not edit: run\n\
@@ -114,9 +126,17 @@ pub fn render() -> String {
     out.push_str(&format!(
         "export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n\
          export const MAX_MESSAGE_CHARS = {MAX_MESSAGE_CHARS};\n\
+         export const TYPING_REFRESH_MS = {TYPING_REFRESH_MS};\n\
+         export const TYPING_EXPIRY_MS = {TYPING_EXPIRY_MS};\n\
          export const OPERATOR_WS_PATH = \"{OPERATOR_WS_PATH}\";\n\
          export const VISITOR_WS_PATH = \"{VISITOR_WS_PATH}\";\n\
-         export const VISITOR_SESSION_PATH = \"{}\";\n\n",
+         export const VISITOR_SESSION_PATH = \"{}\";\n\
+         export const UPLOAD_ATTACHMENT_PATH = \"{UPLOAD_ATTACHMENT_PATH}\";\n\
+         export const VISITOR_UPLOAD_ATTACHMENT_PATH = \"{VISITOR_UPLOAD_ATTACHMENT_PATH}\";\n\
+         export const ATTACHMENT_PATH = \"{ATTACHMENT_PATH}\";\n\
+         export const ATTACHMENT_NAME_HEADER = \"{ATTACHMENT_NAME_HEADER}\";\n\
+         export const CLIENT_ID_HEADER = \"{CLIENT_ID_HEADER}\";\n\
+         export const DEFAULT_ATTACHMENT_MAX_BYTES = {DEFAULT_ATTACHMENT_MAX_BYTES};\n\n",
         CreateVisitorSession::PATH
     ));
     for declaration in declarations {

@@ -30,8 +30,18 @@ pub struct Config {
     /// How long a visitor message may stay unread by the responsible operator before every
     /// subscribed member is alerted (B12).
     pub unread_escalation_seconds: i64,
+    /// How long an invitation or transfer waits for its answer before it goes back to the
+    /// sender (B22, B23).
+    pub invitation_timeout_seconds: i64,
+    /// A request header set by a trusted reverse proxy with the visitor's ISO country code
+    /// (e.g. `CF-IPCountry`); it takes precedence over the country guessed from the browser's
+    /// time zone (B04). `None` (the default) ignores such headers: without a proxy that
+    /// overwrites it, a visitor could pick their own country.
+    pub country_header: Option<String>,
     /// Where transcript emails go out (B24, B25); `None` refuses to send them.
     pub smtp: Option<crate::mail::SmtpSettings>,
+    /// Largest attachment accepted, in bytes (B32); larger uploads get a 413 `tooLarge`.
+    pub attachment_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -47,7 +57,10 @@ impl Default for Config {
             visitor_grace_seconds: 120,
             visitor_inactivity_seconds: 300,
             unread_escalation_seconds: 600,
+            invitation_timeout_seconds: 60,
+            country_header: None,
             smtp: None,
+            attachment_max_bytes: switchboard_protocol::DEFAULT_ATTACHMENT_MAX_BYTES,
         }
     }
 }
@@ -86,7 +99,10 @@ struct FileConfig {
     visitor_grace_seconds: Option<i64>,
     visitor_inactivity_seconds: Option<i64>,
     unread_escalation_seconds: Option<i64>,
+    invitation_timeout_seconds: Option<i64>,
+    country_header: Option<String>,
     smtp_host: Option<String>,
+    attachment_max_bytes: Option<u64>,
     smtp_port: Option<u16>,
     smtp_from: Option<String>,
 }
@@ -146,6 +162,15 @@ impl Config {
             if let Some(seconds) = parsed.unread_escalation_seconds {
                 config.unread_escalation_seconds = seconds.max(1);
             }
+            if let Some(seconds) = parsed.invitation_timeout_seconds {
+                config.invitation_timeout_seconds = seconds.max(1);
+            }
+            if let Some(header) = parsed.country_header {
+                config.country_header = Some(header).filter(|header| !header.trim().is_empty());
+            }
+            if let Some(bytes) = parsed.attachment_max_bytes {
+                config.attachment_max_bytes = bytes;
+            }
             if let Some(host) = parsed.smtp_host {
                 config.smtp = Some(crate::mail::SmtpSettings {
                     host,
@@ -164,6 +189,11 @@ impl Config {
                 "SWITCHBOARD_BIND" => config.bind = parse_address(&name, &value)?,
                 "SWITCHBOARD_DATABASE" => config.database = PathBuf::from(value),
                 "SWITCHBOARD_WIDGET_DIR" => config.widget_dir = Some(PathBuf::from(value)),
+                "SWITCHBOARD_ATTACHMENT_MAX_BYTES" => {
+                    if let Ok(bytes) = value.trim().parse() {
+                        config.attachment_max_bytes = bytes;
+                    }
+                }
                 _ => {}
             }
         }

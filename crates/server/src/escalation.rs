@@ -112,13 +112,27 @@ impl Hub {
             // Only the responsible operator's reading stops an escalation; a colleague or a
             // monitoring supervisor reading must not silence it (B21 reads mark nothing).
             if chat.responsible == Some(operator) && chat.state == ChatState::Active {
-                effects
+                let moved = effects
                     .database
                     .execute(
-                        "UPDATE chats SET read_up_to = MAX(read_up_to, ?2) WHERE id = ?1",
+                        "UPDATE chats SET read_up_to = ?2 WHERE id = ?1 AND read_up_to < ?2",
                         (chat.id.0, command.up_to.0),
                     )
                     .map_err(StoreError::from)?;
+                // The visitor's "Seen": only when reading moved on, and only naming their own
+                // message, so a note's id never reaches them.
+                if moved > 0
+                    && let Some(up_to) = crate::presence::visitor_read_mark(
+                        effects.database,
+                        chat.id,
+                        command.up_to,
+                    )?
+                {
+                    effects.notify_visitor(
+                        chat.visitor,
+                        &switchboard_protocol::VisitorEvent::Read { up_to },
+                    )?;
+                }
             }
             Ok(Ack {})
         })

@@ -47,6 +47,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// The SMTP relay for transcript emails, when configured.
     pub mail: Option<Arc<crate::mail::SmtpSettings>>,
+    /// Where uploaded files go and the size limit (B32).
+    pub attachments: Arc<crate::attachments::AttachmentStore>,
 }
 
 /// An error response: the status follows from the code.
@@ -74,7 +76,7 @@ impl IntoResponse for HttpError {
     }
 }
 
-type HttpResult<T> = Result<axum::Json<T>, HttpError>;
+pub(crate) type HttpResult<T> = Result<axum::Json<T>, HttpError>;
 
 fn error(code: ErrorCode, message: &str) -> HttpError {
     HttpError(ApiError::new(code, message))
@@ -87,11 +89,25 @@ pub fn router(state: AppState) -> Router {
     let cross_origin = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::HeaderName::from_static(switchboard_protocol::ATTACHMENT_NAME_HEADER),
+            header::HeaderName::from_static(switchboard_protocol::CLIENT_ID_HEADER),
+        ]);
     let visitor_routes = Router::new()
         .route(CreateVisitorSession::PATH, post(create_visitor_session))
         .route(VISITOR_WS_PATH, get(visitor_ws))
         .route(WIDGET_SCRIPT_PATH, get(widget_script))
+        // Uploads stream to disk under their own limit (`AttachmentStore::max_bytes`).
+        .route(
+            switchboard_protocol::VISITOR_UPLOAD_ATTACHMENT_PATH,
+            post(crate::attachments::visitor_upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            switchboard_protocol::ATTACHMENT_PATH,
+            get(crate::attachments::download),
+        )
         .route(GetHealth::PATH, get(health))
         .layer(cross_origin);
     Router::new()
@@ -117,6 +133,38 @@ pub fn router(state: AppState) -> Router {
             GetRoutingSettings::PATH,
             get(routing_settings).post(save_routing_settings),
         )
+        .route(
+            switchboard_protocol::GetTeams::PATH,
+            get(crate::teams::list),
+        )
+        .route(
+            switchboard_protocol::CreateTeam::PATH,
+            post(crate::teams::create),
+        )
+        .route(
+            switchboard_protocol::UpdateTeam::PATH,
+            post(crate::teams::update),
+        )
+        .route(
+            switchboard_protocol::DeleteTeam::PATH,
+            post(crate::teams::delete),
+        )
+        .route(
+            switchboard_protocol::UPLOAD_ATTACHMENT_PATH,
+            post(crate::attachments::operator_upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            switchboard_protocol::GetEmojiSettings::PATH,
+            get(crate::attachments::get_emoji).post(crate::attachments::save_emoji),
+        )
+        .route(
+            switchboard_protocol::GetChatCustomer::PATH,
+            get(crate::customers::get_for_chat),
+        )
+        .route(
+            switchboard_protocol::CreateCustomer::PATH,
+            post(crate::customers::create),
+        )
         .route(OPERATOR_WS_PATH, get(operator_ws))
         .route(DEMO_PAGE_PATH, get(demo_page))
         .merge(visitor_routes)
@@ -130,7 +178,9 @@ async fn not_found() -> HttpError {
 }
 
 /// Parses a JSON body, mapping every failure to an `ApiError`.
-fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, HttpError> {
+pub(crate) fn json_body<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, HttpError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             error(ErrorCode::TooLarge, "The request body is too large.")
@@ -146,7 +196,7 @@ fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result
     })
 }
 
-fn bearer_token(headers: &HeaderMap) -> Result<String, HttpError> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<String, HttpError> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -162,7 +212,7 @@ fn bearer_token(headers: &HeaderMap) -> Result<String, HttpError> {
 }
 
 /// Runs hub work off the async workers (SQLite is synchronous).
-async fn with_hub<T: Send + 'static>(
+pub(crate) async fn with_hub<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&SharedHub) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, HttpError> {
@@ -173,7 +223,7 @@ async fn with_hub<T: Send + 'static>(
         .map_err(HttpError)
 }
 
-async fn authenticated_operator(
+pub(crate) async fn authenticated_operator(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<OperatorId, HttpError> {
@@ -312,7 +362,7 @@ async fn chat_history(
         .map(axum::Json)
 }
 
-fn path_id(text: &str, what: &str) -> Result<i64, HttpError> {
+pub(crate) fn path_id(text: &str, what: &str) -> Result<i64, HttpError> {
     text.parse::<i64>()
         .map_err(|_| error(ErrorCode::NotFound, &format!("There is no such {what}.")))
 }
@@ -441,11 +491,19 @@ async fn save_routing_settings(
 
 async fn create_visitor_session(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> HttpResult<switchboard_protocol::VisitorSessionResponse> {
     let request: VisitorSessionRequest = json_body(body)?;
     with_hub(&state, move |hub| {
-        hub.lock().create_visitor_session(&request.embed_key)
+        let mut hub = hub.lock();
+        // B04: a trusted proxy's country header beats the time zone guess (routing/location.rs).
+        let proxy_country = hub
+            .country_header()
+            .and_then(|name| headers.get(name))
+            .and_then(|value| value.to_str().ok())
+            .and_then(crate::routing::location::proxy_country);
+        hub.create_visitor_session(&request.embed_key, proxy_country.as_deref())
     })
     .await
     .map(axum::Json)

@@ -12,22 +12,22 @@ use tokio::sync::Notify;
 use rusqlite::Connection;
 use serde::Serialize;
 use switchboard_protocol::{
-    AcceptChat, Ack, ApiError, Availability, AvailabilityState, Channel, ChatHistory, ChatId,
-    ChatState, ClientId, DeclineOffer, EndChat, ErrorCode, LeaveChat, LiveChatId,
-    MAX_MESSAGE_CHARS, MuteRing, Offer, OperatorCommand, OperatorEvent, OperatorId,
-    OperatorProfile, OperatorResponse, Outcome, ReleaseChat, RingStopReason, RoutingAction,
-    RoutingHistoryEntry, RoutingSettings, RoutingState, SendMessage, ServerFrame,
-    SetOperatorAvailability, SetRouting, SignInResponse, StartChat, Timestamp, Visibility,
-    VisitorCommand, VisitorEvent, VisitorId, VisitorResponse, VisitorSend, VisitorSessionResponse,
+    AcceptChat, Ack, ApiError, Availability, AvailabilityState, ChatHistory, ChatId, ChatState,
+    ClientId, DeclineOffer, EndChat, ErrorCode, LeaveChat, LiveChatId, MAX_MESSAGE_CHARS, MuteRing,
+    Offer, OperatorCommand, OperatorEvent, OperatorId, OperatorProfile, OperatorResponse, Outcome,
+    ReleaseChat, RingStopReason, RoutingAction, RoutingHistoryEntry, RoutingSettings, RoutingState,
+    SendMessage, ServerFrame, SetOperatorAvailability, SetRouting, SignInResponse, StartChat,
+    Timestamp, Visibility, VisitorCommand, VisitorEvent, VisitorId, VisitorResponse, VisitorSend,
+    VisitorSessionResponse,
 };
 use tokio::sync::mpsc;
 
 use crate::credentials;
 use crate::routing::{
-    self, ChatFacts, Decision, Graces, OperatorFacts, PendingChat, Policy, Router, StopCause,
+    self, Decision, Graces, OperatorFacts, PendingChat, Policy, Router, StopCause,
 };
 use crate::settings;
-use crate::storage::{self, ChatRow, NewAuthor, StoreError, StoreResult};
+use crate::storage::{self, Audience, ChatRow, NewAuthor, StoreError, StoreResult};
 
 /// Where a connection's outgoing text frames go; its writer task drains it into the socket.
 pub type Outbox = mpsc::UnboundedSender<String>;
@@ -108,11 +108,20 @@ pub struct Hub {
     database: Connection,
     router: Router,
     connections: HashMap<Stream, Vec<(ConnectionId, Outbox)>>,
+    /// The last event id of each operator's stream, so every frame can name its predecessor
+    /// (`prev`) and the client can tell a gap; filled from the log on first use.
+    stream_heads: HashMap<OperatorId, u64>,
     next_connection: u64,
     lifetimes: TokenLifetimes,
     timers: Arc<Notify>,
     /// B12: how long a visitor message may stay unread by the responsible operator.
     unread_escalation_ms: i64,
+    /// Typing indicators and read progress (`presence.rs`): in memory, never logged.
+    pub(crate) presence: crate::presence::Presence,
+    /// B22, B23: how long an invitation or transfer waits for its answer.
+    invitation_timeout_ms: i64,
+    /// B04: the trusted reverse proxy's country header (e.g. `CF-IPCountry`), if configured.
+    country_header: Option<String>,
 }
 
 /// Events produced while a transaction runs, delivered after it commits.
@@ -120,8 +129,21 @@ pub(crate) struct Effects<'a> {
     pub(crate) database: &'a Connection,
     pub(crate) router: &'a mut Router,
     frames: Vec<(Stream, String)>,
+    /// Operator events stored in the shared log, fanned out to their recipients after commit.
+    logged: Vec<Logged>,
     pub(crate) now: Timestamp,
 }
+
+/// An operator event stored once for all its recipients.
+struct Logged {
+    id: u64,
+    recipients: Vec<OperatorId>,
+    payload: String,
+}
+
+/// Consecutive ring starts or stops of one chat with the same event, gathered so the event is
+/// stored once for all their operators.
+type RingRun = Option<(ChatId, OperatorEvent, Vec<OperatorId>)>;
 
 impl Effects<'_> {
     fn emit<E: Serialize>(&mut self, stream: Stream, event: &E) -> StoreResult<()> {
@@ -132,12 +154,40 @@ impl Effects<'_> {
         Ok(())
     }
 
+    /// Stores an operator event once (serialised once) for all `recipients` of `audience`.
+    fn emit_operators(
+        &mut self,
+        audience: Audience,
+        recipients: Vec<OperatorId>,
+        narrowed: bool,
+        event: &OperatorEvent,
+    ) -> StoreResult<()> {
+        if recipients.is_empty() {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(event)
+            .map_err(|error| StoreError::Invalid(format!("event does not serialise: {error}")))?;
+        let id = storage::append_operator_event(
+            self.database,
+            audience,
+            narrowed.then_some(recipients.as_slice()),
+            &payload,
+            self.now,
+        )?;
+        self.logged.push(Logged {
+            id,
+            recipients,
+            payload,
+        });
+        Ok(())
+    }
+
     pub(crate) fn notify_operator(
         &mut self,
         operator: OperatorId,
         event: &OperatorEvent,
     ) -> StoreResult<()> {
-        self.emit(Stream::Operator(operator), event)
+        self.emit_operators(Audience::Operator(operator), vec![operator], false, event)
     }
 
     pub(crate) fn notify_members(
@@ -145,10 +195,68 @@ impl Effects<'_> {
         live_chat: LiveChatId,
         event: &OperatorEvent,
     ) -> StoreResult<()> {
-        for member in storage::members(self.database, live_chat)? {
-            self.notify_operator(member, event)?;
+        let members = storage::members(self.database, live_chat)?;
+        self.emit_operators(Audience::LiveChat(live_chat), members, false, event)
+    }
+
+    /// The same event for some members of the chat's live chat: one row for all of them.
+    fn notify_some(
+        &mut self,
+        chat: ChatId,
+        mut recipients: Vec<OperatorId>,
+        event: &OperatorEvent,
+    ) -> StoreResult<()> {
+        if let [operator] = recipients.as_slice() {
+            return self.notify_operator(*operator, event);
         }
-        Ok(())
+        let live_chat = storage::chat_row(self.database, chat)?.map(|row| row.live_chat);
+        let members: BTreeSet<OperatorId> = match live_chat {
+            Some(live_chat) => storage::members(self.database, live_chat)?
+                .into_iter()
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        match live_chat {
+            // Only members read their live chat's events on resume.
+            Some(live_chat) if recipients.iter().all(|operator| members.contains(operator)) => {
+                recipients.sort_unstable();
+                recipients.dedup();
+                let narrowed = recipients.len() < members.len();
+                self.emit_operators(Audience::LiveChat(live_chat), recipients, narrowed, event)
+            }
+            _ => {
+                for operator in recipients {
+                    self.notify_operator(operator, event)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Adds a ring start or stop to the current run, storing the run first when it differs.
+    fn join_run(
+        &mut self,
+        run: &mut RingRun,
+        chat: ChatId,
+        operator: OperatorId,
+        event: OperatorEvent,
+    ) -> StoreResult<()> {
+        match run {
+            Some((current_chat, current, operators))
+                if *current_chat == chat && *current == event =>
+            {
+                operators.push(operator);
+                Ok(())
+            }
+            _ => self.flush_run(run.replace((chat, event, vec![operator]))),
+        }
+    }
+
+    fn flush_run(&mut self, run: RingRun) -> StoreResult<()> {
+        match run {
+            Some((chat, event, operators)) => self.notify_some(chat, operators, &event),
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn notify_visitor(
@@ -170,17 +278,28 @@ impl Effects<'_> {
 
     /// Stores and announces the router's decisions.
     pub(crate) fn apply(&mut self, decisions: Vec<Decision>) -> StoreResult<()> {
+        // Ring-all starts and stops a chat for many operators at once: a run of the same event
+        // is stored once for all of them (issue 3). Any other decision ends the run first, so
+        // every operator still sees their events in decision order.
+        let mut run: RingRun = None;
         for decision in decisions {
+            if !matches!(decision, Decision::Ring { .. } | Decision::Stop { .. }) {
+                self.flush_run(run.take())?;
+            }
             match decision {
-                Decision::Ring { operator, chat } => {
-                    self.notify_operator(operator, &OperatorEvent::RingStarted { chat })?
-                }
+                Decision::Ring { operator, chat } => self.join_run(
+                    &mut run,
+                    chat,
+                    operator,
+                    OperatorEvent::RingStarted { chat },
+                )?,
                 Decision::Offer {
                     operator,
                     chat,
                     deadline,
                 } => {
                     storage::set_offer(self.database, chat, Some((operator, deadline)))?;
+                    routing::context::set_last_offered(self.database, operator, self.now)?;
                     self.history(chat, Some(operator), RoutingAction::Offered)?;
                     let offer = self.offer(chat, deadline)?;
                     self.notify_operator(operator, &OperatorEvent::Offered { offer })?;
@@ -209,7 +328,12 @@ impl Effects<'_> {
                         },
                         StopCause::Abandoned => RingStopReason::Abandoned,
                     };
-                    self.notify_operator(operator, &OperatorEvent::RingStopped { chat, reason })?;
+                    self.join_run(
+                        &mut run,
+                        chat,
+                        operator,
+                        OperatorEvent::RingStopped { chat, reason },
+                    )?;
                 }
                 Decision::RoutingOff { operator } => {
                     storage::set_routing_switch(self.database, operator, false)?;
@@ -248,7 +372,7 @@ impl Effects<'_> {
                 }
             }
         }
-        Ok(())
+        self.flush_run(run)
     }
 
     /// What the screen-pop of an offer shows (B05).
@@ -260,8 +384,8 @@ impl Effects<'_> {
             deadline,
             subject: summary.subject,
             group: storage::live_chat_name(self.database, summary.live_chat)?,
-            // No geolocation source yet: the desktop shows the page address instead.
-            location: None,
+            // From a trusted proxy header or the browser's time zone (routing/location.rs).
+            location: summary.visitor.location,
             created_at: summary.created_at,
         })
     }
@@ -313,6 +437,12 @@ impl Effects<'_> {
     }
 }
 
+/// An operator event frame: `prev` is the previous event of the recipient's stream, so a client
+/// whose cursor is behind it knows it missed something.
+fn operator_event_frame(seq: u64, prev: u64, payload: &str) -> String {
+    format!(r#"{{"type":"event","seq":{seq},"prev":{prev},"event":{payload}}}"#)
+}
+
 fn event_frame(seq: u64, payload: &str) -> String {
     // Same shape serde gives `ServerFrame::Event`, built from the stored payload so replays
     // and live pushes are byte-for-byte the same event.
@@ -361,15 +491,6 @@ fn check_length(value: &str, max: usize, what: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// What routing rules can see of a new chat.
-fn chat_facts(page_url: Option<String>) -> ChatFacts {
-    ChatFacts {
-        page_url,
-        channel: Some(Channel::Web),
-        ..ChatFacts::default()
-    }
-}
-
 fn not_found_chat() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "There is no such chat.")
 }
@@ -386,14 +507,13 @@ impl Hub {
         let mut router = Router::new(graces);
         let mut policies = HashMap::new();
         for (live_chat, _) in storage::live_chats(&database)? {
-            let policy =
-                settings::policy(&settings::load(&database, live_chat)?).map_err(|error| {
-                    StoreError::Invalid(format!("stored routing settings: {error}"))
-                })?;
+            let policy = settings::load_policy(&database, live_chat)?;
             policies.insert(live_chat, policy.clone());
             router.set_policy(live_chat, policy);
         }
         let now = storage::now();
+        // B05: "least recently offered" carries on across the restart.
+        let last_offered = routing::context::last_offered(&database)?;
         for operator in storage::routing_operators(&database)? {
             // Nobody is connected yet: every available operator starts a grace period, unless
             // one was already running before the restart.
@@ -416,7 +536,7 @@ impl Hub {
                     routing: operator.routing,
                     connections: 0,
                     active_chats: operator.active_chats,
-                    last_offered: None,
+                    last_offered: last_offered.get(&operator.id).copied(),
                     offline_at,
                 },
             );
@@ -429,9 +549,10 @@ impl Hub {
             if abandon_at != chat.abandon_at {
                 storage::set_abandon_at(&database, chat.id, abandon_at)?;
             }
-            let target = policies.get(&chat.live_chat).and_then(|policy: &Policy| {
-                routing::route(&policy.rules, &chat_facts(chat.page_url.clone()))
-            });
+            let facts = routing::context::chat_facts(&database, chat.id)?;
+            let target = policies
+                .get(&chat.live_chat)
+                .and_then(|policy: &Policy| routing::route(&policy.rules, &facts));
             router.add_pending(
                 chat.id,
                 PendingChat {
@@ -448,10 +569,14 @@ impl Hub {
             database,
             router,
             connections: HashMap::new(),
+            stream_heads: HashMap::new(),
             next_connection: 0,
             lifetimes,
             timers: Arc::new(Notify::new()),
             unread_escalation_ms: crate::escalation::DEFAULT_ESCALATION_MS,
+            presence: crate::presence::Presence::default(),
+            invitation_timeout_ms: crate::supervision::DEFAULT_INVITATION_TIMEOUT_MS,
+            country_header: None,
         };
         hub.transact(|effects| {
             let mut decisions = effects.router.expire(effects.now);
@@ -466,10 +591,34 @@ impl Hub {
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let escalation =
             crate::escalation::next_deadline(&self.database, self.unread_escalation_ms);
-        match (self.router.next_deadline(), escalation) {
+        let first = match (self.router.next_deadline(), escalation) {
             (Some(routing), Some(escalation)) => Some(routing.min(escalation)),
             (routing, escalation) => routing.or(escalation),
+        };
+        let invitation = crate::supervision::next_invitation_deadline(
+            &self.database,
+            self.invitation_timeout_ms,
+        );
+        match (first, invitation) {
+            (Some(first), Some(invitation)) => Some(first.min(invitation)),
+            (first, invitation) => first.or(invitation),
         }
+    }
+
+    /// Trusts this request header (e.g. `CF-IPCountry`) for the visitor's country (B04); only
+    /// set it behind a proxy that overwrites the header, or visitors could choose their country.
+    pub fn set_country_header(&mut self, header: Option<String>) {
+        self.country_header = header;
+    }
+
+    pub fn country_header(&self) -> Option<&str> {
+        self.country_header.as_deref()
+    }
+
+    /// Sets how long an invitation or transfer waits for its answer (B22, B23).
+    pub fn set_invitation_timeout_ms(&mut self, milliseconds: i64) {
+        self.invitation_timeout_ms = milliseconds.max(0);
+        self.timers.notify_one();
     }
 
     /// Sets how long a visitor message may stay unread before it escalates (B12).
@@ -481,10 +630,12 @@ impl Hub {
     /// Fires the routing timers that are due.
     pub fn expire_timers(&mut self) -> Result<(), ApiError> {
         let escalation_ms = self.unread_escalation_ms;
+        let invitation_timeout_ms = self.invitation_timeout_ms;
         self.transact(|effects| {
             let decisions = effects.router.expire(effects.now);
             effects.apply(decisions)?;
             crate::escalation::expire(effects, escalation_ms)?;
+            crate::supervision::expire_invitations(effects, invitation_timeout_ms)?;
             Ok(())
         })
     }
@@ -500,23 +651,60 @@ impl Hub {
             database: &transaction,
             router: &mut self.router,
             frames: Vec::new(),
+            logged: Vec::new(),
             now: storage::now(),
         };
         let value = work(&mut effects)?;
         let frames = std::mem::take(&mut effects.frames);
+        let logged = std::mem::take(&mut effects.logged);
         transaction.commit().map_err(StoreError::from)?;
         self.deliver(frames);
+        self.deliver_logged(logged);
         self.timers.notify_one();
         Ok(value)
     }
 
-    fn deliver(&mut self, frames: Vec<(Stream, String)>) {
+    pub(crate) fn deliver(&mut self, frames: Vec<(Stream, String)>) {
         for (stream, text) in frames {
             if let Some(outboxes) = self.connections.get_mut(&stream) {
                 // A closed outbox means its connection is going away; it detaches itself.
                 outboxes.retain(|(_, outbox)| outbox.send(text.clone()).is_ok());
             }
         }
+    }
+
+    /// Pushes committed operator events to their recipients' connections, each frame naming the
+    /// recipient's previous event.
+    fn deliver_logged(&mut self, logged: Vec<Logged>) {
+        for event in logged {
+            for operator in event.recipients {
+                let prev = match self.stream_heads.get(&operator) {
+                    Some(head) => *head,
+                    None => storage::operator_stream_head(&self.database, operator, Some(event.id))
+                        .unwrap_or_else(|error| {
+                            tracing::error!(%operator, error = ?error, "cannot read a stream head");
+                            // Claiming this event as its own predecessor makes the client see a
+                            // gap and take a snapshot: safe when the real one is unknown.
+                            event.id
+                        }),
+                };
+                self.stream_heads.insert(operator, event.id);
+                if let Some(outboxes) = self.connections.get_mut(&Stream::Operator(operator)) {
+                    let text = operator_event_frame(event.id, prev, &event.payload);
+                    outboxes.retain(|(_, outbox)| outbox.send(text.clone()).is_ok());
+                }
+            }
+        }
+    }
+
+    /// The last event id of the operator's stream.
+    fn operator_stream_head(&mut self, operator: OperatorId) -> StoreResult<u64> {
+        if let Some(head) = self.stream_heads.get(&operator) {
+            return Ok(*head);
+        }
+        let head = storage::operator_stream_head(&self.database, operator, None)?;
+        self.stream_heads.insert(operator, head);
+        Ok(head)
     }
 
     fn register(&mut self, stream: Stream, outbox: Outbox) -> ConnectionId {
@@ -597,9 +785,11 @@ impl Hub {
     }
 
     /// Creates a visitor and their token for the live chat with this embed key.
+    /// `proxy_country` is what the trusted proxy header said (B04), already checked.
     pub fn create_visitor_session(
         &mut self,
         embed_key: &str,
+        proxy_country: Option<&str>,
     ) -> Result<VisitorSessionResponse, ApiError> {
         let (live_chat, live_chat_name) =
             storage::live_chat_by_embed_key(&self.database, embed_key)?.ok_or_else(|| {
@@ -617,11 +807,17 @@ impl Hub {
             now,
             expires,
         )?;
+        routing::context::set_proxy_country(&transaction, visitor, proxy_country)?;
         transaction.commit().map_err(StoreError::from)?;
         Ok(VisitorSessionResponse {
             token,
             visitor,
             live_chat_name,
+            topics: self
+                .router
+                .policy(live_chat)
+                .map(|policy| policy.topics.clone())
+                .unwrap_or_default(),
         })
     }
 
@@ -755,21 +951,13 @@ impl Hub {
         let members: BTreeSet<OperatorId> = storage::members(&self.database, live_chat)?
             .into_iter()
             .collect();
-        let policy = settings::validate(&new_settings, &members)?;
+        let teams = crate::teams::membership(&self.database, live_chat)?;
+        settings::validate(&new_settings, &members, &teams)?;
         self.transact(|effects| {
             let json = serde_json::to_string(&new_settings)
                 .map_err(|error| StoreError::Invalid(error.to_string()))?;
             storage::save_routing_settings(effects.database, live_chat, &json)?;
-            let mut targets = std::collections::BTreeMap::new();
-            for chat in effects.router.pending_of(live_chat) {
-                let page_url = storage::chat_summary(effects.database, chat)?
-                    .and_then(|summary| summary.visitor.page_url);
-                targets.insert(chat, routing::route(&policy.rules, &chat_facts(page_url)));
-            }
-            let decisions = effects
-                .router
-                .policy_changed(live_chat, policy, targets, effects.now);
-            effects.apply(decisions)?;
+            settings::reroute(effects, live_chat)?;
             Ok(new_settings)
         })
     }
@@ -828,6 +1016,11 @@ impl Hub {
                         .router
                         .availability_changed(operator, availability, effects.now);
                 effects.apply(decisions)?;
+            }
+            // A snapshot carries no teams (B04, B22): they follow it.
+            if snapshot_sent {
+                let teams = crate::teams::teams_of_operator(effects.database, operator)?;
+                effects.notify_operator(operator, &OperatorEvent::TeamsChanged { teams })?;
             }
             // A snapshot lists rings but not offers: repeat the offer this operator holds.
             if snapshot_sent {
@@ -921,11 +1114,47 @@ impl Hub {
         outbox: &Outbox,
         snapshot: impl FnOnce(&Hub) -> StoreResult<String>,
     ) -> Result<bool, ApiError> {
-        let key = stream.key();
-        let head = storage::stream_head(&self.database, &key)?;
-        let replay = match since {
-            Some(since) => storage::events_after(&self.database, &key, since)?,
-            None => None,
+        let (head, replay) = match stream {
+            Stream::Operator(operator) => {
+                let head = self.operator_stream_head(operator)?;
+                let replay = match since {
+                    Some(since) => {
+                        storage::operator_events_after(&self.database, operator, since, head)?.map(
+                            |events| {
+                                // Each replayed frame names its predecessor, the first one the
+                                // client's own cursor.
+                                let mut prev = since;
+                                events
+                                    .into_iter()
+                                    .map(|(seq, payload)| {
+                                        let frame = operator_event_frame(seq, prev, &payload);
+                                        prev = seq;
+                                        frame
+                                    })
+                                    .collect::<Vec<_>>()
+                            },
+                        )
+                    }
+                    None => None,
+                };
+                (head, replay)
+            }
+            Stream::Visitor(_) => {
+                let key = stream.key();
+                let head = storage::stream_head(&self.database, &key)?;
+                let replay = match since {
+                    Some(since) => {
+                        storage::events_after(&self.database, &key, since)?.map(|events| {
+                            events
+                                .into_iter()
+                                .map(|(seq, payload)| event_frame(seq, &payload))
+                                .collect::<Vec<_>>()
+                        })
+                    }
+                    None => None,
+                };
+                (head, replay)
+            }
         };
         let welcome = |resumed| {
             control_frame(&ServerFrame::Welcome {
@@ -936,10 +1165,10 @@ impl Hub {
         };
         // A send error means the socket is already gone; the session notices and detaches.
         match replay {
-            Some(events) => {
+            Some(frames) => {
                 let _ = outbox.send(welcome(true));
-                for (seq, payload) in events {
-                    let _ = outbox.send(event_frame(seq, &payload));
+                for frame in frames {
+                    let _ = outbox.send(frame);
                 }
             }
             None => {
@@ -1001,6 +1230,14 @@ impl Hub {
         id: &ClientId,
         command: OperatorCommand,
     ) -> String {
+        if let OperatorCommand::Typing(command) = command {
+            // Ephemeral: not in the idempotency log (a resend only refreshes the indicator).
+            let outcome = Outcome::from(
+                self.operator_typing(operator, command)
+                    .map(OperatorResponse::Typing),
+            );
+            return reply_frame(id, &serde_json::to_string(&outcome).unwrap_or_default());
+        }
         let client_id = id.clone();
         self.idempotent(Stream::Operator(operator), id, move |hub| match command {
             OperatorCommand::Accept(command) => {
@@ -1046,6 +1283,9 @@ impl Hub {
             OperatorCommand::Transfer(command) => hub
                 .transfer(operator, command)
                 .map(OperatorResponse::Transfer),
+            OperatorCommand::TransferToTeam(command) => hub
+                .transfer_to_team(operator, command)
+                .map(OperatorResponse::TransferToTeam),
             OperatorCommand::AnswerInvitation(command) => hub
                 .answer_invitation(operator, command)
                 .map(OperatorResponse::AnswerInvitation),
@@ -1070,6 +1310,9 @@ impl Hub {
             OperatorCommand::DeleteMessage(command) => hub
                 .delete_message(operator, command)
                 .map(OperatorResponse::DeleteMessage),
+            OperatorCommand::Typing(command) => hub
+                .operator_typing(operator, command)
+                .map(OperatorResponse::Typing),
         })
     }
 
@@ -1080,6 +1323,14 @@ impl Hub {
         id: &ClientId,
         command: VisitorCommand,
     ) -> String {
+        if let VisitorCommand::Typing(command) = command {
+            // Ephemeral, like an operator's typing.
+            let outcome = Outcome::from(
+                self.visitor_typing(visitor, command)
+                    .map(VisitorResponse::Typing),
+            );
+            return reply_frame(id, &serde_json::to_string(&outcome).unwrap_or_default());
+        }
         let client_id = id.clone();
         self.idempotent(Stream::Visitor(visitor), id, move |hub| match command {
             VisitorCommand::Start(command) => hub
@@ -1091,6 +1342,12 @@ impl Hub {
             VisitorCommand::Leave(command) => {
                 hub.leave(visitor, command).map(VisitorResponse::Leave)
             }
+            VisitorCommand::Typing(command) => hub
+                .visitor_typing(visitor, command)
+                .map(VisitorResponse::Typing),
+            VisitorCommand::MarkRead(command) => hub
+                .visitor_mark_read(visitor, command)
+                .map(VisitorResponse::MarkRead),
         })
     }
 
@@ -1224,10 +1481,15 @@ impl Hub {
                         "This chat has already ended.",
                     ));
                 }
-                _ if chat.responsible != Some(operator) => {
+                // B25: a supervisor of the live chat may end an active chat too (the end
+                // dialog is theirs as well).
+                _ if chat.responsible != Some(operator)
+                    && !(chat.state == ChatState::Active
+                        && storage::is_supervisor(effects.database, operator, chat.live_chat)?) =>
+                {
                     return Err(ApiError::new(
                         ErrorCode::Forbidden,
-                        "Only the operator responsible for this chat can end it.",
+                        "Only the operator responsible for this chat or a supervisor can end it.",
                     ));
                 }
                 _ => {}
@@ -1241,8 +1503,11 @@ impl Hub {
             )?;
             crate::tickets::create_for_chat(effects.database, chat.id, effects.now)?;
             let summary = effects.chat_changed(&chat)?;
-            let decisions = effects.router.active_chat_finished(operator, effects.now);
-            effects.apply(decisions)?;
+            // The capacity freed is the responsible operator's, whoever ended it.
+            if let Some(responsible) = chat.responsible {
+                let decisions = effects.router.active_chat_finished(responsible, effects.now);
+                effects.apply(decisions)?;
+            }
             Ok(summary)
         })
     }
@@ -1394,11 +1659,11 @@ impl Hub {
             )?;
             let summary = effects.chat_changed(&chat)?;
             effects.message_posted(&chat, &left)?;
-            let page_url = summary.visitor.page_url.clone();
+            let facts = routing::context::chat_facts(effects.database, chat.id)?;
             let target = effects
                 .router
                 .policy(chat.live_chat)
-                .and_then(|policy| routing::route(&policy.rules, &chat_facts(page_url)));
+                .and_then(|policy| routing::route(&policy.rules, &facts));
             let mut pending = PendingChat::new(chat.live_chat);
             pending.muted_by.insert(operator);
             pending.target = target;
@@ -1435,6 +1700,13 @@ impl Hub {
         check_length(email.unwrap_or_default(), MAX_EMAIL_CHARS, "email address")?;
         let page_url = command.page_url.as_deref().filter(|url| !url.is_empty());
         check_length(page_url.unwrap_or_default(), MAX_URL_CHARS, "page address")?;
+        let topics = self
+            .router
+            .policy(live_chat)
+            .map(|policy| policy.topics.clone())
+            .unwrap_or_default();
+        let proxy_country = routing::context::proxy_country(&self.database, visitor)?;
+        let context = routing::context::from_start(&command, &topics, proxy_country.as_deref())?;
         self.transact(|effects| {
             if let Some(open) = storage::open_chat_of_visitor(effects.database, visitor)? {
                 return Ok(effects.visitor_chat(open)?);
@@ -1448,6 +1720,7 @@ impl Hub {
                 page_url,
                 effects.now,
             )?;
+            routing::context::store(effects.database, chat_id, &context)?;
             let question = storage::insert_message(
                 effects.database,
                 chat_id,
@@ -1462,9 +1735,11 @@ impl Hub {
             effects.message_posted(&chat, &question)?;
             effects.history(chat_id, None, RoutingAction::Queued)?;
             let mut pending = PendingChat::new(live_chat);
-            pending.target = effects.router.policy(live_chat).and_then(|policy| {
-                routing::route(&policy.rules, &chat_facts(page_url.map(str::to_owned)))
-            });
+            let facts = context.facts(page_url);
+            pending.target = effects
+                .router
+                .policy(live_chat)
+                .and_then(|policy| routing::route(&policy.rules, &facts));
             let decisions = effects.router.chat_queued(chat_id, pending, effects.now);
             effects.apply(decisions)?;
             Ok(effects.visitor_chat(chat_id)?)

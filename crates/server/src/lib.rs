@@ -8,21 +8,25 @@
 //! SQLite schema and queries.
 
 pub mod articles;
+pub mod attachments;
 pub mod canned;
 mod colleagues;
 pub mod config;
 mod credentials;
+mod customers;
 mod edits;
 mod escalation;
 mod http;
 mod hub;
 pub mod mail;
+mod presence;
 pub mod routing;
 pub mod server;
 mod session;
 mod settings;
 pub mod storage;
 mod supervision;
+pub mod teams;
 mod tickets;
 
 #[cfg(feature = "test-support")]

@@ -64,6 +64,9 @@ pub struct Policy {
     pub capacity: Option<u32>,
     pub capacity_overrides: BTreeMap<OperatorId, Option<u32>>,
     pub rules: Vec<CompiledRule>,
+    /// The pre-chat topics the widget offers, kept here so a new chat checks its topic without
+    /// reading the stored settings.
+    pub topics: Vec<String>,
 }
 
 impl Default for Policy {
@@ -74,6 +77,7 @@ impl Default for Policy {
             capacity: None,
             capacity_overrides: BTreeMap::new(),
             rules: Vec::new(),
+            topics: Vec::new(),
         }
     }
 }
@@ -125,6 +129,12 @@ impl CompiledRule {
                 fallback: rule.fallback,
             },
         })
+    }
+
+    /// Adds operators to the rule's target: a team's members, resolved when the policy is
+    /// compiled.
+    pub fn add_operators(&mut self, operators: impl IntoIterator<Item = OperatorId>) {
+        self.target.operators.extend(operators);
     }
 
     fn matches(&self, facts: &ChatFacts) -> bool {
@@ -869,6 +879,9 @@ impl Router {
         Ok(())
     }
 }
+
+pub mod context;
+pub mod location;
 
 #[cfg(test)]
 mod tests;

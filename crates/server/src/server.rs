@@ -87,6 +87,8 @@ impl Server {
             .map_err(ServerError::Routing)?;
         let mut hub = hub;
         hub.set_unread_escalation_ms(config.unread_escalation_seconds.max(1) * 1000);
+        hub.set_invitation_timeout_ms(config.invitation_timeout_seconds.max(1) * 1000);
+        hub.set_country_header(config.country_header.clone());
         let hub = SharedHub::new(hub);
         let timers = tokio::spawn(run_timers(hub.clone()));
         let listener =
@@ -106,6 +108,10 @@ impl Server {
             widget_dir: config.widget_dir.clone().map(Arc::new),
             shutdown: shutdown_signal.clone(),
             mail: config.smtp.clone().map(Arc::new),
+            attachments: Arc::new(crate::attachments::AttachmentStore::beside(
+                &config.database,
+                config.attachment_max_bytes,
+            )),
         };
         tokio::spawn(close_inactive_chats(
             hub.clone(),

@@ -16,6 +16,8 @@ use crate::hub::{ConnectionId, Outbox, SharedHub, control_frame, error_frame};
 
 /// How long a new connection may take to say Hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+/// Frames written to a socket before one flush.
+const WRITE_BATCH: usize = 256;
 
 /// What differs between operator and visitor sessions.
 pub trait Role: Send + 'static {
@@ -166,8 +168,21 @@ pub async fn run<R: Role>(
     };
     let (mut sink, mut incoming) = socket.split();
     let mut writer = tokio::spawn(async move {
-        while let Some(text) = outgoing.recv().await {
-            if sink.send(Message::Text(text.into())).await.is_err() {
+        // Frames already queued are written together and flushed once: under load many events
+        // wait for the same socket, and a flush per frame costs a system call per frame.
+        'frames: while let Some(text) = outgoing.recv().await {
+            if sink.feed(Message::Text(text.into())).await.is_err() {
+                break;
+            }
+            for _ in 1..WRITE_BATCH {
+                let Ok(text) = outgoing.try_recv() else {
+                    break;
+                };
+                if sink.feed(Message::Text(text.into())).await.is_err() {
+                    break 'frames;
+                }
+            }
+            if sink.flush().await.is_err() {
                 break;
             }
         }

@@ -1,7 +1,7 @@
 //! A live chat's routing settings (B04, B05, B06): defaults, validation on save with errors a
 //! supervisor can act on, and compiling them into the router's [`Policy`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::Connection;
 use switchboard_protocol::{
@@ -9,8 +9,10 @@ use switchboard_protocol::{
     RoutingSettings, RuleField, RuleMatch,
 };
 
-use crate::routing::{CompiledRule, Policy};
+use crate::hub::Effects;
+use crate::routing::{self, CompiledRule, Policy};
 use crate::storage::{self, StoreError, StoreResult};
+use crate::teams::{self, TeamMembership};
 
 pub const MIN_OFFER_TIMEOUT_SECONDS: u32 = 1;
 pub const MAX_OFFER_TIMEOUT_SECONDS: u32 = 600;
@@ -18,6 +20,8 @@ const MAX_RULES: usize = 100;
 const MAX_CONDITIONS: usize = 20;
 const MAX_RULE_NAME_CHARS: usize = 100;
 const MAX_CONDITION_VALUE_CHARS: usize = 500;
+const MAX_TOPICS: usize = 50;
+const MAX_TOPIC_CHARS: usize = 100;
 
 pub fn defaults() -> RoutingSettings {
     RoutingSettings {
@@ -26,6 +30,7 @@ pub fn defaults() -> RoutingSettings {
         capacity: None,
         capacity_overrides: Vec::new(),
         rules: Vec::new(),
+        topics: Vec::new(),
     }
 }
 
@@ -38,13 +43,47 @@ pub fn load(connection: &Connection, live_chat: LiveChatId) -> StoreResult<Routi
     }
 }
 
-/// Compiles settings that were valid when saved.
-pub fn policy(settings: &RoutingSettings) -> Result<Policy, String> {
+/// The stored settings of a live chat compiled with its current teams, for the router.
+pub fn load_policy(connection: &Connection, live_chat: LiveChatId) -> StoreResult<Policy> {
+    let settings = load(connection, live_chat)?;
+    let teams = teams::membership(connection, live_chat)?;
+    policy(&settings, &teams)
+        .map_err(|error| StoreError::Invalid(format!("stored routing settings: {error}")))
+}
+
+/// Routes the pending chats of a live chat afresh under its stored settings and current teams
+/// (after either changed).
+pub fn reroute(effects: &mut Effects<'_>, live_chat: LiveChatId) -> StoreResult<()> {
+    let policy = load_policy(effects.database, live_chat)?;
+    let mut targets = BTreeMap::new();
+    for chat in effects.router.pending_of(live_chat) {
+        let facts = routing::context::chat_facts(effects.database, chat)?;
+        targets.insert(chat, routing::route(&policy.rules, &facts));
+    }
+    let decisions = effects
+        .router
+        .policy_changed(live_chat, policy, targets, effects.now);
+    effects.apply(decisions)
+}
+
+/// Compiles settings that were valid when saved; a rule's teams contribute their members as
+/// they are now (a team deleted since contributes nobody).
+pub fn policy(settings: &RoutingSettings, teams: &TeamMembership) -> Result<Policy, String> {
     let rules = settings
         .rules
         .iter()
-        .map(CompiledRule::compile)
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|rule| {
+            let mut compiled = CompiledRule::compile(rule)?;
+            compiled.add_operators(
+                rule.teams
+                    .iter()
+                    .filter_map(|team| teams.get(team))
+                    .flatten()
+                    .copied(),
+            );
+            Ok(compiled)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     Ok(Policy {
         mode: settings.mode,
         offer_timeout_ms: i64::from(settings.offer_timeout_seconds) * 1000,
@@ -55,6 +94,7 @@ pub fn policy(settings: &RoutingSettings) -> Result<Policy, String> {
             .map(|entry| (entry.operator, entry.capacity))
             .collect(),
         rules,
+        topics: settings.topics.clone(),
     })
 }
 
@@ -63,10 +103,11 @@ fn invalid(message: String) -> ApiError {
 }
 
 /// Checks settings before they are stored; the error names the first problem. `members` are
-/// the live chat's operators: rules and overrides may only name them.
+/// the live chat's operators and `teams` its teams: rules and overrides may only name them.
 pub fn validate(
     settings: &RoutingSettings,
     members: &BTreeSet<OperatorId>,
+    teams: &TeamMembership,
 ) -> Result<Policy, ApiError> {
     if !(MIN_OFFER_TIMEOUT_SECONDS..=MAX_OFFER_TIMEOUT_SECONDS)
         .contains(&settings.offer_timeout_seconds)
@@ -137,9 +178,14 @@ pub fn validate(
                 "{at} ({name}): the regular expression does not compile: {error}"
             )));
         }
-        if rule.operators.is_empty() {
+        if rule.operators.is_empty() && rule.teams.is_empty() {
             return Err(invalid(format!(
-                "{at} ({name}): route to at least one operator."
+                "{at} ({name}): route to at least one operator or team."
+            )));
+        }
+        if let Some(unknown) = rule.teams.iter().find(|team| !teams.contains_key(team)) {
+            return Err(invalid(format!(
+                "{at} ({name}): team {unknown} is not a team of this live chat."
             )));
         }
         if let Some(stranger) = rule
@@ -152,5 +198,22 @@ pub fn validate(
             )));
         }
     }
-    policy(settings).map_err(invalid)
+    if settings.topics.len() > MAX_TOPICS {
+        return Err(invalid(format!("At most {MAX_TOPICS} topics are allowed.")));
+    }
+    let mut topics = BTreeSet::new();
+    for (index, topic) in settings.topics.iter().enumerate() {
+        let trimmed = topic.trim();
+        if trimmed.is_empty() || trimmed != topic || topic.chars().count() > MAX_TOPIC_CHARS {
+            return Err(invalid(format!(
+                "topics[{index}]: a topic needs 1 to {MAX_TOPIC_CHARS} characters, without surrounding spaces."
+            )));
+        }
+        if !topics.insert(topic.to_lowercase()) {
+            return Err(invalid(format!(
+                "topics[{index}]: \"{topic}\" is listed twice."
+            )));
+        }
+    }
+    policy(settings, teams).map_err(invalid)
 }

@@ -23,6 +23,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_supervision.sql"),
     include_str!("migrations/0005_escalation.sql"),
     include_str!("migrations/0006_message_edits.sql"),
+    include_str!("migrations/0007_shared_event_log.sql"),
+    include_str!("migrations/0008_routing_features.sql"),
+    include_str!("migrations/0009_attachments.sql"),
+    include_str!("migrations/0010_customers.sql"),
+    include_str!("migrations/0011_team_transfers.sql"),
 ];
 
 /// Events kept per stream; older ones are trimmed, and a client behind them gets a snapshot.
@@ -202,7 +207,7 @@ pub fn operator_profile(
         return Ok(None);
     };
     let mut statement = connection.prepare(
-        "SELECT l.id, l.name, m.supervisor FROM memberships m JOIN live_chats l ON l.id = m.live_chat_id
+        "SELECT l.id, l.name, m.supervisor, l.staff_emoji FROM memberships m JOIN live_chats l ON l.id = m.live_chat_id
          WHERE m.operator_id = ?1 ORDER BY l.id",
     )?;
     let live_chats = statement
@@ -211,6 +216,7 @@ pub fn operator_profile(
                 id: LiveChatId(row.get(0)?),
                 name: row.get(1)?,
                 supervisor: row.get(2)?,
+                staff_emoji: row.get(3)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -879,7 +885,8 @@ pub fn current_chat_of_visitor(
 }
 
 const CHAT_SUMMARY_SELECT: &str = "SELECT c.id, c.live_chat_id, c.state, c.subject, c.page_url,
-        c.created_at, c.updated_at, v.id, v.name, v.email, o.id, o.name
+        c.created_at, c.updated_at, v.id, v.name, v.email, o.id, o.name,
+        c.location, c.country, c.language, c.time_zone, c.topic
     FROM chats c JOIN visitors v ON v.id = c.visitor_id LEFT JOIN operators o ON o.id = c.responsible_id";
 
 fn chat_summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ChatSummary, String)> {
@@ -904,6 +911,11 @@ fn chat_summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ChatSumma
             name: row.get(8)?,
             email: row.get(9)?,
             page_url: row.get(4)?,
+            location: row.get(12)?,
+            country: row.get(13)?,
+            language: row.get(14)?,
+            time_zone: row.get(15)?,
+            topic: row.get(16)?,
         },
         subject: row.get(3)?,
         responsible,
@@ -1113,6 +1125,7 @@ pub fn visitor_message(message: &Message) -> Option<VisitorMessage> {
         from,
         body: message.body.clone(),
         sent_at: message.sent_at,
+        attachments: message.attachments.clone(),
     })
 }
 
@@ -1176,6 +1189,7 @@ pub(crate) fn messages_where(
                     visibility: parse_visibility(&visibility)?,
                     body,
                     sent_at,
+                    attachments: crate::attachments::of_message(connection, id)?,
                 })
             },
         )
@@ -1236,6 +1250,153 @@ pub fn events_after(
         None => since == head,
     };
     Ok(complete.then_some(events))
+}
+
+// ----- shared operator event log -----
+
+/// Events kept in the shared operator log (all live chats together); older ones are trimmed,
+/// and a client behind them gets a snapshot.
+pub const OPERATOR_EVENTS_KEPT: u64 = 200_000;
+/// Trimming runs once per this many appended events, so it costs nothing per event.
+const OPERATOR_TRIM_EVERY: u64 = 1_024;
+
+/// Who an operator event is stored for: one operator, or every member of a live chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Audience {
+    Operator(OperatorId),
+    LiveChat(LiveChatId),
+}
+
+impl Audience {
+    fn key(self) -> String {
+        match self {
+            Audience::Operator(id) => format!("operator:{id}"),
+            Audience::LiveChat(id) => format!("live_chat:{id}"),
+        }
+    }
+}
+
+/// `,3,5,8,`: a membership test is then a substring search for `,<id>,`.
+fn recipients_text(recipients: &[OperatorId]) -> String {
+    let mut text = String::with_capacity(recipients.len() * 6 + 1);
+    text.push(',');
+    for recipient in recipients {
+        text.push_str(&recipient.0.to_string());
+        text.push(',');
+    }
+    text
+}
+
+fn is_recipient(recipients: Option<&str>, operator: OperatorId) -> bool {
+    recipients.is_none_or(|list| list.contains(&format!(",{},", operator.0)))
+}
+
+/// Stores an operator event once for its whole audience (narrowed to `recipients` when only some
+/// members get it) and returns its id, the sequence number every recipient sees.
+pub fn append_operator_event(
+    connection: &Connection,
+    audience: Audience,
+    recipients: Option<&[OperatorId]>,
+    payload: &str,
+    now: Timestamp,
+) -> StoreResult<u64> {
+    connection
+        .prepare_cached(
+            "INSERT INTO operator_events (audience, recipients, payload, at) \
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            audience.key(),
+            recipients.map(recipients_text),
+            payload,
+            now.0
+        ])?;
+    let id = connection.last_insert_rowid() as u64;
+    if id.is_multiple_of(OPERATOR_TRIM_EVERY) && id > OPERATOR_EVENTS_KEPT {
+        let through = id - OPERATOR_EVENTS_KEPT;
+        connection
+            .prepare_cached("DELETE FROM operator_events WHERE id <= ?1")?
+            .execute([through as i64])?;
+        connection
+            .prepare_cached(
+                "UPDATE operator_event_log SET trimmed_through = MAX(trimmed_through, ?1)",
+            )?
+            .execute([through as i64])?;
+    }
+    Ok(id)
+}
+
+/// The audiences whose events make up an operator's stream: their own and their live chats'.
+fn operator_audiences(connection: &Connection, operator: OperatorId) -> StoreResult<Vec<String>> {
+    let mut audiences = vec![Audience::Operator(operator).key()];
+    let mut statement =
+        connection.prepare_cached("SELECT live_chat_id FROM memberships WHERE operator_id = ?1")?;
+    for live_chat in statement.query_map([operator.0], |row| row.get::<_, i64>(0))? {
+        audiences.push(Audience::LiveChat(LiveChatId(live_chat?)).key());
+    }
+    Ok(audiences)
+}
+
+/// The id of the last event in the operator's stream before `before` (0 when there is none).
+pub fn operator_stream_head(
+    connection: &Connection,
+    operator: OperatorId,
+    before: Option<u64>,
+) -> StoreResult<u64> {
+    let before = before.map_or(i64::MAX, |before| before as i64);
+    let mut head = 0;
+    let mut statement = connection.prepare_cached(
+        "SELECT id, recipients FROM operator_events WHERE audience = ?1 AND id < ?2 \
+         ORDER BY id DESC",
+    )?;
+    for audience in operator_audiences(connection, operator)? {
+        let mut rows = statement.query(params![audience, before])?;
+        // Newest first: the first row this operator receives is the audience's last for them.
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            if (id as u64) <= head {
+                break;
+            }
+            if is_recipient(row.get::<_, Option<String>>(1)?.as_deref(), operator) {
+                head = id as u64;
+                break;
+            }
+        }
+    }
+    Ok(head)
+}
+
+/// The operator's events after `since` up to `head` (their stream's last id), oldest first, or
+/// `None` when the log no longer holds all of them or `since` is from another history.
+pub fn operator_events_after(
+    connection: &Connection,
+    operator: OperatorId,
+    since: u64,
+    head: u64,
+) -> StoreResult<Option<Vec<(u64, String)>>> {
+    let trimmed_through: i64 = connection
+        .prepare_cached("SELECT trimmed_through FROM operator_event_log")?
+        .query_row([], |row| row.get(0))
+        .optional()?
+        .unwrap_or(0);
+    if since > head || since < trimmed_through as u64 {
+        return Ok(None);
+    }
+    let mut statement = connection.prepare_cached(
+        "SELECT id, recipients, payload FROM operator_events \
+         WHERE audience = ?1 AND id > ?2 AND id <= ?3 ORDER BY id",
+    )?;
+    let mut events = Vec::new();
+    for audience in operator_audiences(connection, operator)? {
+        let mut rows = statement.query(params![audience, since as i64, head as i64])?;
+        while let Some(row) = rows.next()? {
+            if is_recipient(row.get::<_, Option<String>>(1)?.as_deref(), operator) {
+                events.push((row.get::<_, i64>(0)? as u64, row.get::<_, String>(2)?));
+            }
+        }
+    }
+    events.sort_unstable_by_key(|(id, _)| *id);
+    Ok(Some(events))
 }
 
 // ----- command log -----
@@ -1478,5 +1639,98 @@ mod tests {
             1,
             "streams are independent"
         );
+    }
+
+    /// The demo live chat with Ann, Bob and Sue as members.
+    fn demo_members(connection: &mut Connection) -> (LiveChatId, Vec<OperatorId>) {
+        seed_demo(connection).expect("seed");
+        let live_chat = live_chat_by_embed_key(connection, DEMO_EMBED_KEY)
+            .expect("query")
+            .expect("the demo live chat")
+            .0;
+        (live_chat, members(connection, live_chat).expect("members"))
+    }
+
+    #[test]
+    fn an_operator_stream_merges_its_own_and_its_live_chats_events() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let mut connection = open(&directory.path().join("server.sqlite3")).expect("open");
+        let (live_chat, members) = demo_members(&mut connection);
+        let [ann, bob, sue] = members[..] else {
+            panic!("three demo members: {members:?}");
+        };
+        let everyone = Audience::LiveChat(live_chat);
+        let all = append_operator_event(&connection, everyone, None, "1", now()).expect("append");
+        let own = append_operator_event(&connection, Audience::Operator(bob), None, "2", now())
+            .expect("append");
+        let some = append_operator_event(&connection, everyone, Some(&[ann, sue]), "3", now())
+            .expect("append");
+        let payloads = |operator, since| {
+            let head = operator_stream_head(&connection, operator, None).expect("head");
+            operator_events_after(&connection, operator, since, head)
+                .expect("query")
+                .expect("complete")
+        };
+        assert_eq!(
+            payloads(ann, 0),
+            [(all, "1".to_owned()), (some, "3".to_owned())]
+        );
+        assert_eq!(
+            payloads(bob, 0),
+            [(all, "1".to_owned()), (own, "2".to_owned())]
+        );
+        assert_eq!(payloads(sue, all), [(some, "3".to_owned())]);
+        assert_eq!(
+            operator_stream_head(&connection, bob, None).expect("head"),
+            own
+        );
+        assert_eq!(
+            operator_stream_head(&connection, ann, Some(some)).expect("head"),
+            all,
+            "the head before an event is its predecessor in the stream"
+        );
+        assert_eq!(
+            operator_events_after(&connection, ann, some + 1, some).expect("query"),
+            None,
+            "a cursor beyond the head is from another history"
+        );
+    }
+
+    #[test]
+    fn the_shared_operator_log_trims_its_oldest_events() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let mut connection = open(&directory.path().join("server.sqlite3")).expect("open");
+        let (live_chat, members) = demo_members(&mut connection);
+        let transaction = connection.transaction().expect("transaction");
+        // Trimming runs on multiples of OPERATOR_TRIM_EVERY: end on one.
+        let total = (OPERATOR_EVENTS_KEPT / OPERATOR_TRIM_EVERY + 2) * OPERATOR_TRIM_EVERY;
+        let trimmed_through = total - OPERATOR_EVENTS_KEPT;
+        for _ in 0..total {
+            append_operator_event(
+                &transaction,
+                Audience::LiveChat(live_chat),
+                None,
+                "{}",
+                now(),
+            )
+            .expect("append");
+        }
+        transaction.commit().expect("commit");
+        let kept: i64 = connection
+            .query_row("SELECT COUNT(*) FROM operator_events", [], |row| row.get(0))
+            .expect("count");
+        assert_eq!(kept as u64, OPERATOR_EVENTS_KEPT);
+        let head = operator_stream_head(&connection, members[0], None).expect("head");
+        assert_eq!(head, total);
+        assert_eq!(
+            operator_events_after(&connection, members[0], trimmed_through - 1, head)
+                .expect("query"),
+            None,
+            "trimmed events cannot be replayed"
+        );
+        let replay = operator_events_after(&connection, members[0], trimmed_through, head)
+            .expect("query")
+            .expect("the kept events replay");
+        assert_eq!(replay.len() as u64, OPERATOR_EVENTS_KEPT);
     }
 }

@@ -15,6 +15,7 @@ use switchboard_protocol::{
 
 use crate::hub::{Effects, Hub};
 use crate::storage::{self, ChatRow, NewAuthor, StoreError, StoreResult};
+use switchboard_protocol::{TeamId, TransferToTeam};
 
 /// Whether `operator` joined `chat` visibly (and has not become responsible since).
 pub fn is_participant(
@@ -378,6 +379,8 @@ fn parse_kind(name: &str) -> StoreResult<InvitationKind> {
 struct OpenInvitation {
     kind: InvitationKind,
     from: OperatorId,
+    /// Set when the invitation is one of a transfer to a team.
+    team: Option<TeamId>,
 }
 
 fn take_invitation(
@@ -387,12 +390,19 @@ fn take_invitation(
 ) -> StoreResult<Option<OpenInvitation>> {
     let found = connection
         .query_row(
-            "SELECT kind, from_operator_id FROM chat_invitations WHERE chat_id = ?1 AND operator_id = ?2",
+            "SELECT kind, from_operator_id, team_id FROM chat_invitations
+             WHERE chat_id = ?1 AND operator_id = ?2",
             [chat.0, operator.0],
-            |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, Option<i64>>(2)?,
+                ))
+            },
         )
         .optional()?;
-    let Some((kind, from)) = found else {
+    let Some((kind, from, team)) = found else {
         return Ok(None);
     };
     connection.execute(
@@ -402,6 +412,7 @@ fn take_invitation(
     Ok(Some(OpenInvitation {
         kind: parse_kind(&kind)?,
         from: OperatorId(from),
+        team: team.map(TeamId),
     }))
 }
 
@@ -427,12 +438,22 @@ fn insert_invitation(
     to: OperatorId,
     kind: InvitationKind,
     note: Option<&str>,
+    team: Option<TeamId>,
     now: Timestamp,
 ) -> StoreResult<()> {
     connection.execute(
-        "INSERT OR REPLACE INTO chat_invitations (chat_id, operator_id, kind, from_operator_id, note, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![chat.0, to.0, kind_name(kind), from.0, note, now.0],
+        "INSERT OR REPLACE INTO chat_invitations
+             (chat_id, operator_id, kind, from_operator_id, note, created_at, team_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            chat.0,
+            to.0,
+            kind_name(kind),
+            from.0,
+            note,
+            now.0,
+            team.map(|team| team.0)
+        ],
     )?;
     Ok(())
 }
@@ -596,6 +617,7 @@ impl Hub {
                 command.operator,
                 InvitationKind::Invite,
                 None,
+                None,
             )?;
             Ok(Ack {})
         })
@@ -643,6 +665,7 @@ impl Hub {
                 command.operator,
                 InvitationKind::Transfer,
                 (!note.is_empty()).then_some(note),
+                None,
             )?;
             Ok(Ack {})
         })
@@ -665,6 +688,17 @@ impl Hub {
                     )
                 })?;
             let answerer = storage::operator_ref(effects.database, operator)?;
+            if let Some(team) = invitation.team {
+                // One of a team transfer: the first acceptance withdraws the colleagues'
+                // invitations; a decline only goes back to the sender once nobody is left.
+                let others = team_invitations(effects.database, chat.id, team)?;
+                if !command.accept && !others.is_empty() {
+                    return summary(effects.database, chat.id);
+                }
+                if command.accept {
+                    withdraw_team_invitations(effects, chat.id, team, &others)?;
+                }
+            }
             effects.notify_operator(
                 invitation.from,
                 &OperatorEvent::InvitationAnswered {
@@ -760,8 +794,18 @@ fn send_invitation(
     to: OperatorId,
     kind: InvitationKind,
     note: Option<&str>,
+    team: Option<TeamId>,
 ) -> Result<(), ApiError> {
-    insert_invitation(effects.database, chat.id, from, to, kind, note, effects.now)?;
+    insert_invitation(
+        effects.database,
+        chat.id,
+        from,
+        to,
+        kind,
+        note,
+        team,
+        effects.now,
+    )?;
     let invitation = Invitation {
         chat: chat.id,
         kind,
@@ -849,6 +893,171 @@ impl Hub {
             let left = announce_left(effects, &chat, leaver.name)?;
             effects.apply(decisions)?;
             publish(effects, &chat, &[left])
+        })
+    }
+}
+
+// ----- invitation and transfer timeouts (B22, B23) -----
+
+/// The default of `invitation_timeout_seconds`.
+pub const DEFAULT_INVITATION_TIMEOUT_MS: i64 = 60_000;
+
+/// When the oldest open invitation or transfer runs out. Derived from stored rows only, so a
+/// restarted server resumes the countdown where it was.
+pub(crate) fn next_invitation_deadline(
+    database: &Connection,
+    timeout_ms: i64,
+) -> Option<Timestamp> {
+    let oldest: Option<i64> = database
+        .query_row("SELECT MIN(created_at) FROM chat_invitations", [], |row| {
+            row.get(0)
+        })
+        .optional()
+        .ok()
+        .flatten()
+        .flatten();
+    oldest.map(|created_at| Timestamp(created_at + timeout_ms))
+}
+
+/// Withdraws the invitations and transfers nobody answered in time: the sender gets the chat
+/// back with the reason, the invited operator's invitation disappears.
+pub(crate) fn expire_invitations(effects: &mut Effects<'_>, timeout_ms: i64) -> StoreResult<()> {
+    let cutoff = effects.now.0 - timeout_ms;
+    let expired = {
+        let mut statement = effects.database.prepare_cached(
+            "SELECT chat_id, operator_id, kind, from_operator_id FROM chat_invitations
+             WHERE created_at <= ?1 ORDER BY created_at, chat_id, operator_id",
+        )?;
+        statement
+            .query_map([cutoff], |row| {
+                Ok((
+                    ChatId(row.get(0)?),
+                    OperatorId(row.get(1)?),
+                    row.get::<_, String>(2)?,
+                    OperatorId(row.get(3)?),
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    effects.database.execute(
+        "DELETE FROM chat_invitations WHERE created_at <= ?1",
+        [cutoff],
+    )?;
+    for (chat, invited, kind, from) in expired {
+        let event = OperatorEvent::InvitationExpired {
+            chat,
+            kind: parse_kind(&kind)?,
+            operator: storage::operator_ref(effects.database, invited)?,
+        };
+        effects.notify_operator(from, &event)?;
+        effects.notify_operator(invited, &event)?;
+    }
+    Ok(())
+}
+
+// ----- transfer to a team (B22) -----
+
+/// The other members who still have an open invitation of this team transfer.
+fn team_invitations(
+    connection: &Connection,
+    chat: ChatId,
+    team: TeamId,
+) -> StoreResult<Vec<OperatorId>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT operator_id FROM chat_invitations WHERE chat_id = ?1 AND team_id = ?2
+         ORDER BY operator_id",
+    )?;
+    let operators = statement
+        .query_map([chat.0, team.0], |row| Ok(OperatorId(row.get(0)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(operators)
+}
+
+/// A colleague accepted the team transfer: the others' invitations disappear from their
+/// consoles.
+fn withdraw_team_invitations(
+    effects: &mut Effects<'_>,
+    chat: ChatId,
+    team: TeamId,
+    others: &[OperatorId],
+) -> StoreResult<()> {
+    effects.database.execute(
+        "DELETE FROM chat_invitations WHERE chat_id = ?1 AND team_id = ?2",
+        [chat.0, team.0],
+    )?;
+    for other in others {
+        let event = OperatorEvent::InvitationExpired {
+            chat,
+            kind: InvitationKind::Transfer,
+            operator: storage::operator_ref(effects.database, *other)?,
+        };
+        effects.notify_operator(*other, &event)?;
+    }
+    Ok(())
+}
+
+impl Hub {
+    /// B22: the responsible operator (or a supervisor) transfers the chat to a team of its live
+    /// chat: every online member except the current one gets the transfer with the note.
+    pub(crate) fn transfer_to_team(
+        &mut self,
+        operator: OperatorId,
+        command: TransferToTeam,
+    ) -> Result<Ack, ApiError> {
+        if command.note.chars().count() > switchboard_protocol::MAX_MESSAGE_CHARS {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "A transfer note is at most as long as a message.",
+            ));
+        }
+        self.transact(|effects| {
+            let chat = Hub::member_chat(effects.database, operator, command.chat)?;
+            require_responsible_or_supervisor(
+                effects.database,
+                &chat,
+                operator,
+                "Only the operator responsible for this chat or a supervisor can transfer it.",
+            )?;
+            if chat.state != ChatState::Active {
+                return Err(not_active());
+            }
+            let team = crate::teams::team(effects.database, command.team)?
+                .filter(|team| team.live_chat == chat.live_chat)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::NotFound,
+                        "There is no such team in this chat's live chat.",
+                    )
+                })?;
+            let mut targets = Vec::new();
+            for member in crate::teams::team_members(effects.database, team.id)? {
+                if Some(member) != chat.responsible
+                    && member != operator
+                    && storage::is_member(effects.database, member, chat.live_chat)?
+                    && storage::availability(effects.database, member)? == Availability::Online
+                {
+                    targets.push(member);
+                }
+            }
+            if targets.is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!("Nobody in {} is online to take this chat.", team.name),
+                ));
+            }
+            let note = command.note.trim();
+            for target in targets {
+                send_invitation(
+                    effects,
+                    &chat,
+                    operator,
+                    target,
+                    InvitationKind::Transfer,
+                    (!note.is_empty()).then_some(note),
+                    Some(team.id),
+                )?;
+            }
+            Ok(Ack {})
         })
     }
 }

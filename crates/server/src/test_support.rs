@@ -218,6 +218,8 @@ pub struct ProtocolSocket<E, R> {
     events: VecDeque<(u64, E)>,
     replies: HashMap<ClientId, Outcome<R>>,
     errors: VecDeque<ApiError>,
+    /// Ephemeral events (`Transient` frames: typing), kept apart from the logged ones.
+    transients: VecDeque<E>,
     last_seq: u64,
     _types: PhantomData<R>,
 }
@@ -244,6 +246,7 @@ impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ProtocolSocket<E,
             events: VecDeque::new(),
             replies: HashMap::new(),
             errors: VecDeque::new(),
+            transients: VecDeque::new(),
             last_seq: 0,
             _types: PhantomData,
         }
@@ -307,7 +310,7 @@ impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ProtocolSocket<E,
     /// Queues an event, reply or error frame; a Welcome or Pong carries nothing to keep.
     fn queue(&mut self, frame: ServerFrame<E, R>) {
         match frame {
-            ServerFrame::Event { seq, event } => {
+            ServerFrame::Event { seq, event, .. } => {
                 self.last_seq = self.last_seq.max(seq);
                 self.events.push_back((seq, event));
             }
@@ -315,6 +318,7 @@ impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ProtocolSocket<E,
                 self.replies.insert(id, outcome);
             }
             ServerFrame::Error { error } => self.errors.push_back(error),
+            ServerFrame::Transient { event } => self.transients.push_back(event),
             ServerFrame::Welcome { .. } | ServerFrame::Pong { .. } => {}
         }
     }
@@ -356,6 +360,26 @@ impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ProtocolSocket<E,
                 "the server closed the connection while waiting for {what}"
             );
         }
+    }
+
+    /// Waits for an ephemeral (`Transient`) event matching `matches`, dropping the ones before.
+    pub async fn wait_for_transient(&mut self, what: &str, matches: impl Fn(&E) -> bool) -> E {
+        loop {
+            while let Some(event) = self.transients.pop_front() {
+                if matches(&event) {
+                    return event;
+                }
+            }
+            assert!(
+                self.pump(what).await,
+                "the server closed the connection while waiting for {what}"
+            );
+        }
+    }
+
+    /// Ephemeral events received but not taken yet.
+    pub fn queued_transients(&self) -> impl Iterator<Item = &E> {
+        self.transients.iter()
     }
 
     /// The next connection-level error frame.
@@ -520,6 +544,36 @@ impl TestVisitor {
         )
         .await
         .unwrap_or_else(|error| panic!("visitor session for {embed_key:?} refused: {error:?}"));
+        Self::connect_session(server_url, session).await
+    }
+
+    /// Like [`Self::connect`], with extra headers on the session request (e.g. a proxy's
+    /// country header).
+    pub async fn connect_with_headers(
+        server_url: &str,
+        embed_key: &str,
+        headers: &[(&str, &str)],
+    ) -> TestVisitor {
+        let mut request = http_client()
+            .post(format!("{server_url}{}", CreateVisitorSession::PATH))
+            .json(&VisitorSessionRequest {
+                embed_key: embed_key.to_owned(),
+            });
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let session: VisitorSessionResponse = request
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .expect("visitor session")
+            .json()
+            .await
+            .expect("visitor session body");
+        Self::connect_session(server_url, session).await
+    }
+
+    async fn connect_session(server_url: &str, session: VisitorSessionResponse) -> TestVisitor {
         let mut visitor = TestVisitor {
             session,
             connection: ClientConnection::new(
@@ -563,6 +617,11 @@ impl TestVisitor {
         self.session.visitor
     }
 
+    /// The pre-chat topics the session offered.
+    pub fn topics(&self) -> &[String] {
+        &self.session.topics
+    }
+
     /// The sequence number of the last event received.
     pub fn last_seq(&self) -> u64 {
         self.connection.socket.last_seq
@@ -596,6 +655,9 @@ impl TestVisitor {
                 email: None,
                 question: question.to_owned(),
                 page_url: Some("https://acme.example/anvils".to_owned()),
+                topic: None,
+                language: None,
+                time_zone: None,
             })
             .await?
         {

@@ -179,3 +179,34 @@ async fn b13_outsiders_cannot_mark_read_or_subscribe_and_are_never_alerted() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn b13_an_unsubscription_survives_a_server_restart() {
+    let server = TestServer::start_tweaked(|config| config.unread_escalation_seconds = 1).await;
+    let (mut ann, mut bob, mut visitor, chat) = active_chat(&server).await;
+    bob.command(UnsubscribeChat { chat })
+        .await
+        .expect("Bob unsubscribes");
+    let server = server.restart().await;
+    for operator in [&mut ann, &mut bob] {
+        operator.socket().wait_closed().await;
+        operator.reconnect().await;
+    }
+    visitor.socket().wait_closed().await;
+    visitor.reconnect().await;
+    visitor.send("After the restart").await;
+    ann.wait_for("Ann's escalation", escalated(chat)).await;
+    // Delivered to every stream in one transaction: it would be on Bob's socket before this
+    // reply.
+    bob.command(MarkRead {
+        chat,
+        up_to: switchboard_protocol::MessageId(0),
+    })
+    .await
+    .expect("a harmless command");
+    assert!(
+        !bob.socket().queued_events().any(escalated(chat)),
+        "the unsubscription was kept across the restart"
+    );
+    server.stop().await;
+}

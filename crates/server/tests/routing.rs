@@ -58,6 +58,7 @@ fn settings(mode: RoutingMode, offer_timeout_seconds: u32) -> RoutingSettings {
         capacity: None,
         capacity_overrides: Vec::new(),
         rules: Vec::new(),
+        topics: Vec::new(),
     }
 }
 
@@ -91,6 +92,9 @@ async fn start_chat_from(visitor: &mut TestVisitor, page_url: &str) -> ChatId {
             email: None,
             question: "Where is my anvil?".into(),
             page_url: Some(page_url.into()),
+            topic: None,
+            language: None,
+            time_zone: None,
         })
         .await
     {
@@ -542,6 +546,7 @@ async fn b04_rules_route_by_page_url_to_named_operators_only() {
             value: "/billing".into(),
         }],
         operators: vec![bob.id()],
+        teams: Vec::new(),
         fallback: RuleFallback::Wait,
     }];
     let saved = sue
@@ -589,6 +594,7 @@ async fn b04_settings_are_validated_on_save_and_only_supervisors_may_change_them
             value: "([unclosed".into(),
         }],
         operators: vec![ann.id()],
+        teams: Vec::new(),
         fallback: RuleFallback::Wait,
     }];
     let (status, error) = sue
@@ -647,6 +653,9 @@ async fn a_visitor_starting_two_chats_at_once_gets_one_chat() {
             email: None,
             question: question.into(),
             page_url: None,
+            topic: None,
+            language: None,
+            time_zone: None,
         })
     };
     let (first, second) = tokio::join!(

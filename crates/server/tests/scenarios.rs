@@ -374,15 +374,34 @@ async fn d02_resume_with_since_replays_exactly_the_missed_events() {
 
     let welcome = ann.reconnect_since(Some(since)).await;
     assert!(welcome.resumed, "the log holds every event after {since}");
-    assert_eq!(welcome.head, since + seen.len() as u64);
+    assert_eq!(
+        welcome.head,
+        ann_elsewhere.last_seq(),
+        "the head is the last event of Ann's stream"
+    );
+    // Operator streams are numbered by a log shared by all operators (issue 3): numbers skip,
+    // and each frame names its predecessor in Ann's stream instead.
+    let frames_before = ann.raw_frames().len();
     let mut replayed = Vec::new();
-    for expected_seq in since + 1..=welcome.head {
+    let mut previous = since;
+    for _ in 0..seen.len() {
         let (seq, event) = ann.socket().next_event_with_seq().await;
-        assert_eq!(
-            seq, expected_seq,
-            "replayed sequence numbers are contiguous"
-        );
+        assert!(seq > previous, "replayed sequence numbers increase");
+        previous = seq;
         replayed.push(event);
+    }
+    assert_eq!(previous, welcome.head, "the replay ends at the head");
+    let mut expected_prev = since;
+    for frame in &ann.raw_frames()[frames_before..] {
+        let frame: serde_json::Value = serde_json::from_str(frame).expect("a JSON frame");
+        if frame["type"] == "event" {
+            assert_eq!(
+                frame["prev"].as_u64(),
+                Some(expected_prev),
+                "each replayed event names its predecessor: {frame}"
+            );
+            expected_prev = frame["seq"].as_u64().expect("a sequence number");
+        }
     }
     assert_eq!(
         replayed, seen,
@@ -405,16 +424,24 @@ async fn d02_a_cursor_older_than_the_log_gets_a_snapshot() {
     let chat = visitor.start_chat("Coyote", "Question").await;
     ann.wait_for("the ring", rings(chat.id)).await;
     ann.socket().disconnect().await;
-    // Trimming keeps the last 10,000 events per stream; drop the early ones the way it would.
+    // Trimming keeps the newest events of the shared operator log; drop all but the last one
+    // the way it would.
     let database =
         rusqlite::Connection::open(server.database_path()).expect("open the test database");
     let trimmed = database
         .execute(
-            "DELETE FROM events WHERE stream = ?1 AND seq <= 2",
-            [format!("operator:{}", ann.id())],
+            "DELETE FROM operator_events WHERE id < (SELECT MAX(id) FROM operator_events)",
+            [],
         )
         .expect("trim the log");
-    assert_eq!(trimmed, 2, "the stream had its early events");
+    assert!(trimmed >= 2, "the log had early events");
+    database
+        .execute(
+            "UPDATE operator_event_log SET \
+             trimmed_through = (SELECT MAX(id) - 1 FROM operator_events)",
+            [],
+        )
+        .expect("record the trim");
     drop(database);
 
     let welcome = ann.reconnect_since(Some(1)).await;

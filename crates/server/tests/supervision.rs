@@ -936,6 +936,9 @@ async fn b25_ending_a_chat_opens_a_ticket_staff_update_it_and_the_emailed_transc
             email: Some("wile@example.com".to_owned()),
             question: "Where is my anvil?".to_owned(),
             page_url: None,
+            topic: None,
+            language: None,
+            time_zone: None,
         })
         .await
         .expect("start the chat")
@@ -1200,5 +1203,79 @@ async fn b25_a_visitor_who_closes_the_page_ends_the_chat_after_the_inactivity_ti
     .expect("Bob lists tickets");
     assert_eq!(tickets.len(), 1, "ending by inactivity opens the ticket");
     assert_eq!(tickets[0].chat, chat);
+    server.stop().await;
+}
+
+fn expired(chat: ChatId) -> impl Fn(&OperatorEvent) -> bool {
+    move |event| matches!(event, OperatorEvent::InvitationExpired { chat: expired, .. } if *expired == chat)
+}
+
+#[tokio::test]
+async fn b22_an_unanswered_transfer_times_out_back_to_the_sender_who_stays_responsible() {
+    let server = TestServer::start_tweaked(|config| config.invitation_timeout_seconds = 1).await;
+    let (mut ann, mut bob, _sue, mut visitor, chat) = active_chat(&server).await;
+    ok_command(
+        &mut ann,
+        TransferChat {
+            chat,
+            operator: bob.id(),
+            note: "transfer-note: billing".to_owned(),
+        },
+    )
+    .await;
+    bob.wait_for("Bob's transfer", invited(chat)).await;
+    match ann.wait_for("the transfer timing out", expired(chat)).await {
+        OperatorEvent::InvitationExpired { kind, operator, .. } => {
+            assert_eq!(kind, InvitationKind::Transfer);
+            assert_eq!(operator.id, bob.id(), "the reason names who did not answer");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    bob.wait_for("Bob's transfer withdrawn", expired(chat))
+        .await;
+    // Too late to accept: Ann is still responsible and still replies.
+    assert_eq!(
+        refused(&mut bob, AnswerInvitation { chat, accept: true }).await,
+        ErrorCode::NotFound
+    );
+    ann.send(chat, "Still me.", Visibility::Public)
+        .await
+        .expect("the sender stays responsible");
+    visitor
+        .wait_for("Ann's reply", visitor_got("Still me."))
+        .await;
+    assert!(
+        visitor
+            .raw_frames()
+            .iter()
+            .all(|frame| !frame.contains("transfer-note") && !frame.contains("Bob")),
+        "the visitor hears nothing of a transfer that did not happen"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b23_an_invitation_timer_is_durable_across_a_server_restart() {
+    let server = TestServer::start_tweaked(|config| config.invitation_timeout_seconds = 2).await;
+    let (mut ann, mut bob, _sue, _visitor, chat) = active_chat(&server).await;
+    ok_command(
+        &mut ann,
+        InviteOperator {
+            chat,
+            operator: bob.id(),
+        },
+    )
+    .await;
+    bob.wait_for("Bob's invitation", invited(chat)).await;
+    let server = server.restart().await;
+    ann.socket().wait_closed().await;
+    ann.reconnect().await;
+    match ann
+        .wait_for("the invitation timing out after the restart", expired(chat))
+        .await
+    {
+        OperatorEvent::InvitationExpired { kind, .. } => assert_eq!(kind, InvitationKind::Invite),
+        other => panic!("unexpected {other:?}"),
+    }
     server.stop().await;
 }

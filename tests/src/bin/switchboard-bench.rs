@@ -1,4 +1,6 @@
 //! `switchboard-bench ring <chats> <operators>`: prints ring latency figures;
+//! `switchboard-bench ring-audio [rings]`: ring start/stop latency from the sound (default 100
+//! rings; needs pulseaudio, pulseaudio-utils and libasound2-plugins);
 //! `switchboard-bench core [missed] [chats] [messages]`: the offline-first core's figures
 //! (defaults 10,000 / 10,000 / 1,000,000);
 //! `switchboard-bench routing [operators] [visitors] [chats/s] [seconds]`: routing under load
@@ -25,6 +27,34 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or(10);
             let report = switchboard_e2e::bench::ring_latency(chats, operators).await?;
             println!("{}", switchboard_e2e::bench::format_report(&report));
+            Ok(())
+        }
+        // Ring start/stop latency from the sound itself, through a private PulseAudio.
+        Some("ring-audio") => {
+            let rings = args
+                .get(1)
+                .map(|value| value.parse::<usize>())
+                .transpose()
+                .context("rings must be a number")?
+                .unwrap_or(100);
+            // PulseAudio and the re-executed child block: off the async threads.
+            tokio::task::spawn_blocking(move || {
+                switchboard_e2e::bench::ring_audio::ring_audio(rings)
+            })
+            .await?
+        }
+        Some(switchboard_e2e::bench::ring_audio::CHILD_COMMAND) => {
+            let rings = args
+                .get(1)
+                .map(|value| value.parse::<usize>())
+                .transpose()
+                .context("rings must be a number")?
+                .unwrap_or(100);
+            let report = switchboard_e2e::bench::ring_audio::ring_audio_child(rings).await?;
+            println!(
+                "{}",
+                switchboard_e2e::bench::ring_audio::format_report(&report)
+            );
             Ok(())
         }
         Some("routing") => {
@@ -89,7 +119,8 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => anyhow::bail!(
-            "usage: switchboard-bench ring <chats> <operators> | core [missed] [chats] [messages] \
+            "usage: switchboard-bench ring <chats> <operators> | ring-audio [rings] \
+             | core [missed] [chats] [messages] \
              | routing [operators] [visitors] [chats per second] [seconds]"
         ),
     }

@@ -7,6 +7,9 @@
 //!
 //! One module per area; `support` holds the WebDriver client and the app launcher they share.
 
+mod attachments;
 mod console;
+mod console_flows;
 mod shell;
+mod supervision;
 mod support;

@@ -205,6 +205,212 @@ async fn b02_muting_from_the_tray_moves_requests_to_awaiting_on_the_server() {
     .await;
 }
 
+/// D04: the tray icon itself, as a Linux tray host reads it over D-Bus (the StatusNotifierItem's
+/// `IconName` is the PNG the app wrote; its pixels are compared with `icons/tray*.png`): idle,
+/// alternating ringing/idle frames while a request rings, with the ringing count as the label
+/// next to the icon; muted when ringing is muted or the operator is away (do not disturb);
+/// offline when the server is gone. The counters in words are the menu's first item (the Linux
+/// tray has no tooltips).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d04_tray_icon_alternates_while_ringing_and_shows_muted_away_and_offline() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some()
+            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "the tray test needs a display and a D-Bus session: run it through `cargo xtask test`"
+    );
+    install_tls_provider();
+    let server = TestServer::start().await;
+    let data_dir = tempfile::tempdir().expect("temporary app data folder");
+    let app = AppProcess::start(&server.url(), data_dir.path());
+    let bus = zbus::Connection::session().await.expect("the session bus");
+    let tray = TrayMenu::find(&bus, app.pid()).await;
+    let looks = TrayLooks::load();
+    tray.wait_for("the signed-in idle tray", |menu| {
+        menu.status() == Some("nothing waiting")
+    })
+    .await;
+    tray.wait_for_look(&looks, "the idle icon", &[Look::Idle])
+        .await;
+    assert_eq!(tray.label().await, "", "no badge while nothing rings");
+
+    let mut visitor = TestVisitor::connect(&server.url(), "demo").await;
+    visitor.start_chat("Ivy Icon", "Does it blink?").await;
+    // Ringing alternates the ringing icon with the idle one, once a second.
+    let seen = tray
+        .wait_for_look(
+            &looks,
+            "the icon to alternate while ringing",
+            &[Look::Ringing, Look::Idle, Look::Ringing],
+        )
+        .await;
+    eprintln!("tray icons seen while ringing: {seen:?}");
+    assert_eq!(
+        tray.label().await,
+        "1",
+        "the badge counts the ringing request"
+    );
+    let menu = tray
+        .wait_for("the ringing request in the menu", |menu| {
+            menu.status()
+                .is_some_and(|status| status.contains("1 ringing"))
+                && menu.find_prefix("Ringing: Ivy Icon").is_some()
+        })
+        .await;
+    let mute_all = menu.find("Mute ringing").expect("a Mute ringing item").id;
+    tray.click(mute_all).await;
+    // Muting silences the sound only: the request still rings, so the icon still alternates.
+    tray.wait_for("the global mute to show", |menu| {
+        menu.status()
+            .is_some_and(|status| status.contains("ringing muted"))
+    })
+    .await;
+    let mute_request = menu
+        .find_prefix("Ringing: Ivy Icon")
+        .and_then(|request| {
+            request
+                .children
+                .iter()
+                .find(|item| item.label == "Mute this request")
+        })
+        .expect("the ringing request offers Mute")
+        .id;
+    tray.click(mute_request).await;
+    tray.wait_for_look(&looks, "the muted icon once nothing rings", &[Look::Muted])
+        .await;
+    assert_eq!(tray.label().await, "", "no badge once nothing rings");
+    // Unmute: idle again.
+    let menu = tray.layout().await;
+    tray.click(menu.find("Mute ringing").expect("Mute ringing").id)
+        .await;
+    tray.wait_for_look(&looks, "the idle icon after unmuting", &[Look::Idle])
+        .await;
+
+    // Away is do-not-disturb: the muted look, and the status says so.
+    let away = menu.find("Away").expect("an Away item").id;
+    tray.click(away).await;
+    tray.wait_for("away in the status", |menu| {
+        menu.status()
+            .is_some_and(|status| status.contains("away (do not disturb)"))
+    })
+    .await;
+    tray.wait_for_look(&looks, "the muted icon while away", &[Look::Muted])
+        .await;
+    let online = menu.find("Online").expect("an Online item").id;
+    tray.click(online).await;
+    tray.wait_for_look(&looks, "the idle icon when back online", &[Look::Idle])
+        .await;
+
+    // The server goes away: offline.
+    server.stop().await;
+    tray.wait_for_look(&looks, "the offline icon", &[Look::Offline])
+        .await;
+    drop(visitor);
+}
+
+/// B02 in the real console: a request rings, the console shows it (screenshot kept in
+/// target/e2e-artifacts), it is muted from the tray menu, and the console lists it under
+/// Awaiting, no longer under Unassigned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b02_a_request_muted_from_the_tray_shows_under_awaiting_in_the_console() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some()
+            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "the tray test needs a display and a D-Bus session: run it through `cargo xtask test`"
+    );
+    install_tls_provider();
+    let server = TestServer::start().await;
+    let data_dir = tempfile::tempdir().expect("temporary app data folder");
+    let artifacts = workspace_root().join("target/e2e-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifact folder");
+    let driver = Driver::start(&server.url(), data_dir.path());
+    let browser = driver.session(&app_binary()).await;
+    browser
+        .wait_for_script(
+            "the console document to load",
+            "return document.readyState === 'complete'",
+        )
+        .await;
+    let email = browser
+        .wait_for_element("[data-testid='sign-in-email']")
+        .await;
+    browser.type_into(&email, "ann@example.com").await;
+    let password = browser.find("[data-testid='sign-in-password']").await;
+    browser.type_into(&password, "switchboard").await;
+    let submit = browser.find("[data-testid='sign-in-submit']").await;
+    browser.click(&submit).await;
+    browser
+        .wait_for_text("[data-testid='operator-name']", |text| text.contains("Ann"))
+        .await;
+
+    let app_pid = app_below(driver.pid()).await;
+    let bus = zbus::Connection::session().await.expect("the session bus");
+    let tray = TrayMenu::find(&bus, app_pid).await;
+
+    let mut visitor = TestVisitor::connect(&server.url(), "demo").await;
+    let chat = visitor.start_chat("Mia Mute", "Mute me please").await.id;
+    let row = format!("[data-testid='chat-list'] [data-testid='chat-row-{chat}']");
+    let unassigned = browser.find("[data-testid='group-unassigned']").await;
+    browser.click(&unassigned).await;
+    browser
+        .wait_for_element("[data-testid='group-unassigned'][aria-current='page']")
+        .await;
+    browser.wait_for_element(&row).await;
+    browser
+        .wait_for_element("[data-testid='ringing-indicator']")
+        .await;
+    let menu = tray
+        .wait_for("the ringing request in the menu", |menu| {
+            menu.find_prefix("Ringing: Mia Mute: Mute me please")
+                .is_some()
+        })
+        .await;
+    browser
+        .screenshot(&artifacts.join("b02-console-ringing.png"))
+        .await;
+
+    let mute = menu
+        .find_prefix("Ringing: Mia Mute: Mute me please")
+        .and_then(|request| {
+            request
+                .children
+                .iter()
+                .find(|item| item.label == "Mute this request")
+        })
+        .expect("the ringing request offers Mute")
+        .id;
+    tray.click(mute).await;
+    browser
+        .wait_for_text("[data-testid='counter-awaiting']", |text| {
+            text.trim() == "1"
+        })
+        .await;
+    browser
+        .wait_for_script(
+            "the request to leave Unassigned",
+            &format!(
+                "return document.querySelector(\"[data-testid='chat-list'] [data-testid='chat-row-{chat}']\") === null"
+            ),
+        )
+        .await;
+    let awaiting = browser.find("[data-testid='group-awaiting']").await;
+    browser.click(&awaiting).await;
+    browser
+        .wait_for_element("[data-testid='group-awaiting'][aria-current='page']")
+        .await;
+    browser.wait_for_element(&row).await;
+    browser
+        .wait_for_script(
+            "the ringing indicator to go",
+            "return document.querySelector(\"[data-testid='ringing-indicator']\") === null",
+        )
+        .await;
+    browser
+        .screenshot(&artifacts.join("b02-console-awaiting.png"))
+        .await;
+    browser.end().await;
+    drop(driver);
+}
+
 /// D07: a second launch on the same data folder exits at once and brings the first one's
 /// window to the front (the first was started hidden in the tray, as autostart does).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -745,6 +951,176 @@ impl TrayMenu {
             )
             .await
             .expect("the menu takes the click");
+    }
+}
+
+/// What the tray icon shows, told apart by the icon files' pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Look {
+    Idle,
+    Ringing,
+    Muted,
+    Offline,
+}
+
+/// The pixel signature (imagemagick's `%#`, a hash of the decoded pixels, so re-encoding by the
+/// tray library does not change it) of each icon file.
+struct TrayLooks {
+    signatures: Vec<(Look, String)>,
+}
+
+impl TrayLooks {
+    fn load() -> TrayLooks {
+        let icons = workspace_root().join("icons");
+        let signatures = [
+            (Look::Idle, "tray.png"),
+            (Look::Ringing, "tray-ringing.png"),
+            (Look::Muted, "tray-muted.png"),
+            (Look::Offline, "tray-offline.png"),
+        ]
+        .into_iter()
+        .map(|(look, file)| {
+            let signature = pixel_signature(&icons.join(file))
+                .unwrap_or_else(|| panic!("imagemagick reads icons/{file}"));
+            (look, signature)
+        })
+        .collect::<Vec<_>>();
+        for (index, (look, signature)) in signatures.iter().enumerate() {
+            assert!(
+                signatures[index + 1..]
+                    .iter()
+                    .all(|(_, other)| other != signature),
+                "the {look:?} icon must differ from the others"
+            );
+        }
+        TrayLooks { signatures }
+    }
+
+    fn look_of(&self, file: &Path) -> Option<Look> {
+        let signature = pixel_signature(file)?;
+        self.signatures
+            .iter()
+            .find(|(_, known)| *known == signature)
+            .map(|(look, _)| *look)
+    }
+}
+
+fn pixel_signature(file: &Path) -> Option<String> {
+    let output = Command::new("identify")
+        .args(["-format", "%#"])
+        .arg(file)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let signature = String::from_utf8(output.stdout).ok()?;
+    (output.status.success() && !signature.is_empty()).then_some(signature)
+}
+
+impl TrayMenu {
+    /// The StatusNotifierItem's own path (the menu hangs below it).
+    fn item_path(&self) -> &str {
+        self.path.trim_end_matches("/Menu")
+    }
+
+    async fn item_property(&self, name: &str) -> Option<zbus::zvariant::OwnedValue> {
+        let arguments = ("org.kde.StatusNotifierItem", name);
+        let call = self.bus.call_method(
+            Some(self.owner.as_str()),
+            self.item_path(),
+            Some("org.freedesktop.DBus.Properties"),
+            "Get",
+            &arguments,
+        );
+        let reply = tokio::time::timeout(DBUS_CALL, call).await.ok()?.ok()?;
+        let value: zbus::zvariant::OwnedValue = reply.body().deserialize().ok()?;
+        Some(value)
+    }
+
+    async fn string_property(&self, name: &str) -> Option<String> {
+        let value = self.item_property(name).await?;
+        String::try_from(value).ok()
+    }
+
+    /// The text next to the icon (ayatana's label): the ringing count, or empty.
+    async fn label(&self) -> String {
+        self.string_property("XAyatanaLabel")
+            .await
+            .unwrap_or_default()
+    }
+
+    /// The icon file shown now: `IconName` is a full path, or a name in `IconThemePath`.
+    async fn icon_file(&self) -> Option<std::path::PathBuf> {
+        let name = self.string_property("IconName").await?;
+        let path = std::path::PathBuf::from(&name);
+        if path.is_absolute() {
+            return Some(path);
+        }
+        let theme = self.string_property("IconThemePath").await?;
+        Some(Path::new(&theme).join(format!("{name}.png")))
+    }
+
+    /// Polls the icon until the looks seen, in order (repeats collapsed), end with `wanted`;
+    /// returns everything seen. The icon file is replaced at every change, so a read that
+    /// loses the race is simply retried.
+    async fn wait_for_look(&self, looks: &TrayLooks, what: &str, wanted: &[Look]) -> Vec<Look> {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut seen: Vec<Look> = Vec::new();
+        loop {
+            if let Some(file) = self.icon_file().await
+                && let Some(look) = looks.look_of(&file)
+                && seen.last() != Some(&look)
+            {
+                seen.push(look);
+            }
+            if seen.ends_with(wanted) {
+                return seen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: the icon showed {seen:?}, now {:?}",
+                self.icon_file().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The app tauri-driver started below `root` (the process named `switchboard`).
+async fn app_below(root: u32) -> u32 {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        let mut frontier = vec![root];
+        let mut found = None;
+        let processes: Vec<(u32, u32, String)> = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+                let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+                let parent = stat[close + 1..].split_whitespace().nth(1)?.parse().ok()?;
+                Some((pid, parent, stat[open + 1..close].to_owned()))
+            })
+            .collect();
+        while let Some(parent) = frontier.pop() {
+            for (pid, ppid, name) in &processes {
+                if *ppid == parent {
+                    if name == "switchboard" {
+                        found = Some(*pid);
+                    }
+                    frontier.push(*pid);
+                }
+            }
+        }
+        if let Some(pid) = found {
+            return pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no switchboard process below tauri-driver"
+        );
+        tokio::time::sleep(POLL).await;
     }
 }
 

@@ -103,6 +103,11 @@ impl Driver {
         }
     }
 
+    /// tauri-driver's process id: the app it starts runs below it.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Opens a W3C session on the app, retrying while tauri-driver is still starting.
     pub(crate) async fn session(&self, application: &Path) -> Browser {
         let http = reqwest::Client::builder()

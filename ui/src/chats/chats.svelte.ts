@@ -5,6 +5,7 @@ import type { ChatGroup, ConsoleChat, Counters } from '../lib/core';
 import { messages as text } from '../lib/i18n';
 import type { ChatId, LiveChatId, Message, MessageId } from '../lib/protocol';
 import { chatsInGroup } from './grouping';
+import { PresenceStore, TypingSender } from './presence.svelte';
 import { mergeMessage, mergeMessages } from './timeline';
 
 export const NO_COUNTERS: Counters = { unread: 0, unassigned: 0, ringing: 0, myChats: 0, awaiting: 0 };
@@ -28,6 +29,14 @@ export class ChatsStore {
   busy = $state(false);
   /** B13: chats this operator unsubscribed from in this session; members start subscribed. */
   unsubscribed = $state.raw<ReadonlySet<ChatId>>(new Set());
+  /** B16: messages whose text changed while the console watched: they show "(edited)". */
+  edited = $state.raw<ReadonlySet<MessageId>>(new Set());
+  /** B16: deleted messages stay in place as a "message deleted" placeholder. */
+  deleted = $state.raw<ReadonlySet<MessageId>>(new Set());
+  /** Typing indicators and read state of the visitors. */
+  readonly presence = new PresenceStore();
+  /** This operator's typing, sent sparingly. */
+  readonly typingSender: TypingSender;
 
   visibleChats = $derived(chatsInGroup(this.chats, this.selectedGroup, this.selectedLiveChat));
   selectedChat = $derived(this.chats.find((chat) => chat.summary.id === this.selectedChatId) ?? null);
@@ -39,6 +48,7 @@ export class ChatsStore {
 
   constructor(backend: Backend) {
     this.backend = backend;
+    this.typingSender = new TypingSender((chat, typing, visibility) => backend.setTyping(chat, typing, visibility));
   }
 
   replaceChats(chats: ConsoleChat[], counters: Counters): void {
@@ -55,6 +65,9 @@ export class ChatsStore {
     this.timelines = {};
     this.actionError = null;
     this.unsubscribed = new Set();
+    this.edited = new Set();
+    this.deleted = new Set();
+    this.presence.reset();
   }
 
   find(chat: ChatId): ConsoleChat | null {
@@ -102,11 +115,24 @@ export class ChatsStore {
     this.setTimeline(message.chat, { ...timeline, messages: mergeMessage(timeline.messages, message) });
   }
 
-  /** Drops a deleted message (B16) from its chat's timeline, if that chat was opened. */
+  /** A message's new text (B16): replaces it and marks it "(edited)". */
+  markEdited(message: Message): void {
+    this.addMessage(message);
+    if (!this.edited.has(message.id)) this.edited = new Set(this.edited).add(message.id);
+  }
+
+  /**
+   * A deleted message (B16) keeps its place as a "message deleted" placeholder, so the
+   * conversation around it still reads right; its text is dropped.
+   */
   removeMessage(chat: ChatId, message: MessageId): void {
+    if (!this.deleted.has(message)) this.deleted = new Set(this.deleted).add(message);
     const timeline = this.timelines[chat];
     if (timeline === undefined) return;
-    this.setTimeline(chat, { ...timeline, messages: timeline.messages.filter((existing) => existing.id !== message) });
+    this.setTimeline(chat, {
+      ...timeline,
+      messages: timeline.messages.map((existing) => (existing.id === message ? { ...existing, body: '' } : existing)),
+    });
   }
 
   private setTimeline(chat: ChatId, timeline: TimelineState): void {

@@ -8,8 +8,9 @@ import type { ChatId, Message, OperatorProfile, Visibility } from '../lib/protoc
 import { MAX_MESSAGE_CHARS } from '../lib/protocol';
 
 /** Whether this operator may send public replies in the chat: they are its responsible. */
-export function canReply(chat: ConsoleChat, operator: OperatorProfile | null): boolean {
-  return chat.summary.state === 'active' && operator !== null && chat.summary.responsible?.id === operator.id;
+/** `joined`: this operator joined the chat visibly besides its responsible operator (B20, B23). */
+export function canReply(chat: ConsoleChat, operator: OperatorProfile | null, joined = false): boolean {
+  return chat.summary.state === 'active' && operator !== null && (chat.summary.responsible?.id === operator.id || joined);
 }
 
 export function hasEnded(chat: ConsoleChat): boolean {
@@ -49,13 +50,16 @@ export class ComposerStore {
   }
 
   /** The effective mode: notes only until the operator may reply, else their choice (reply first). */
+  /** B20, B23: whether this operator joined a chat visibly; the console wires it up. */
+  joined: (chat: ChatId) => boolean = () => false;
+
   mode(chat: ConsoleChat, operator: OperatorProfile | null): Visibility {
-    if (!canReply(chat, operator)) return 'note';
+    if (!canReply(chat, operator, this.joined(chat.summary.id))) return 'note';
     return this.chosenModes[chat.summary.id] ?? 'public';
   }
 
   toggleMode(chat: ConsoleChat, operator: OperatorProfile | null): void {
-    if (!canReply(chat, operator)) return;
+    if (!canReply(chat, operator, this.joined(chat.summary.id))) return;
     this.chosenModes[chat.summary.id] = this.mode(chat, operator) === 'public' ? 'note' : 'public';
   }
 

@@ -3,6 +3,10 @@
 // lets the same UI run inside Tauri and, in tests and the web demo, against `FakeBackend`.
 
 import type { CoreEvent, CoreState, SearchResults } from './core';
+import type { Collaboration } from './core';
+import type { AuditEntry, LiveChatId, OperatorId, TicketDetail, TranscriptSent } from './protocol';
+import type { AttachmentId } from './protocol';
+import type { CreateCustomerRequest, Customer } from './protocol';
 import type {
   MessageId,
   ApiError,
@@ -22,8 +26,8 @@ import type {
 } from './protocol';
 
 export type { OutboxItem, OutboxState, SearchResults, SyncProgress } from './core';
-import type { SoundSettings } from './core';
-export type { SoundChoice, SoundSettings } from './core';
+import type { Sound, SoundSettings, SoundStatus } from './core';
+export type { OutputDevice, Sound, SoundChoice, SoundSettings, SoundStatus, SoundUnavailable } from './core';
 
 export type { Article, CannedResponse } from './protocol';
 
@@ -57,12 +61,22 @@ export interface Backend {
   markRead(chat: ChatId): Promise<void>;
   /** B13: receive (`true`) or stop receiving (`false`) this chat's unread escalations (B12). */
   setSubscribed(chat: ChatId, subscribed: boolean): Promise<void>;
+  /** This operator started or stopped typing; the visitor sees public replies' typing only. */
+  setTyping(chat: ChatId, typing: boolean, visibility: Visibility): Promise<void>;
+  /** B34: the customer record of the chat's visitor, or `null`. */
+  chatCustomer(chat: ChatId): Promise<Customer | null>;
+  /** B34: creates a customer record for the chat's visitor (later chats of theirs show it). */
+  createCustomer(request: CreateCustomerRequest): Promise<Customer>;
   setAvailability(availability: Availability): Promise<void>;
   setRingerMuted(muted: boolean): Promise<void>;
   /** D03: volume and, per event, the built-in sound, none, or the operator's own file. */
   soundSettings(): Promise<SoundSettings>;
   /** Refused (`badRequest`, naming the file) when a chosen file cannot be played. */
   setSoundSettings(settings: SoundSettings): Promise<void>;
+  /** D03: why sound is unavailable, the output devices, and a note when the chosen one is gone. */
+  soundStatus(): Promise<SoundStatus>;
+  /** D03: plays `sound` once as the (unsaved) `settings` would; refused like `setSoundSettings`. */
+  testSound(settings: SoundSettings, sound: Sound): Promise<void>;
   /** B42: with `chat` set, searches chat names and that chat's messages; else chat names only. */
   search(query: string, chat: ChatId | null): Promise<SearchResults>;
   /** B30: the operator's canned responses, personal and of their live chats (cached offline). */
@@ -87,6 +101,36 @@ export interface Backend {
   tickets(): Promise<Ticket[]>;
   /** B25: the end dialog's choices: subject, status, assignee. */
   updateTicket(id: number, update: TicketUpdate): Promise<Ticket>;
+  /** B27: hands an active chat to another operator at once. */
+  reassignChat(chat: ChatId, operator: OperatorId): Promise<ChatSummary>;
+  /** B23: invites a colleague; they get a ringing invitation to accept or decline. */
+  inviteOperator(chat: ChatId, operator: OperatorId): Promise<void>;
+  /** B22: transfers with a staff-only note; the sender stays responsible until it is accepted. */
+  transferChat(chat: ChatId, operator: OperatorId, note: string): Promise<void>;
+  /** B22, B23: accepts or declines this operator's open invitation or transfer. */
+  answerInvitation(chat: ChatId, accept: boolean): Promise<ChatSummary>;
+  /** B15: locks or unlocks public replies for colleagues. */
+  lockReplies(chat: ChatId, locked: boolean): Promise<void>;
+  /** B24: leaves the chat; the last staff member leaving ends it and opens a ticket. */
+  leaveChat(chat: ChatId): Promise<ChatSummary>;
+  /** The supervision audit log of a live chat this operator supervises. */
+  auditLog(liveChat: LiveChatId): Promise<AuditEntry[]>;
+  /** One ticket with its staff transcript (notes included). */
+  ticket(id: number): Promise<TicketDetail>;
+  /** B25: emails the visitor the public transcript (never notes). */
+  emailTranscript(id: number): Promise<TranscriptSent>;
+  /** Invitations, transfers, reply locks and B13 unsubscriptions as last known (kept by the core). */
+  collaboration(): Promise<Collaboration>;
+  /** Hides the answered or timed-out outcome of a sent invitation or transfer. */
+  dismissSent(chat: ChatId): Promise<void>;
+  /**
+   * B32: uploads a file into a chat as a reply or a note; progress arrives as `upload` events
+   * under the returned message's `clientId`. Refused with `tooLarge` or `badRequest` (a type not
+   * allowed); while offline the core keeps it queued and rejects with "not delivered yet".
+   */
+  uploadAttachment(chat: ChatId, file: File, visibility: Visibility): Promise<Message>;
+  /** B32: an attachment's bytes, for image previews and downloads (the token stays in the core). */
+  attachmentBytes(id: AttachmentId): Promise<ArrayBuffer>;
   /** Subscribes to core events; resolves to the unsubscribe function. */
   onEvent(listener: (event: ConsoleEvent) => void): Promise<() => void>;
 }

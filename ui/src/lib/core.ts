@@ -1,13 +1,13 @@
 // Generated from crates/core by ts-rs. Do not edit: run
 // `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-core` after changing the Rust types.
 
-import type { ApiError, Availability, ChatId, ChatSummary, Message, MessageId, OperatorCommand, OperatorProfile, Timestamp } from "./protocol";
+import type { ApiError, Availability, ChatId, ChatSummary, Invitation, InvitationKind, OperatorRef, Message, MessageId, OperatorCommand, OperatorProfile, Timestamp, Visibility } from "./protocol";
 
 export type ConnectionState = { "type": "signedOut" } | { "type": "connecting" } | { "type": "connected" } | { "type": "offline" } | { "type": "reconnecting", at: Timestamp, } | { "type": "upgradeRequired" };
 
 export type KeychainState = { "type": "available" } | { "type": "unavailable", reason: string, };
 
-export type RingerState = { "type": "silent" } | { "type": "ringing" } | { "type": "muted" } | { "type": "noDevice", reason: string, };
+export type RingerState = { "type": "silent" } | { "type": "ringing" } | { "type": "muted" } | { "type": "noDevice", reason: string, } | { "type": "disabled" };
 
 export type ChatGroup = "unassigned" | "awaiting" | "myChats" | "othersActive" | "closed";
 
@@ -89,6 +89,82 @@ ring: SoundChoice,
 /**
  * The short cue for a new visitor message in my chats.
  */
-message: SoundChoice, };
+message: SoundChoice, 
+/**
+ * A colleague invites me into a chat or transfers one to me (B22, B23).
+ */
+invitation: SoundChoice, 
+/**
+ * A colleague's note mentions me (B26).
+ */
+mention: SoundChoice, 
+/**
+ * A new visitor on the site (B50): off unless the operator wants it.
+ */
+newVisitor: SoundChoice, 
+/**
+ * The output device's id (from [`SoundStatus::devices`]); `None`: the system default.
+ */
+outputDevice: string | null, };
 
-export type CoreEvent = { "type": "connection", state: ConnectionState, } | { "type": "session", operator: OperatorProfile | null, keychain: KeychainState, } | { "type": "chats", chats: Array<ConsoleChat>, counters: Counters, } | { "type": "messagePosted", message: Message, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "ringer", state: RingerState, muted: boolean, } | { "type": "availability", availability: Availability, } | { "type": "outbox", items: Array<OutboxItem>, } | { "type": "sync", progress: SyncProgress | null, } | { "type": "notify", notification: Notification, } | { "type": "userAttention", wanted: boolean, };
+export type Sound = "ring" | "message" | "invitation" | "mention" | "newVisitor";
+
+export type SoundUnavailable = { "type": "disabled" } | { "type": "noDevice", reason: string, };
+
+export type OutputDevice = { 
+/**
+ * Stable id to store in [`SoundSettings::output_device`], e.g. `alsa:default`.
+ */
+id: string, 
+/**
+ * What the sound system calls it.
+ */
+name: string, isDefault: boolean, };
+
+export type SoundStatus = { 
+/**
+ * `None` while sound works.
+ */
+unavailable: SoundUnavailable | null, 
+/**
+ * The output devices to choose from (none while sound is unavailable).
+ */
+devices: Array<OutputDevice>, 
+/**
+ * Set while the chosen device is gone and the default device plays instead.
+ */
+fallback: string | null, };
+
+export type SentState = { "type": "waiting" } | { "type": "accepted" } | { "type": "declined" } | { "type": "timedOut" };
+
+export type SentInvitation = { chat: ChatId, kind: InvitationKind, 
+/**
+ * The colleague it went to.
+ */
+to: OperatorRef, state: SentState, };
+
+export type ReplyLock = { chat: ChatId, lockedBy: OperatorRef, };
+
+export type Collaboration = { 
+/**
+ * Invitations and transfers waiting for this operator's answer, oldest first.
+ */
+invitations: Array<Invitation>, 
+/**
+ * Invitations and transfers this operator sent, with their fate.
+ */
+sent: Array<SentInvitation>, replyLocks: Array<ReplyLock>, 
+/**
+ * Chats whose unread escalations this operator stopped (B13).
+ */
+unsubscribed: Array<ChatId>, };
+
+export type UploadState = { "kind": "sending" } | { "kind": "queued" } | { "kind": "done" } | { "kind": "failed", error: ApiError, };
+
+export type UploadProgress = { 
+/**
+ * The upload's client id.
+ */
+id: string, chat: ChatId, name: string, visibility: Visibility, sent: number, total: number, state: UploadState, };
+
+export type CoreEvent = { "type": "connection", state: ConnectionState, } | { "type": "session", operator: OperatorProfile | null, keychain: KeychainState, } | { "type": "chats", chats: Array<ConsoleChat>, counters: Counters, } | { "type": "messagePosted", message: Message, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "ringer", state: RingerState, muted: boolean, } | { "type": "availability", availability: Availability, } | { "type": "outbox", items: Array<OutboxItem>, } | { "type": "sync", progress: SyncProgress | null, } | { "type": "notify", notification: Notification, } | { "type": "visitorTyping", chat: ChatId, typing: boolean, } | { "type": "visitorRead", chat: ChatId, upTo: MessageId, } | { "type": "userAttention", wanted: boolean, } | { "type": "upload", upload: UploadProgress, } | { "type": "collaboration", collaboration: Collaboration, };

@@ -15,6 +15,9 @@ import type {
   SoundSettings,
   SyncProgress,
 } from './backend';
+import type { Collaboration } from './core';
+import type { OutputDevice, Sound, SoundStatus } from './core';
+import type { AuditEntry, InvitationKind, LiveChatId, OperatorId, TicketDetail, TranscriptSent } from './protocol';
 import type {
   ChatGroup,
   ConnectionState,
@@ -40,10 +43,13 @@ import type {
   Visibility,
 } from './protocol';
 import { MAX_MESSAGE_CHARS } from './protocol';
+import { DEFAULT_ATTACHMENT_MAX_BYTES, type Attachment, type AttachmentId } from './protocol';
+import type { UploadState } from './core';
+import type { CreateCustomerRequest, Customer, VisitorId } from './protocol';
 
 export const DEMO_PASSWORD = 'switchboard';
 
-const ACME: LiveChatSummary = { id: 1, name: 'Acme website', supervisor: false };
+const ACME: LiveChatSummary = { id: 1, name: 'Acme website', supervisor: false, staffEmoji: true };
 
 interface Account {
   profile: OperatorProfile;
@@ -78,6 +84,10 @@ export interface FakeBackendOptions {
   /** The clock; tests pass a fixed one. */
   now?: () => number;
   ringerNoDevice?: string;
+  /** Sound switched off for the app (`SWITCHBOARD_AUDIO=off`), as opposed to no device. */
+  soundDisabled?: boolean;
+  /** The output devices the sound settings list (D03). */
+  outputDevices?: OutputDevice[];
   keychain?: KeychainState;
   /** Extra generated chats (half waiting, half with Ann), for virtualisation tests and the bench. */
   loadChats?: number;
@@ -118,6 +128,8 @@ export class FakeBackend implements Backend {
   private availability: Availability = 'online';
   private ringerMuted = false;
   private readonly ringerNoDevice: string | undefined;
+  private readonly soundDisabled: boolean;
+  private readonly outputDevices: OutputDevice[];
   private readonly summaries = new Map<ChatId, ChatSummary>();
   private readonly messages = new Map<ChatId, Message[]>();
   private readonly mutedChats = new Set<ChatId>();
@@ -135,6 +147,8 @@ export class FakeBackend implements Backend {
     this.now = options.now ?? (() => Date.now());
     this.keychain = options.keychain ?? { type: 'available' };
     this.ringerNoDevice = options.ringerNoDevice;
+    this.soundDisabled = options.soundDisabled ?? false;
+    this.outputDevices = options.outputDevices ?? [{ id: 'alsa:default', name: 'Default Audio Device', isDefault: true }];
     if (options.seedDemoChats ?? true) this.seedDemoChats();
     if ((options.loadChats ?? 0) > 0) this.seedLoad(options.loadChats ?? 0, options.loadMessages ?? 0);
     if (options.signedInAs !== undefined) {
@@ -280,6 +294,204 @@ export class FakeBackend implements Backend {
     ticket.assignee = assignee === null ? null : { id: assignee.profile.id, name: assignee.profile.name };
     ticket.updatedAt = this.now();
     return clone(ticket);
+  }
+
+  // ----- collaboration (issue 7): invite, transfer, reassign, reply lock, leave -----
+
+  private collab: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [] };
+  private readonly audit: AuditEntry[] = [];
+  private readonly emailed: number[] = [];
+
+  private emitCollaboration(): void {
+    this.emit({ type: 'collaboration', collaboration: clone(this.collab) });
+  }
+
+  private colleagueRef(operator: OperatorId): OperatorRef {
+    const account = DEMO_ACCOUNTS.find((candidate) => candidate.profile.id === operator);
+    if (account === undefined) throw rejection('notFound', 'That operator does not work in this chat\'s live chat.');
+    return { id: account.profile.id, name: account.profile.name };
+  }
+
+  private requireActive(chat: ChatId): ChatSummary {
+    const summary = this.requireSummary(chat);
+    if (summary.state !== 'active') throw rejection('conflict', 'Only an active chat can be joined or taken over; accept a waiting one instead.');
+    return summary;
+  }
+
+  private recordAudit(chat: ChatSummary, action: AuditEntry['action'], previous: OperatorRef | null): void {
+    const me = this.requireOperator();
+    this.audit.push({ chat: chat.id, action, actor: { id: me.id, name: me.name }, previous, at: this.now() });
+  }
+
+  async reassignChat(chat: ChatId, operator: OperatorId): Promise<ChatSummary> {
+    this.calls.push(`reassignChat ${chat} ${operator}`);
+    const me = this.requireOperator();
+    const summary = this.requireActive(chat);
+    if (summary.responsible?.id !== me.id && !me.liveChats.some((live) => live.id === summary.liveChat && live.supervisor)) {
+      throw rejection('forbidden', 'Only the operator responsible for this chat or a supervisor can reassign it.');
+    }
+    const target = this.colleagueRef(operator);
+    const previous = summary.responsible;
+    if (previous?.id === target.id) return clone(summary);
+    this.recordAudit(summary, 'reassigned', previous);
+    summary.responsible = target;
+    summary.updatedAt = this.now();
+    if (previous !== null) this.post(chat, { kind: 'system' }, 'public', `${previous.name} left`, null);
+    this.post(chat, { kind: 'system' }, 'public', `${target.name} joined`, null);
+    this.emitChats();
+    return clone(summary);
+  }
+
+  async inviteOperator(chat: ChatId, operator: OperatorId): Promise<void> {
+    this.calls.push(`inviteOperator ${chat} ${operator}`);
+    const summary = this.requireActive(chat);
+    const target = this.colleagueRef(operator);
+    this.recordAudit(summary, 'invited', null);
+    this.collab.sent = this.collab.sent.filter((sent) => sent.chat !== chat);
+    this.collab.sent.push({ chat, kind: 'invite', to: target, state: { type: 'waiting' } });
+    this.emitCollaboration();
+  }
+
+  async transferChat(chat: ChatId, operator: OperatorId, note: string): Promise<void> {
+    this.calls.push(`transferChat ${chat} ${operator} ${note}`);
+    this.requireActive(chat);
+    const target = this.colleagueRef(operator);
+    this.collab.sent = this.collab.sent.filter((sent) => sent.chat !== chat);
+    this.collab.sent.push({ chat, kind: 'transfer', to: target, state: { type: 'waiting' } });
+    this.emitCollaboration();
+  }
+
+  async answerInvitation(chat: ChatId, accept: boolean): Promise<ChatSummary> {
+    this.calls.push(`answerInvitation ${chat} ${accept}`);
+    const me = this.requireOperator();
+    const summary = this.requireSummary(chat);
+    const invitation = this.collab.invitations.find((open) => open.chat === chat);
+    if (invitation === undefined) throw rejection('notFound', 'There is no open invitation to this chat for you.');
+    this.collab.invitations = this.collab.invitations.filter((open) => open.chat !== chat);
+    this.emitCollaboration();
+    if (accept) {
+      if (invitation.kind === 'transfer') {
+        const previous = summary.responsible;
+        summary.responsible = { id: me.id, name: me.name };
+        if (previous !== null) this.post(chat, { kind: 'system' }, 'public', `${previous.name} left`, null);
+      } else {
+        const joined = this.participants.get(chat) ?? new Set<number>();
+        joined.add(me.id);
+        this.participants.set(chat, joined);
+      }
+      summary.updatedAt = this.now();
+      this.post(chat, { kind: 'system' }, 'public', `${me.name} joined`, null);
+      this.emitChats();
+    }
+    return clone(summary);
+  }
+
+  async lockReplies(chat: ChatId, locked: boolean): Promise<void> {
+    this.calls.push(`lockReplies ${chat} ${locked}`);
+    const me = this.requireOperator();
+    this.requireActive(chat);
+    this.collab.replyLocks = this.collab.replyLocks.filter((lock) => lock.chat !== chat);
+    if (locked) this.collab.replyLocks.push({ chat, lockedBy: { id: me.id, name: me.name } });
+    this.emitCollaboration();
+  }
+
+  async leaveChat(chat: ChatId): Promise<ChatSummary> {
+    this.calls.push(`leaveChat ${chat}`);
+    const me = this.requireOperator();
+    const summary = this.requireActive(chat);
+    const joined = this.participants.get(chat) ?? new Set<number>();
+    joined.delete(me.id);
+    if (summary.responsible?.id === me.id) {
+      const successor = [...joined][0];
+      if (successor === undefined) {
+        summary.state = 'closed';
+        this.openTicket(summary);
+      } else {
+        joined.delete(successor);
+        summary.responsible = this.colleagueRef(successor);
+      }
+    }
+    summary.updatedAt = this.now();
+    this.post(chat, { kind: 'system' }, 'public', `${me.name} left`, null);
+    this.emitChats();
+    return clone(summary);
+  }
+
+  async auditLog(liveChat: LiveChatId): Promise<AuditEntry[]> {
+    this.calls.push(`auditLog ${liveChat}`);
+    const me = this.requireOperator();
+    if (!me.liveChats.some((live) => live.id === liveChat && live.supervisor)) {
+      throw rejection('forbidden', 'Only a supervisor of this live chat can read its audit log.');
+    }
+    return clone(this.audit.filter((entry) => this.summaries.get(entry.chat)?.liveChat === liveChat));
+  }
+
+  async ticket(id: number): Promise<TicketDetail> {
+    this.calls.push(`ticket ${id}`);
+    this.requireOperator();
+    const ticket = this.ticketList.find((candidate) => candidate.id === id);
+    if (ticket === undefined) throw rejection('notFound', 'There is no such ticket.');
+    return clone({ ticket, messages: this.messages.get(ticket.chat) ?? [] });
+  }
+
+  async emailTranscript(id: number): Promise<TranscriptSent> {
+    this.calls.push(`emailTranscript ${id}`);
+    this.requireOperator();
+    const ticket = this.ticketList.find((candidate) => candidate.id === id);
+    if (ticket === undefined) throw rejection('notFound', 'There is no such ticket.');
+    if (ticket.visitor.email === null) throw rejection('badRequest', 'The visitor left no email address to send the transcript to.');
+    this.emailed.push(id);
+    return { to: ticket.visitor.email };
+  }
+
+  async collaboration(): Promise<Collaboration> {
+    this.calls.push('collaboration');
+    return clone(this.collab);
+  }
+
+  async dismissSent(chat: ChatId): Promise<void> {
+    this.calls.push(`dismissSent ${chat}`);
+    this.collab.sent = this.collab.sent.filter((sent) => sent.chat !== chat || sent.state.type === 'waiting');
+    this.emitCollaboration();
+  }
+
+  /** A colleague invites (B23) or transfers (B22) a chat to this operator. */
+  simulateInvitation(chat: ChatId, from: OperatorRef, kind: InvitationKind, note: string | null = null): void {
+    const summary = this.requireSummary(chat);
+    this.collab.invitations = this.collab.invitations.filter((open) => open.chat !== chat);
+    this.collab.invitations.push({ chat, kind, from, note, subject: summary.subject });
+    this.emitCollaboration();
+  }
+
+  /** The colleague this operator invited or transferred to answers, or lets it time out. */
+  simulateInvitationOutcome(chat: ChatId, state: 'accepted' | 'declined' | 'timedOut'): void {
+    for (const sent of this.collab.sent) {
+      if (sent.chat === chat) sent.state = { type: state };
+    }
+    this.emitCollaboration();
+  }
+
+  /** A colleague locks (or unlocks, with `null`) replies to a chat (B15). */
+  simulateReplyLock(chat: ChatId, lockedBy: OperatorRef | null): void {
+    this.collab.replyLocks = this.collab.replyLocks.filter((lock) => lock.chat !== chat);
+    if (lockedBy !== null) this.collab.replyLocks.push({ chat, lockedBy });
+    this.emitCollaboration();
+  }
+
+  /** The visitor gave an email address in the pre-chat form (for transcript emails, B25). */
+  simulateVisitorEmail(chat: ChatId, email: string): void {
+    this.requireSummary(chat).visitor.email = email;
+    this.emitChats();
+  }
+
+  /** The chats whose transcript was emailed, by ticket id. */
+  get emailedTickets(): readonly number[] {
+    return this.emailed;
+  }
+
+  /** What the core remembered from an earlier run (B13 unsubscriptions survive a restart). */
+  seedCollaboration(collaboration: Collaboration): void {
+    this.collab = clone(collaboration);
   }
 
   /** B25: a chat that ends gets a ticket, like on the server. */
@@ -457,6 +669,47 @@ export class FakeBackend implements Backend {
     this.calls.push(`setSubscribed ${chat} ${subscribed}`);
     this.requireOperator();
     this.requireSummary(chat);
+    this.collab.unsubscribed = this.collab.unsubscribed.filter((id) => id !== chat);
+    if (!subscribed) this.collab.unsubscribed.push(chat);
+    this.emitCollaboration();
+  }
+
+  async setTyping(chat: ChatId, typing: boolean, visibility: Visibility): Promise<void> {
+    this.calls.push(`setTyping ${chat} ${typing} ${visibility}`);
+    this.requireOperator();
+    this.requireSummary(chat);
+  }
+
+  /** B34: customer records by the visitor they were created from. */
+  private readonly customers = new Map<VisitorId, Customer>();
+
+  async chatCustomer(chat: ChatId): Promise<Customer | null> {
+    this.calls.push(`chatCustomer ${chat}`);
+    this.requireOperator();
+    return clone(this.customers.get(this.requireSummary(chat).visitor.id) ?? null);
+  }
+
+  async createCustomer(request: CreateCustomerRequest): Promise<Customer> {
+    this.calls.push(`createCustomer ${request.chat}`);
+    const operator = this.requireOperator();
+    const summary = this.requireSummary(request.chat);
+    const name = request.name.trim();
+    if (name === '') throw rejection('badRequest', 'A customer needs a name.');
+    if (this.customers.has(summary.visitor.id)) {
+      throw rejection('conflict', 'This visitor already has a customer record.');
+    }
+    const email = request.email?.trim() ?? '';
+    const customer: Customer = {
+      id: this.customers.size + 1,
+      liveChat: summary.liveChat,
+      name,
+      email: email === '' ? null : email,
+      notes: request.notes.trim(),
+      createdBy: { id: operator.id, name: operator.name },
+      createdAt: this.now(),
+    };
+    this.customers.set(summary.visitor.id, customer);
+    return clone(customer);
   }
 
   async markRead(chat: ChatId): Promise<void> {
@@ -475,7 +728,15 @@ export class FakeBackend implements Backend {
     this.emitChats();
   }
 
-  private sounds: SoundSettings = { volume: 80, ring: { type: 'builtIn' }, message: { type: 'builtIn' } };
+  private sounds: SoundSettings = {
+    volume: 80,
+    ring: { type: 'builtIn' },
+    message: { type: 'builtIn' },
+    invitation: { type: 'builtIn' },
+    mention: { type: 'builtIn' },
+    newVisitor: { type: 'off' },
+    outputDevice: null,
+  };
 
   async soundSettings(): Promise<SoundSettings> {
     return structuredClone(this.sounds);
@@ -484,13 +745,38 @@ export class FakeBackend implements Backend {
   /** Like the core: a file that is not a WAV/OGG/MP3/FLAC is refused and nothing changes. */
   async setSoundSettings(settings: SoundSettings): Promise<void> {
     this.calls.push(`setSoundSettings ${JSON.stringify(settings)}`);
-    for (const choice of [settings.ring, settings.message]) {
+    this.checkSounds(settings);
+    this.sounds = structuredClone(settings);
+  }
+
+  /** Like the core: every choice must play and the volume be a percentage. */
+  private checkSounds(settings: SoundSettings): void {
+    const choices = [settings.ring, settings.message, settings.invitation, settings.mention, settings.newVisitor];
+    for (const choice of choices) {
       if (choice.type === 'file' && !/\.(wav|ogg|mp3|flac)$/i.test(choice.path)) {
         throw rejection('badRequest', `${choice.path} cannot be played: unrecognized format`);
       }
     }
     if (settings.volume > 100) throw rejection('badRequest', 'The volume must be between 0 and 100.');
-    this.sounds = structuredClone(settings);
+  }
+
+  async soundStatus(): Promise<SoundStatus> {
+    if (this.soundDisabled) return { unavailable: { type: 'disabled' }, devices: [], fallback: null };
+    if (this.ringerNoDevice !== undefined) {
+      return { unavailable: { type: 'noDevice', reason: this.ringerNoDevice }, devices: [], fallback: null };
+    }
+    const chosen = this.sounds.outputDevice;
+    const gone = chosen !== null && !this.outputDevices.some((device) => device.id === chosen);
+    return {
+      unavailable: null,
+      devices: structuredClone(this.outputDevices),
+      fallback: gone ? `The chosen output device (${chosen}) is not connected: playing through the default device.` : null,
+    };
+  }
+
+  async testSound(settings: SoundSettings, sound: Sound): Promise<void> {
+    this.checkSounds(settings);
+    this.calls.push(`testSound ${sound}`);
   }
 
   async setRingerMuted(muted: boolean): Promise<void> {
@@ -514,10 +800,13 @@ export class FakeBackend implements Backend {
           console.summary.visitor.name.toLocaleLowerCase().includes(needle) ||
           console.summary.subject.toLocaleLowerCase().includes(needle),
       );
-    const messages =
-      chat === null || !visible.has(chat)
-        ? []
-        : (this.messages.get(chat) ?? []).filter((message) => message.body.toLocaleLowerCase().includes(needle));
+    // Like the core: the open chat's messages, or with none open every visible chat's, newest first.
+    const searched = chat === null ? [...visible] : visible.has(chat) ? [chat] : [];
+    const messages = searched
+      .flatMap((id) => this.messages.get(id) ?? [])
+      .filter((message) => message.body.toLocaleLowerCase().includes(needle))
+      .sort((a, b) => b.id - a.id)
+      .slice(0, 50);
     return clone({ chats, messages });
   }
 
@@ -546,6 +835,16 @@ export class FakeBackend implements Backend {
   }
 
   /** A colleague accepts a chat first; the ring stops here too. */
+  /** The visitor started or stopped typing (an ephemeral core event). */
+  simulateVisitorTyping(chat: ChatId, typing: boolean): void {
+    this.emit({ type: 'visitorTyping', chat, typing });
+  }
+
+  /** The visitor has seen the staff's messages up to `upTo`. */
+  simulateVisitorRead(chat: ChatId, upTo: MessageId): void {
+    this.emit({ type: 'visitorRead', chat, upTo });
+  }
+
   simulateAcceptedBy(chat: ChatId, operator: OperatorRef): void {
     const summary = this.requireSummary(chat);
     summary.state = 'active';
@@ -598,6 +897,81 @@ export class FakeBackend implements Backend {
     this.emitChats();
   }
 
+  /** Uploaded files by attachment id (B32). */
+  private readonly files = new Map<AttachmentId, ArrayBuffer>();
+  private nextAttachmentId = 1;
+  /** The fake server's upload limit (B32); tests lower it. */
+  attachmentLimit = DEFAULT_ATTACHMENT_MAX_BYTES;
+
+  async uploadAttachment(chat: ChatId, file: File, visibility: Visibility): Promise<Message> {
+    this.calls.push(`uploadAttachment ${chat} ${visibility} ${file.name}`);
+    const me = this.requireOperator();
+    const summary = this.requireSummary(chat);
+    const id = `fake-${this.nextClientId++}`;
+    const report = (sent: number, state: UploadState) =>
+      this.emit({ type: 'upload', upload: { id, chat, name: file.name, visibility, sent, total: file.size, state } });
+    const refuse = (error: ApiError): never => {
+      report(0, { kind: 'failed', error });
+      throw error;
+    };
+    if (visibility === 'public' && summary.responsible?.id !== me.id && !this.participants.get(chat)?.has(me.id)) {
+      refuse(rejection('forbidden', 'Accept the chat first: only the operator responsible for it can send the visitor files.'));
+    }
+    if (file.size > this.attachmentLimit) {
+      refuse(rejection('tooLarge', `This file is too large: the limit is ${Math.round(this.attachmentLimit / 1024)} KB.`));
+    }
+    // Like the server, though it sniffs bytes: markup is refused whatever it claims to be.
+    const allowed = /^(image\/(png|jpeg|gif|webp)|application\/pdf|text\/(plain|csv))$/.test(file.type);
+    if (!allowed) {
+      refuse(rejection('badRequest', 'This kind of file cannot be sent. Images, PDF, text and office documents can.'));
+    }
+    report(0, { kind: 'sending' });
+    const bytes = await file.arrayBuffer();
+    report(Math.floor(file.size / 2), { kind: 'sending' });
+    report(file.size, { kind: 'sending' });
+    const attachment: Attachment = {
+      id: `${this.nextAttachmentId++}`.padStart(8, '0'),
+      name: file.name,
+      size: file.size,
+      contentType: file.type,
+    };
+    this.files.set(attachment.id, bytes);
+    const message = this.post(chat, { kind: 'operator', id: me.id, name: me.name }, visibility, '', id, [attachment]);
+    report(file.size, { kind: 'done' });
+    return clone(message);
+  }
+
+  async attachmentBytes(id: AttachmentId): Promise<ArrayBuffer> {
+    const bytes = this.files.get(id);
+    if (bytes === undefined) throw rejection('notFound', 'There is no such file.');
+    return bytes.slice(0);
+  }
+
+  /** A visitor sends a file (B32). */
+  simulateVisitorAttachment(chat: ChatId, name: string, contentType: string, bytes: Uint8Array): Message {
+    const summary = this.requireSummary(chat);
+    const attachment: Attachment = {
+      id: `${this.nextAttachmentId++}`.padStart(8, '0'),
+      name,
+      size: bytes.byteLength,
+      contentType,
+    };
+    this.files.set(attachment.id, bytes.slice().buffer);
+    const message = this.post(chat, { kind: 'visitor', name: summary.visitor.name }, 'public', '', null, [attachment]);
+    this.emitChats();
+    return clone(message);
+  }
+
+  /** The demo live chat's staff emoji switch (B32), as a supervisor sets it on the server. */
+  setStaffEmoji(enabled: boolean): void {
+    if (this.operator === null) return;
+    this.operator = {
+      ...this.operator,
+      liveChats: this.operator.liveChats.map((live) => ({ ...live, staffEmoji: enabled })),
+    };
+    this.emit({ type: 'session', operator: clone(this.operator), keychain: clone(this.keychain) });
+  }
+
   private emitOutbox(): void {
     this.emit({ type: 'outbox', items: clone(this.outbox) });
   }
@@ -646,9 +1020,11 @@ export class FakeBackend implements Backend {
   }
 
   private ringerState(chats: ConsoleChat[]): RingerState {
+    // Like the core: a missing or switched-off sound is reported whether or not anything rings.
+    if (this.soundDisabled) return { type: 'disabled' };
+    if (this.ringerNoDevice !== undefined) return { type: 'noDevice', reason: this.ringerNoDevice };
     if (!chats.some((chat) => chat.ringing)) return { type: 'silent' };
     if (this.ringerMuted) return { type: 'muted' };
-    if (this.ringerNoDevice !== undefined) return { type: 'noDevice', reason: this.ringerNoDevice };
     return { type: 'ringing' };
   }
 
@@ -703,6 +1079,7 @@ export class FakeBackend implements Backend {
     visibility: Visibility,
     body: string,
     clientId: string | null,
+    attachments: Attachment[] = [],
   ): Message {
     const summary = this.requireSummary(chat);
     const message: Message = {
@@ -713,6 +1090,7 @@ export class FakeBackend implements Backend {
       visibility,
       body,
       sentAt: this.now(),
+      attachments,
     };
     this.messages.get(chat)?.push(message);
     summary.updatedAt = message.sentAt;
@@ -746,6 +1124,7 @@ export class FakeBackend implements Backend {
           visibility: 'public',
           body: `Message ${number + 1} about order ${index + 1}: see https://acme.example/orders/${index + 1}`,
           sentAt: summary.updatedAt - (count - number) * 10,
+          attachments: [],
         });
       }
     }

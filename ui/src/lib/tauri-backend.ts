@@ -4,6 +4,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { Article, Backend, CannedResponse, ConsoleEvent, ConsoleSnapshot, SearchResults, SoundSettings } from './backend';
+import type { Sound, SoundStatus } from './backend';
 import type {
   MessageId,
   Availability,
@@ -17,6 +18,11 @@ import type {
   TicketUpdate,
   Visibility,
 } from './protocol';
+
+import type { Collaboration } from './core';
+import type { AuditEntry, LiveChatId, OperatorId, TicketDetail, TranscriptSent } from './protocol';
+import type { AttachmentId } from './protocol';
+import type { CreateCustomerRequest, Customer } from './protocol';
 
 export const CORE_EVENT = 'core://event';
 /** A native notification was clicked: open that chat. */
@@ -65,6 +71,50 @@ export class TauriBackend implements Backend {
     return invoke<Ticket>('update_ticket', { id, update });
   }
 
+  reassignChat(chat: ChatId, operator: OperatorId): Promise<ChatSummary> {
+    return invoke<ChatSummary>('reassign_chat', { chat, operator });
+  }
+
+  inviteOperator(chat: ChatId, operator: OperatorId): Promise<void> {
+    return invoke<void>('invite_operator', { chat, operator });
+  }
+
+  transferChat(chat: ChatId, operator: OperatorId, note: string): Promise<void> {
+    return invoke<void>('transfer_chat', { chat, operator, note });
+  }
+
+  answerInvitation(chat: ChatId, accept: boolean): Promise<ChatSummary> {
+    return invoke<ChatSummary>('answer_invitation', { chat, accept });
+  }
+
+  lockReplies(chat: ChatId, locked: boolean): Promise<void> {
+    return invoke<void>('lock_replies', { chat, locked });
+  }
+
+  leaveChat(chat: ChatId): Promise<ChatSummary> {
+    return invoke<ChatSummary>('leave_chat', { chat });
+  }
+
+  auditLog(liveChat: LiveChatId): Promise<AuditEntry[]> {
+    return invoke<AuditEntry[]>('audit_log', { liveChat });
+  }
+
+  ticket(id: number): Promise<TicketDetail> {
+    return invoke<TicketDetail>('ticket', { id });
+  }
+
+  emailTranscript(id: number): Promise<TranscriptSent> {
+    return invoke<TranscriptSent>('email_transcript', { id });
+  }
+
+  collaboration(): Promise<Collaboration> {
+    return invoke<Collaboration>('collaboration');
+  }
+
+  dismissSent(chat: ChatId): Promise<void> {
+    return invoke<void>('dismiss_sent', { chat });
+  }
+
   sendMessage(chat: ChatId, body: string, visibility: Visibility): Promise<Message> {
     return invoke<Message>('send_message', { chat, body, visibility });
   }
@@ -93,6 +143,18 @@ export class TauriBackend implements Backend {
     return invoke<void>('set_subscribed', { chat, subscribed });
   }
 
+  setTyping(chat: ChatId, typing: boolean, visibility: Visibility): Promise<void> {
+    return invoke<void>('set_typing', { chat, typing, visibility });
+  }
+
+  chatCustomer(chat: ChatId): Promise<Customer | null> {
+    return invoke<Customer | null>('chat_customer', { chat });
+  }
+
+  createCustomer(request: CreateCustomerRequest): Promise<Customer> {
+    return invoke<Customer>('create_customer', { request });
+  }
+
   setAvailability(availability: Availability): Promise<void> {
     return invoke<void>('set_availability', { availability });
   }
@@ -107,6 +169,14 @@ export class TauriBackend implements Backend {
 
   setSoundSettings(settings: SoundSettings): Promise<void> {
     return invoke<void>('set_sound_settings', { settings });
+  }
+
+  soundStatus(): Promise<SoundStatus> {
+    return invoke<SoundStatus>('sound_status');
+  }
+
+  testSound(settings: SoundSettings, sound: Sound): Promise<void> {
+    return invoke<void>('test_sound', { settings, sound });
   }
 
   search(query: string, chat: ChatId | null): Promise<SearchResults> {
@@ -135,6 +205,23 @@ export class TauriBackend implements Backend {
 
   discardCommand(id: string): Promise<void> {
     return invoke<void>('discard_outbox', { id });
+  }
+
+  async uploadAttachment(chat: ChatId, file: File, visibility: Visibility): Promise<Message> {
+    // The bytes travel as the raw IPC body, not as a JSON array of numbers.
+    const bytes = await file.arrayBuffer();
+    return invoke<Message>('upload_attachment', bytes, {
+      headers: {
+        'x-chat': String(chat),
+        'x-name': encodeURIComponent(file.name),
+        'x-content-type': file.type,
+        'x-visibility': visibility,
+      },
+    });
+  }
+
+  attachmentBytes(id: AttachmentId): Promise<ArrayBuffer> {
+    return invoke<ArrayBuffer>('attachment_bytes', { id });
   }
 
   async onEvent(listener: (event: ConsoleEvent) => void): Promise<() => void> {

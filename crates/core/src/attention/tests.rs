@@ -22,6 +22,11 @@ fn chat(id: i64, state: ChatState, responsible: Option<OperatorId>) -> ChatSumma
             name: "Maria".to_owned(),
             email: None,
             page_url: None,
+            location: None,
+            country: None,
+            language: None,
+            time_zone: None,
+            topic: None,
         },
         subject: "pricing question".to_owned(),
         responsible: responsible.map(|id| OperatorRef {
@@ -60,6 +65,7 @@ fn visitor_message(id: i64, chat: i64, visibility: Visibility) -> OperatorEvent 
             visibility,
             body: "hello?".to_owned(),
             sent_at: NOW,
+            attachments: Vec::new(),
         },
     }
 }
@@ -262,7 +268,9 @@ fn d03_do_not_disturb_silences_everything_at_once() {
 
 #[test]
 fn d03_no_audio_device_means_visual_only_and_says_why() {
-    let mut attention = Attention::new(Some("no audio output: no device".to_owned()));
+    let mut attention = Attention::new(Some(SoundUnavailable::NoDevice {
+        reason: "no audio output: no device".to_owned(),
+    }));
     attention.observe(&ring(1), Some(ME), NOW);
     assert!(!attention.ring_plays());
     assert_eq!(
@@ -271,6 +279,15 @@ fn d03_no_audio_device_means_visual_only_and_says_why() {
             reason: "no audio output: no device".to_owned()
         }
     );
+    assert_eq!(attention.ringing().len(), 1, "the request is still listed");
+}
+
+#[test]
+fn d03_sound_switched_off_is_told_apart_from_a_missing_device() {
+    let mut attention = Attention::new(Some(SoundUnavailable::Disabled));
+    attention.observe(&ring(1), Some(ME), NOW);
+    assert!(!attention.ring_plays());
+    assert_eq!(attention.ringer_state(), RingerState::Disabled);
     assert_eq!(attention.ringing().len(), 1, "the request is still listed");
 }
 
@@ -320,6 +337,7 @@ fn d03_messages_elsewhere_do_not_chime() {
             visibility: Visibility::Public,
             body: "hi".to_owned(),
             sent_at: NOW,
+            attachments: Vec::new(),
         },
     };
     assert!(attention.observe(&operator_reply, Some(ME), NOW).is_empty());
@@ -446,6 +464,7 @@ fn note(id: i64, chat: i64, author: OperatorId, body: &str) -> OperatorEvent {
             visibility: Visibility::Note,
             body: body.to_owned(),
             sent_at: NOW,
+            attachments: Vec::new(),
         },
     }
 }
@@ -495,7 +514,9 @@ fn d03_an_invitation_while_away_or_without_a_device_is_silent() {
     attention.set_availability(Availability::Away);
     let effects = attention.observe(&invited(4, InvitationKind::Invite), Some(ME), NOW);
     assert!(chimes(&effects).is_empty());
-    let mut attention = Attention::new(Some("no audio output".to_owned()));
+    let mut attention = Attention::new(Some(SoundUnavailable::NoDevice {
+        reason: "no audio output".to_owned(),
+    }));
     let effects = attention.observe(&invited(4, InvitationKind::Transfer), Some(ME), NOW);
     assert!(chimes(&effects).is_empty());
 }
@@ -610,6 +631,7 @@ fn b26_only_a_colleagues_note_with_my_whole_name_mentions_me() {
             visibility: Visibility::Public,
             body: "@Ann".to_owned(),
             sent_at: NOW,
+            attachments: Vec::new(),
         },
     };
     assert!(attention.observe(&public, Some(ME), NOW).is_empty());

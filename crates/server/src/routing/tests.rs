@@ -386,6 +386,7 @@ fn rule(
         name: "rule".into(),
         conditions,
         operators: operators.to_vec(),
+        teams: Vec::new(),
         fallback,
     }
 }
@@ -517,6 +518,7 @@ fn b04_only_routed_operators_ring_and_the_fallback_waits_or_widens() {
 #[test]
 fn settings_are_validated_with_errors_that_name_the_field() {
     let members = BTreeSet::from([ANN, BOB]);
+    let teams = crate::teams::TeamMembership::new();
     let valid = RoutingSettings {
         mode: RoutingMode::Offer,
         offer_timeout_seconds: 30,
@@ -534,10 +536,11 @@ fn settings_are_validated_with_errors_that_name_the_field() {
             &[ANN],
             RuleFallback::Wait,
         )],
+        topics: vec!["Billing".into()],
     };
-    assert!(crate::settings::validate(&valid, &members).is_ok());
+    assert!(crate::settings::validate(&valid, &members, &teams).is_ok());
     let error = |settings: RoutingSettings| {
-        crate::settings::validate(&settings, &members)
+        crate::settings::validate(&settings, &members, &teams)
             .expect_err("invalid settings are refused")
             .message
     };
@@ -583,6 +586,7 @@ impl Sequence {
 fn routing_invariants_hold_under_random_operators_visitors_and_timers() {
     // How often each kind of decision happened, so the run provably exercised every path.
     let mut seen: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut policy_changes = 0;
     for seed in 1..=40_u64 {
         let mut random = Sequence(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let mut router = Router::new(Graces {
@@ -694,6 +698,43 @@ fn routing_invariants_hold_under_random_operators_visitors_and_timers() {
                         active.swap_remove(random.below(active.len() as u64) as usize);
                     router.active_chat_finished(responsible, now)
                 }
+                11 => {
+                    // A team's membership or the rules changed: pending chats get new targets
+                    // (a team of one or two operators, or none) and the mode may flip.
+                    policy_changes += 1;
+                    let live_chat = if random.below(2) == 0 {
+                        SITE
+                    } else {
+                        OTHER_SITE
+                    };
+                    let mut policy = router.policy(live_chat).cloned().unwrap_or_default();
+                    if random.below(3) == 0 {
+                        policy.mode = match policy.mode {
+                            RoutingMode::Offer => RoutingMode::RingAll,
+                            RoutingMode::RingAll => RoutingMode::Offer,
+                        };
+                    }
+                    let targets = router
+                        .pending_of(live_chat)
+                        .into_iter()
+                        .map(|chat| {
+                            let team = (random.below(3) != 0).then(|| Target {
+                                operators: (0..=random.below(2))
+                                    .map(|_| {
+                                        operators[random.below(operators.len() as u64) as usize]
+                                    })
+                                    .collect(),
+                                fallback: if random.below(2) == 0 {
+                                    RuleFallback::Wait
+                                } else {
+                                    RuleFallback::WidenToAll
+                                },
+                            });
+                            (chat, team)
+                        })
+                        .collect();
+                    router.policy_changed(live_chat, policy, targets, now)
+                }
                 _ => Vec::new(),
             };
             // Timers fire at (or after) their deadline, as the runtime does.
@@ -745,4 +786,45 @@ fn routing_invariants_hold_under_random_operators_visitors_and_timers() {
             "the random walk rarely produced {kind}: {seen:?}"
         );
     }
+    assert!(
+        policy_changes > 10,
+        "the random walk rarely changed teams or rules"
+    );
+}
+
+#[test]
+fn b04_a_rule_routing_to_a_team_rings_the_team_members_as_compiled() {
+    let team = switchboard_protocol::TeamId(9);
+    let teams = crate::teams::TeamMembership::from([(team, BTreeSet::from([BOB, SUE]))]);
+    let members = BTreeSet::from([ANN, BOB, SUE]);
+    let mut to_team = rule(
+        vec![condition(RuleField::Topic, RuleMatch::Equals, "billing")],
+        &[],
+        RuleFallback::Wait,
+    );
+    to_team.teams = vec![team];
+    let settings = RoutingSettings {
+        mode: RoutingMode::RingAll,
+        offer_timeout_seconds: 30,
+        capacity: None,
+        capacity_overrides: Vec::new(),
+        rules: vec![to_team.clone()],
+        topics: vec!["Billing".into()],
+    };
+    let policy = crate::settings::validate(&settings, &members, &teams).expect("valid");
+    let facts = ChatFacts {
+        topic: Some("Billing".into()),
+        ..ChatFacts::default()
+    };
+    let target = route(&policy.rules, &facts).expect("the rule matches");
+    assert_eq!(target.operators, BTreeSet::from([BOB, SUE]));
+    // Without the team (deleted, or not of this live chat) the rule is refused on save.
+    let error = crate::settings::validate(&settings, &members, &Default::default())
+        .expect_err("unknown team");
+    assert!(error.message.contains("team 9"), "{}", error.message);
+    // Duplicate topics are refused, whatever their case.
+    let mut twice = settings.clone();
+    twice.topics = vec!["Billing".into(), "billing".into()];
+    let error = crate::settings::validate(&twice, &members, &teams).expect_err("duplicate");
+    assert!(error.message.contains("topics[1]"), "{}", error.message);
 }

@@ -1,0 +1,186 @@
+//! Supervision in the real app (issue 7): Sue, a supervisor, monitors Ann's active chat
+//! invisibly (the visitor's recorded frames never mention her), joins visibly, replies, and ends
+//! the chat through the end dialog, which files the ticket.
+
+use switchboard_protocol::{
+    ChatId, Endpoint, GetTickets, OperatorEvent, Ticket, Visibility, VisitorEvent,
+};
+use switchboard_server::test_support::{
+    ANN, DEMO_EMBED_KEY, DEMO_PASSWORD, TestOperator, TestServer, TestVisitor, get_json,
+};
+
+use super::support::*;
+
+const QUESTION: &str = "Do anvils float?";
+
+/// Asserts that no frame the visitor received mentions the supervisor.
+fn assert_visitor_never_heard_of_sue(frames: &[String]) {
+    assert!(!frames.is_empty(), "the visitor received frames");
+    for frame in frames {
+        let lower = frame.to_lowercase();
+        for secret in ["sue", "supervisor", "monitor"] {
+            assert!(
+                !lower.contains(secret),
+                "a visitor frame mentions {secret:?}: {frame}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b21_b20_b25_supervisor_monitors_invisibly_joins_replies_and_ends_into_a_ticket() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "the desktop test needs a display: run it through `cargo xtask test` (Xvfb + D-Bus)"
+    );
+    install_tls_provider();
+    let server = TestServer::start().await;
+    let data_dir = tempfile::tempdir().expect("temporary app data folder");
+    let artifacts = workspace_root().join("target/e2e-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifact folder");
+
+    // Ann (a protocol client) is chatting with a visitor whose every frame is recorded.
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat: ChatId = visitor.start_chat("Vera Visitor", QUESTION).await.id;
+    ann.wait_for(
+        "Ann's ring",
+        |event| matches!(event, OperatorEvent::RingStarted { chat: ringing } if *ringing == chat),
+    )
+    .await;
+    ann.accept(chat).await.expect("Ann accepts");
+
+    let driver = Driver::start(&server.url(), data_dir.path());
+    let browser = driver.session(&app_binary()).await;
+    browser
+        .wait_for_script(
+            "the console document to load",
+            "return document.readyState === 'complete'",
+        )
+        .await;
+    let email = browser
+        .wait_for_element("[data-testid='sign-in-email']")
+        .await;
+    browser.type_into(&email, "sue@example.com").await;
+    let password = browser.find("[data-testid='sign-in-password']").await;
+    browser.type_into(&password, DEMO_PASSWORD).await;
+    let submit = browser.find("[data-testid='sign-in-submit']").await;
+    browser.click(&submit).await;
+    browser
+        .wait_for_text("[data-testid='operator-name']", |text| text.contains("Sue"))
+        .await;
+
+    // Sue opens Ann's chat from "All active" and monitors it.
+    let others = browser
+        .wait_for_element("[data-testid='group-others-active']")
+        .await;
+    browser.click(&others).await;
+    let row = browser
+        .wait_for_element(&format!("[data-testid='chat-row-{chat}']"))
+        .await;
+    browser.click(&row).await;
+    let monitor = browser
+        .wait_for_element("[data-testid='monitor-button']")
+        .await;
+    browser.click(&monitor).await;
+    browser
+        .wait_for_element("[data-testid='monitoring-banner']")
+        .await;
+    browser
+        .screenshot(&artifacts.join("desktop-supervision-monitoring.png"))
+        .await;
+
+    // Ann keeps talking; once the visitor has her line, anything the monitor caused would have
+    // arrived before it (one ordered stream).
+    ann.send(chat, "Ann here, still with you.", Visibility::Public)
+        .await
+        .expect("Ann replies");
+    visitor
+        .wait_for("Ann's reply", |event| {
+            matches!(event, VisitorEvent::MessagePosted { message } if message.body == "Ann here, still with you.")
+        })
+        .await;
+    assert_visitor_never_heard_of_sue(visitor.raw_frames());
+
+    // Join visibly: the visitor is told.
+    let join = browser.find("[data-testid='join-button']").await;
+    browser.click(&join).await;
+    visitor
+        .wait_for("Sue joined", |event| {
+            matches!(event, VisitorEvent::OperatorJoined { name } if name == "Sue Supervisor")
+        })
+        .await;
+    browser
+        .wait_for_element("[data-testid='composer-mode'][data-mode='public']")
+        .await;
+
+    // Reply from the composer; the visitor receives it.
+    let reply = "Sue here: only the wooden ones float.";
+    let composer = browser
+        .wait_for_element("[data-testid='composer-input']")
+        .await;
+    browser.type_into(&composer, reply).await;
+    let send = browser.find("[data-testid='send-button']").await;
+    browser.click(&send).await;
+    visitor
+        .wait_for("Sue's reply", |event| {
+            matches!(event, VisitorEvent::MessagePosted { message } if message.body == reply)
+        })
+        .await;
+    browser
+        .screenshot(&artifacts.join("desktop-supervision-joined.png"))
+        .await;
+
+    // The end dialog files the ticket, its subject prefilled with the visitor's question.
+    let end = browser.find("[data-testid='end-button']").await;
+    browser.click(&end).await;
+    browser.wait_for_element("[data-testid='end-dialog']").await;
+    let subject = browser
+        .execute("return document.querySelector(\"[data-testid='end-subject']\").value")
+        .await
+        .expect("read the subject field");
+    assert_eq!(subject, serde_json::json!(QUESTION));
+    browser
+        .execute(
+            "const select = document.querySelector(\"[data-testid='end-status']\");\
+             select.value = 'pending';\
+             select.dispatchEvent(new Event('change', { bubbles: true }));",
+        )
+        .await
+        .expect("choose the ticket status");
+    browser
+        .screenshot(&artifacts.join("desktop-supervision-end-dialog.png"))
+        .await;
+    let confirm = browser.find("[data-testid='end-confirm']").await;
+    browser.click(&confirm).await;
+    browser
+        .wait_for_element(&format!(
+            "[data-testid='chat-view'][data-chat-id='{chat}'][data-state='closed']"
+        ))
+        .await;
+    let ticket = browser
+        .poll("the ticket with the dialog's status", || async {
+            let tickets: Vec<Ticket> = get_json(
+                &format!("{}{}", server.url(), GetTickets::PATH),
+                Some(ann.token()),
+            )
+            .await
+            .map_err(|(status, error)| format!("{status}: {error}"))?;
+            Ok(tickets.into_iter().find(|ticket| {
+                ticket.chat == chat && ticket.status == switchboard_protocol::TicketStatus::Pending
+            }))
+        })
+        .await;
+    assert_eq!(ticket.subject, QUESTION);
+    assert_eq!(
+        ticket.assignee.map(|assignee| assignee.name).as_deref(),
+        Some("Sue Supervisor"),
+        "the dialog assigns the ticket to whoever ended the chat unless changed"
+    );
+    browser
+        .screenshot(&artifacts.join("desktop-supervision-ended.png"))
+        .await;
+    browser.end().await;
+    drop(driver);
+    server.stop().await;
+}

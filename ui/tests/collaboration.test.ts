@@ -1,0 +1,219 @@
+import { screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import type { Message } from '../src/lib/protocol';
+import { leavingIsLast, staffInChat } from '../src/transfer/staff';
+import { renderConsole } from './render-console';
+
+const ANN = { id: 1, name: 'Ann Operator' };
+const BOB = { id: 2, name: 'Bob Operator' };
+
+/** Ann has accepted a chat and has it open. */
+async function annWithActiveChat(setup?: (fake: Awaited<ReturnType<typeof renderConsole>>['fake'], chat: number) => void) {
+  const rendered = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
+  const chat = rendered.fake.simulateNewChat('Maria', 'Where is my order?', 'hi');
+  setup?.(rendered.fake, chat);
+  await rendered.fake.acceptChat(chat);
+  const user = userEvent.setup();
+  await user.click(await screen.findByTestId('group-my-chats'));
+  await user.click(await screen.findByTestId(`chat-row-${chat}`));
+  await screen.findByTestId('collaboration-bar');
+  return { ...rendered, chat, user };
+}
+
+function system(id: number, body: string): Message {
+  return { id, chat: 1, clientId: null, author: { kind: 'system' }, visibility: 'public', body, sentAt: id } as Message;
+}
+
+describe('collaboration (issue 7)', () => {
+  it('b24 staff_in_chat_follows_joined_and_left_lines_and_knows_the_last_one_out', () => {
+    const timeline = [system(1, 'Ann Operator joined'), system(2, 'Sue Supervisor joined'), system(3, 'Sue Supervisor left'), system(4, 'The visitor left')];
+    expect(staffInChat(timeline)).toEqual(['Ann Operator']);
+    expect(leavingIsLast(timeline, 'Ann Operator', 'Ann Operator')).toBe(true);
+    expect(leavingIsLast([...timeline, system(5, 'Bob Operator joined')], 'Ann Operator', 'Ann Operator')).toBe(false);
+    // A supervisor who took over posted no "joined" line but is in the chat as its responsible.
+    expect(leavingIsLast(timeline, 'Ann Operator', 'Sue Supervisor')).toBe(false);
+  });
+
+  it('b23 an_invitation_rings_in_the_console_with_accept_and_decline', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'bob@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Where is my order?');
+    fake.simulateAcceptedBy(chat, ANN);
+    fake.simulateInvitation(chat, ANN, 'invite');
+    const invitation = await screen.findByTestId(`invitation-${chat}`);
+    expect(invitation).toHaveTextContent('Ann Operator invites you to join');
+    expect(invitation).toHaveTextContent('Where is my order?');
+    const user = userEvent.setup();
+    await user.click(within(invitation).getByTestId('invitation-accept'));
+    await waitFor(() => expect(fake.calls).toContain(`answerInvitation ${chat} true`));
+    await waitFor(() => expect(screen.queryByTestId(`invitation-${chat}`)).toBeNull());
+  });
+
+  it('b22 accepting_a_transfer_opens_the_chat_now_handled_by_me', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'bob@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Billing');
+    fake.simulateAcceptedBy(chat, ANN);
+    fake.simulateInvitation(chat, ANN, 'transfer', 'Knows billing');
+    const invitation = await screen.findByTestId(`invitation-${chat}`);
+    await userEvent.setup().click(within(invitation).getByTestId('invitation-accept'));
+    const view = await screen.findByTestId('chat-view');
+    expect(view).toHaveAttribute('data-chat-id', String(chat));
+    await waitFor(() => expect(view).toHaveTextContent('Handled by Bob Operator'));
+  });
+
+  it('b22 a_transfer_shows_its_note_and_declining_answers_the_sender', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'bob@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Billing');
+    fake.simulateAcceptedBy(chat, ANN);
+    fake.simulateInvitation(chat, ANN, 'transfer', 'VIP <b>customer</b>');
+    const invitation = await screen.findByTestId(`invitation-${chat}`);
+    expect(invitation).toHaveTextContent('Ann Operator transfers this chat to you');
+    expect(within(invitation).getByTestId('invitation-note')).toHaveTextContent('Note: VIP <b>customer</b>');
+    expect(invitation.querySelector('b')).toBeNull();
+    await userEvent.setup().click(within(invitation).getByTestId('invitation-decline'));
+    await waitFor(() => expect(fake.calls).toContain(`answerInvitation ${chat} false`));
+    await waitFor(() => expect(screen.queryByTestId('invitations')).toBeNull());
+  });
+
+  it('b22 the_sender_sees_waiting_then_the_decline_or_timeout_reason_and_stays_responsible', async () => {
+    const { fake, chat, user } = await annWithActiveChat();
+    const bar = screen.getByTestId('collaboration-bar');
+    await waitFor(() => expect(within(bar).getByRole('option', { name: 'Bob Operator' })).toBeInTheDocument());
+    await user.selectOptions(within(bar).getByTestId('colleague-picker'), String(BOB.id));
+    await user.type(within(bar).getByTestId('transfer-note'), 'Knows billing');
+    await user.click(within(bar).getByTestId('transfer-button'));
+    expect(fake.calls).toContain(`transferChat ${chat} 2 Knows billing`);
+    expect(await screen.findByTestId('sent-state')).toHaveTextContent('Waiting for Bob Operator…');
+    expect(screen.getByTestId('transfer-button'), 'one transfer at a time').toBeDisabled();
+
+    fake.simulateInvitationOutcome(chat, 'declined');
+    await waitFor(() => expect(screen.getByTestId('sent-state')).toHaveTextContent('Bob Operator declined. The chat stays with you.'));
+    await user.click(screen.getByTestId('sent-dismiss'));
+    await waitFor(() => expect(screen.queryByTestId('sent-state')).toBeNull());
+
+    await user.selectOptions(within(bar).getByTestId('colleague-picker'), String(BOB.id));
+    await user.click(within(bar).getByTestId('transfer-button'));
+    fake.simulateInvitationOutcome(chat, 'timedOut');
+    await waitFor(() => expect(screen.getByTestId('sent-state')).toHaveTextContent('Bob Operator did not answer in time.'));
+    expect(screen.getByTestId('chat-view')).toHaveTextContent('Handled by Ann Operator');
+  });
+
+  it('b23 b27 invite_and_reassign_are_keyboard_reachable', async () => {
+    const { fake, chat, user } = await annWithActiveChat();
+    const picker = screen.getByTestId('colleague-picker');
+    await waitFor(() => expect(within(picker).getByRole('option', { name: 'Bob Operator' })).toBeInTheDocument());
+    picker.focus();
+    await user.selectOptions(picker, String(BOB.id));
+    await user.tab();
+    expect(screen.getByTestId('invite-button')).toHaveFocus();
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(fake.calls).toContain(`inviteOperator ${chat} 2`));
+    expect(await screen.findByTestId('sent-state')).toHaveTextContent('Waiting for Bob Operator…');
+
+    await user.selectOptions(picker, String(BOB.id));
+    await user.click(screen.getByTestId('reassign-button'));
+    await waitFor(() => expect(fake.calls).toContain(`reassignChat ${chat} 2`));
+    // Bob is responsible now: the chat leaves Ann's chats.
+    await waitFor(() => expect(screen.queryByTestId(`chat-row-${chat}`)).toBeNull());
+  });
+
+  it('b15 the_reply_lock_is_toggled_and_visible_to_everyone_in_the_chat', async () => {
+    const { fake, chat, user } = await annWithActiveChat();
+    const lock = screen.getByTestId('lock-button');
+    expect(lock).toHaveAttribute('aria-pressed', 'false');
+    await user.click(lock);
+    await waitFor(() => expect(fake.calls).toContain(`lockReplies ${chat} true`));
+    await waitFor(() => expect(screen.getByTestId('reply-lock-state')).toHaveTextContent('You locked replies'));
+    expect(screen.getByTestId('lock-button')).toHaveAttribute('aria-pressed', 'true');
+    await user.click(screen.getByTestId('lock-button'));
+    await waitFor(() => expect(fake.calls).toContain(`lockReplies ${chat} false`));
+    await waitFor(() => expect(screen.queryByTestId('reply-lock-state')).toBeNull());
+
+    // A colleague's lock is shown, and only they (or a supervisor) can lift it.
+    fake.simulateReplyLock(chat, BOB);
+    await waitFor(() => expect(screen.getByTestId('reply-lock-state')).toHaveTextContent('Replies locked by Bob Operator'));
+    expect(screen.getByTestId('lock-button')).toBeDisabled();
+  });
+
+  it('b24 leaving_as_the_last_staff_member_says_a_ticket_will_be_created', async () => {
+    const { fake, chat, user } = await annWithActiveChat();
+    await user.click(screen.getByTestId('leave-button'));
+    const confirm = await screen.findByTestId('leave-confirm');
+    expect(confirm).toHaveTextContent('leaving ends the chat and creates a ticket');
+    expect(within(confirm).getByTestId('leave-cancel')).toHaveFocus();
+    await user.click(within(confirm).getByTestId('leave-confirm-button'));
+    await waitFor(() => expect(fake.calls).toContain(`leaveChat ${chat}`));
+    await waitFor(() => expect(screen.getByTestId('chat-view')).toHaveAttribute('data-state', 'closed'));
+    const [ticket] = await fake.tickets();
+    expect(ticket).toMatchObject({ chat, subject: 'Where is my order?' });
+  });
+
+  it('b25 the_end_dialog_prefills_the_question_and_files_the_ticket_with_the_transcript_email', async () => {
+    const { fake, chat, user } = await annWithActiveChat((fake, chat) => fake.simulateVisitorEmail(chat, 'maria@example.com'));
+    await user.click(screen.getByTestId('end-button'));
+    const dialog = await screen.findByTestId('end-dialog');
+    const subject = within(dialog).getByTestId<HTMLInputElement>('end-subject');
+    expect(subject.value).toBe('Where is my order?');
+    expect(subject).toHaveFocus();
+    expect(within(dialog).getByTestId('end-email')).toBeChecked();
+    await user.clear(subject);
+    await user.type(subject, 'Order 42 lost');
+    await user.selectOptions(within(dialog).getByTestId('end-status'), 'pending');
+    await waitFor(() => expect(within(dialog).getByRole('option', { name: 'Bob Operator' })).toBeInTheDocument());
+    await user.selectOptions(within(dialog).getByTestId('end-assignee'), String(BOB.id));
+    await user.click(within(dialog).getByTestId('end-confirm'));
+    await waitFor(() => expect(screen.queryByTestId('end-dialog')).toBeNull());
+    expect(fake.calls).toContain(`endChat ${chat}`);
+    expect(fake.calls).toContain('updateTicket 1 pending 2');
+    expect(fake.emailedTickets).toEqual([1]);
+    const [ticket] = await fake.tickets();
+    expect(ticket).toMatchObject({ subject: 'Order 42 lost', status: 'pending', assignee: BOB });
+  });
+
+  it('b25 escape_cancels_the_end_dialog_without_ending', async () => {
+    const { fake, chat, user } = await annWithActiveChat();
+    await user.click(screen.getByTestId('end-button'));
+    const dialog = await screen.findByTestId('end-dialog');
+    expect(within(dialog).getByTestId('end-email'), 'no address, no email').toBeDisabled();
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByTestId('end-dialog')).toBeNull());
+    expect(fake.calls).not.toContain(`endChat ${chat}`);
+  });
+
+  it('b13 an_unsubscription_remembered_by_the_core_shows_after_a_restart', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Order', 'hi');
+    await fake.acceptChat(chat);
+    await fake.setSubscribed(chat, false);
+    // A new console against the same core (the app restarted): the choice is still shown.
+    fake.seedCollaboration(await fake.collaboration());
+    const { ConsoleState } = await import('../src/console.svelte');
+    const restarted = new ConsoleState(fake);
+    await restarted.start();
+    expect(restarted.chats.unsubscribed.has(chat)).toBe(true);
+    restarted.stop();
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('group-my-chats'));
+    await user.click(await screen.findByTestId(`chat-row-${chat}`));
+    expect(await screen.findByTestId('subscription-button')).toHaveTextContent('Subscribe');
+  });
+
+  it('audit_log_is_shown_to_supervisors_only', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'sue@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Order');
+    fake.simulateAcceptedBy(chat, ANN);
+    await fake.reassignChat(chat, BOB.id);
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('audit-toggle'));
+    const entry = await screen.findByTestId('audit-entry');
+    expect(entry).toHaveAttribute('data-action', 'reassigned');
+    expect(entry).toHaveTextContent('Sue Supervisor');
+    expect(entry).toHaveTextContent('reassigned from Ann Operator');
+  });
+
+  it('audit_log_toggle_is_absent_for_operators', async () => {
+    await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
+    await screen.findByTestId('tickets-toggle');
+    expect(screen.queryByTestId('audit-toggle')).toBeNull();
+  });
+});
