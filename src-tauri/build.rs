@@ -48,6 +48,8 @@ const COMMANDS: &[&str] = &[
     "email_transcript",
     "collaboration",
     "dismiss_sent",
+    "transfer_to_team",
+    "teams",
     "set_subscribed",
     "accept_oldest_ringing",
     "mute_oldest_ringing",

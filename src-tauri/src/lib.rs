@@ -106,6 +106,8 @@ pub fn run() -> Result<i32, StartError> {
             supervision::email_transcript,
             supervision::collaboration,
             supervision::dismiss_sent,
+            supervision::transfer_to_team,
+            supervision::teams,
             commands::accept_oldest_ringing,
             commands::mute_oldest_ringing,
             commands::autostart_enabled,

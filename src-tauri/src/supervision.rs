@@ -2,8 +2,8 @@
 //! one calls the core and nothing else.
 
 use switchboard_core::protocol::{
-    AuditEntry, ChatHistory, ChatId, ChatSummary, LiveChatId, OperatorId, Ticket, TicketDetail,
-    TicketUpdate, TranscriptSent,
+    AuditEntry, ChatHistory, ChatId, ChatSummary, LiveChatId, OperatorId, Team, Ticket,
+    TicketDetail, TicketUpdate, TranscriptSent,
 };
 use switchboard_core::{Collaboration, Core};
 use tauri::State;
@@ -133,4 +133,21 @@ pub fn collaboration(core: State<'_, Core>) -> Collaboration {
 #[tauri::command]
 pub fn dismiss_sent(core: State<'_, Core>, chat: ChatId) {
     core.dismiss_sent(chat);
+}
+
+/// Transfers a chat to a team with a staff-only note (B22).
+#[tauri::command]
+pub async fn transfer_to_team(
+    core: State<'_, Core>,
+    chat: ChatId,
+    team: Team,
+    note: String,
+) -> CommandResult<()> {
+    Ok(core.transfer_to_team(chat, team, note).await?)
+}
+
+/// The teams of this person's live chats (transfer targets).
+#[tauri::command]
+pub async fn teams(core: State<'_, Core>) -> CommandResult<Vec<Team>> {
+    Ok(core.teams().await?)
 }

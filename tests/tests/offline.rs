@@ -449,3 +449,69 @@ async fn d01_d02_random_fault_schedules_lose_and_double_nothing_either_way() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b42_search_answers_from_the_cache_with_the_server_gone() {
+    let server = TestServer::start().await;
+    let mut scene = scene(&server).await;
+    let core = scene.core.clone();
+    let mut stream = core.stream_events();
+    scene.visitor.send("My parcel never arrived").await;
+    core.send(
+        scene.chat,
+        "Sorry about the parcel, checking now".to_owned(),
+        Visibility::Public,
+    )
+    .await
+    .expect("the reply is confirmed");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.recv()).await {
+            Ok(Ok((_, OperatorEvent::MessagePosted { message })))
+                if message.body == "My parcel never arrived" =>
+            {
+                break;
+            }
+            Ok(_) => {}
+            Err(_) => panic!("the visitor's message never reached the core"),
+        }
+    }
+
+    // The network is gone for good: search still answers, from the cache alone.
+    server.stop().await;
+    drop(scene.proxy);
+    wait_for_state(&core, "the core to notice", reconnecting).await;
+    let bodies = |found: &switchboard_core::SearchResults| {
+        found
+            .messages
+            .iter()
+            .map(|message| message.body.clone())
+            .collect::<Vec<_>>()
+    };
+    // No chat open: chat names, and every chat's messages, newest first.
+    let everywhere = core.search("parc", None).expect("search");
+    assert_eq!(
+        bodies(&everywhere),
+        [
+            "Sorry about the parcel, checking now",
+            "My parcel never arrived"
+        ]
+    );
+    assert_eq!(
+        core.search("rosa", None)
+            .expect("search")
+            .chats
+            .iter()
+            .map(|chat| chat.summary.id)
+            .collect::<Vec<_>>(),
+        [scene.chat]
+    );
+    // The chat open: its history; another chat's id finds none of it.
+    let inside = core.search("never arr", Some(scene.chat)).expect("search");
+    assert_eq!(bodies(&inside), ["My parcel never arrived"]);
+    let elsewhere = core
+        .search("parcel", Some(ChatId(scene.chat.0 + 1000)))
+        .expect("search");
+    assert!(elsewhere.messages.is_empty());
+    core.shutdown().await;
+}

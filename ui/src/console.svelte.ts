@@ -74,6 +74,11 @@ export class ConsoleState {
       const me = this.session.operator;
       return me !== null && staffInChat(this.chats.timelines[chat]?.messages ?? []).includes(me.name);
     };
+    // B15: while a colleague holds the reply lock, my composer writes notes.
+    this.composer.lockedBy = (chat) => {
+      const lock = this.collaboration.lockFor(chat);
+      return lock === null || lock.lockedBy.id === this.session.operator?.id ? null : lock.lockedBy.name;
+    };
     this.uploads = new UploadsStore(backend);
     this.attachmentFiles = new AttachmentFiles(backend);
   }

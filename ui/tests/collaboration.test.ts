@@ -98,6 +98,21 @@ describe('collaboration (issue 7)', () => {
     expect(screen.getByTestId('chat-view')).toHaveTextContent('Handled by Ann Operator');
   });
 
+  it('b22 a_transfer_to_a_team_waits_for_the_team_and_names_who_took_it', async () => {
+    const { fake, chat, user } = await annWithActiveChat();
+    const picker = screen.getByTestId('colleague-picker');
+    await waitFor(() => expect(within(picker).getByRole('option', { name: 'Team Billing' })).toBeInTheDocument());
+    await user.selectOptions(picker, 'team:1');
+    expect(screen.getByTestId('invite-button'), 'a team cannot be invited').toBeDisabled();
+    expect(screen.getByTestId('reassign-button')).toBeDisabled();
+    await user.type(screen.getByTestId('transfer-note'), 'Invoice 42');
+    await user.click(screen.getByTestId('transfer-button'));
+    expect(fake.calls).toContain(`transferToTeam ${chat} 1 Invoice 42`);
+    expect(await screen.findByTestId('sent-state')).toHaveTextContent('Waiting for Billing…');
+    fake.simulateInvitationOutcome(chat, 'declined');
+    await waitFor(() => expect(screen.getByTestId('sent-state')).toHaveTextContent('Billing declined.'));
+  });
+
   it('b23 b27 invite_and_reassign_are_keyboard_reachable', async () => {
     const { fake, chat, user } = await annWithActiveChat();
     const picker = screen.getByTestId('colleague-picker');
@@ -133,6 +148,11 @@ describe('collaboration (issue 7)', () => {
     fake.simulateReplyLock(chat, BOB);
     await waitFor(() => expect(screen.getByTestId('reply-lock-state')).toHaveTextContent('Replies locked by Bob Operator'));
     expect(screen.getByTestId('lock-button')).toBeDisabled();
+    // My composer turns to notes and says why.
+    expect(screen.getByTestId('composer-mode')).toHaveAttribute('data-mode', 'note');
+    expect(screen.getByTestId('composer-hint')).toHaveTextContent('Replies locked by Bob Operator');
+    fake.simulateReplyLock(chat, null);
+    await waitFor(() => expect(screen.getByTestId('composer-mode')).toHaveAttribute('data-mode', 'public'));
   });
 
   it('b24 leaving_as_the_last_staff_member_says_a_ticket_will_be_created', async () => {

@@ -33,6 +33,28 @@ describe('tickets view (B25)', () => {
     await waitFor(() => expect(screen.queryByTestId('tickets-view')).toBeNull());
   });
 
+  it('b25 a_ticket_shows_its_staff_transcript_and_emails_the_visitor', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Where is my order?', 'Hello?');
+    fake.simulateVisitorEmail(chat, 'maria@example.com');
+    await fake.acceptChat(chat);
+    await fake.sendMessage(chat, 'staff only: check the warehouse', 'note');
+    await fake.endChat(chat);
+
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('tickets-toggle'));
+    const row = await screen.findByTestId('ticket-1');
+    await user.click(within(row).getByTestId('ticket-detail-toggle'));
+    const transcript = await within(row).findByTestId('ticket-transcript');
+    expect(transcript).toHaveTextContent('Hello?');
+    expect(within(transcript).getByText(/staff only: check the warehouse/).closest('li')).toHaveAttribute('data-visibility', 'note');
+    await user.click(within(row).getByTestId('ticket-email'));
+    expect(await within(row).findByTestId('ticket-emailed')).toHaveTextContent('Sent to maria@example.com.');
+    expect(fake.calls).toContain('emailTranscript 1');
+    await user.click(within(row).getByTestId('ticket-detail-toggle'));
+    await waitFor(() => expect(within(row).queryByTestId('ticket-transcript')).toBeNull());
+  });
+
   it('b25 no_tickets_shows_an_empty_state', async () => {
     await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
     const user = userEvent.setup();

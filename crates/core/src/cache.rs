@@ -39,6 +39,10 @@ const PREFIX_EXPANSION_LIMIT: usize = 64;
 /// would only bloat it); a prefix that expands to nothing falls back to FTS5's prefix query.
 const LONGEST_TERM_CHARACTERS: usize = 64;
 
+/// Query words looked up in message history; the rest of a pasted paragraph is ignored, so
+/// its cost stays bounded (each word is a term lookup and a doclist to intersect).
+const MOST_QUERY_WORDS: usize = 16;
+
 /// File name of the cache inside the data folder.
 pub const CACHE_FILE_NAME: &str = "cache.sqlite3";
 
@@ -136,7 +140,8 @@ impl Cache {
         query: &str,
         chat: Option<ChatId>,
     ) -> Result<Vec<Message>, CoreError> {
-        let words = folded_words(query);
+        let mut words = folded_words(query);
+        words.truncate(MOST_QUERY_WORDS);
         if words.is_empty() {
             return Ok(Vec::new());
         }
@@ -807,7 +812,8 @@ fn fold_accent(character: char) -> char {
 fn match_expression(query: &str) -> Option<String> {
     let words: Vec<String> = query
         .split_whitespace()
-        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .take(MOST_QUERY_WORDS)
+        .map(|word| format!("{}*", quoted(word)))
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
 }

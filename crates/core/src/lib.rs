@@ -425,7 +425,8 @@ impl Core {
     }
 
     /// Local full-text search (B42), answered from the cache with or without a network: with
-    /// `open_chat`, that chat's name and message history; otherwise chat names.
+    /// `open_chat`, that chat's name and message history; otherwise chat names and the
+    /// messages of every chat (newest first). At most 50 of each.
     pub fn search(
         &self,
         query: &str,

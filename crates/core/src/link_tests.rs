@@ -565,3 +565,50 @@ async fn typing_arrives_as_an_event_without_moving_the_cursor_and_read_state_is_
     assert_eq!(again.since, Some(2));
     core.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d02_a_network_change_told_while_connecting_keeps_the_new_link() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let data = tempfile::tempdir().expect("a data folder");
+    let core = signed_in_core(&url, data.path()).await;
+
+    // The core is mid-connect (TCP open, WebSocket handshake not answered yet) when the OS
+    // reports the new network: the link being made already goes over it.
+    let (stream, _) = tokio::time::timeout(WAIT, listener.accept())
+        .await
+        .expect("the core connects in time")
+        .expect("accept");
+    core.network_changed();
+    let mut socket = tokio_tungstenite::accept_async(stream)
+        .await
+        .expect("the handshake");
+    let since = loop {
+        let message = tokio::time::timeout(WAIT, socket.next())
+            .await
+            .expect("a hello in time")
+            .expect("the core is connected")
+            .expect("a frame");
+        if let WsMessage::Text(text) = message
+            && let Ok(ClientFrame::Hello { since, .. }) =
+                serde_json::from_str::<OperatorClientFrame>(text.as_str())
+        {
+            break since;
+        }
+    };
+    let mut server = ScriptedConnection { since, socket };
+    server.welcome(1, false).await;
+    server.event(1, snapshot(&[1])).await;
+    core.wait_until(WAIT, |state| {
+        state.connection == ConnectionState::Connected && state.chats.len() == 1
+    })
+    .await
+    .expect("connected, snapshot applied");
+    server
+        .event(2, OperatorEvent::ChatUpserted { chat: chat(2) })
+        .await;
+    core.wait_until(WAIT, |state| state.chats.len() == 2)
+        .await
+        .expect("the same link carries on: the change was not taken for a reason to drop it");
+    core.shutdown().await;
+}

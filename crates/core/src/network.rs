@@ -154,4 +154,17 @@ mod tests {
         let mut injected = AddressBook::new(None);
         assert!(injected.record(NetworkChange::Up(CAFE), start));
     }
+
+    /// The thin OS part works here: netlink lists the addresses the machine has (loopback at
+    /// least) as its first reports, which `os_address_book` then takes as the initial listing.
+    #[cfg(all(feature = "os-network-watch", target_os = "linux"))]
+    #[tokio::test]
+    async fn the_os_watcher_first_lists_the_machines_addresses() {
+        let changes = os_changes().expect("netlink can be watched");
+        let mut changes = std::pin::pin!(changes);
+        let first = tokio::time::timeout(Duration::from_secs(20), changes.next())
+            .await
+            .expect("the listing comes in time");
+        assert!(matches!(first, Some(NetworkChange::Up(_))), "{first:?}");
+    }
 }

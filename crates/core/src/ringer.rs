@@ -219,7 +219,11 @@ fn open(chosen: Option<&str>) -> Result<(MixerDeviceSink, Option<String>), Strin
             .and_then(|id| host.device_by_id(&id));
         match device {
             Some(device) => {
-                match DeviceSinkBuilder::from_device(device).and_then(|sink| sink.open_stream()) {
+                let opened = DeviceSinkBuilder::from_device(device).and_then(|sink| {
+                    sink.with_error_callback(stream_error as fn(rodio::cpal::Error))
+                        .open_stream()
+                });
+                match opened {
                     Ok(sink) => return Ok((sink, None)),
                     Err(error) => {
                         note = Some(format!(
@@ -237,9 +241,22 @@ fn open(chosen: Option<&str>) -> Result<(MixerDeviceSink, Option<String>), Strin
             }
         }
     }
-    let sink = DeviceSinkBuilder::open_default_sink()
+    let sink = DeviceSinkBuilder::from_default_device()
+        .and_then(|sink| {
+            sink.with_error_callback(stream_error as fn(rodio::cpal::Error))
+                .open_sink_or_fallback()
+        })
+        // rodio's own search also tries the other devices when the default one refuses.
+        .or_else(|_| DeviceSinkBuilder::open_default_sink())
         .map_err(|error| format!("no audio output: {error}"))?;
     Ok((sink, note))
+}
+
+/// A stream error (an underrun, or ALSA's `pulse` plugin failing a delay query) is passing:
+/// the stream goes on. rodio's default prints every one to stderr, thousands an hour through
+/// PulseAudio; a debug log keeps them findable without flooding the terminal.
+fn stream_error(error: rodio::cpal::Error) {
+    tracing::debug!(%error, "audio stream error");
 }
 
 /// A player on `sink` looping `tone`.

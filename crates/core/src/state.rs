@@ -134,7 +134,7 @@ pub struct OutboxItem {
 pub struct SearchResults {
     /// Chats whose visitor name or subject matched.
     pub chats: Vec<ConsoleChat>,
-    /// Messages of the open chat that matched (empty when no chat is open).
+    /// Messages that matched, newest first: the open chat's, or every chat's when none is open.
     pub messages: Vec<Message>,
 }
 

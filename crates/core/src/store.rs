@@ -468,6 +468,17 @@ mod conformance {
                 cache.search("chat c1", None).unwrap().messages.is_empty(),
                 "the chat scope token is not searchable text"
             );
+            // A pasted paragraph is answered (its first words decide), not an error.
+            let pasted = format!("invoice {}", "lorem ipsum dolor sit amet ".repeat(200));
+            assert!(cache.search(&pasted, None).is_ok());
+            assert_eq!(
+                cache
+                    .search("my invoice number", None)
+                    .unwrap()
+                    .messages
+                    .len(),
+                1
+            );
             // A renamed chat is found by its new name only; sign-out forgets the index.
             maria.visitor.name = "Maria Garcia".to_owned();
             maria.updated_at = Timestamp(5);

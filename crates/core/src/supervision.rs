@@ -10,6 +10,7 @@ use switchboard_protocol::{
     OperatorRef, ReassignChat, StaffLeaveChat, TakeOverChat, Ticket, TicketDetail, TicketUpdate,
     TranscriptSent, TransferChat, UpdateTicket,
 };
+use switchboard_protocol::{GetTeams, Team, TeamId, TransferToTeam};
 use ts_rs::TS;
 
 use crate::{Core, CoreError, CoreEvent, Inner, lock};
@@ -32,8 +33,13 @@ pub enum SentState {
 pub struct SentInvitation {
     pub chat: ChatId,
     pub kind: InvitationKind,
-    /// The colleague it went to.
-    pub to: OperatorRef,
+    /// Who it went to, by display name: the colleague, or the team (then, once accepted, the
+    /// colleague who took it).
+    pub to: String,
+    /// The colleague it went to; `null` for a team.
+    pub operator: Option<OperatorId>,
+    /// The team it went to (B22).
+    pub team: Option<TeamId>,
     pub state: SentState,
 }
 
@@ -77,13 +83,17 @@ impl Collaboration {
         to: &OperatorRef,
         state: SentState,
     ) {
-        if let Some(sent) = self
-            .sent
-            .iter_mut()
-            .find(|sent| sent.chat == chat && sent.kind == kind && sent.to.id == to.id)
-        {
+        if let Some(sent) = self.sent.iter_mut().find(|sent| {
+            sent.chat == chat
+                && sent.kind == kind
+                && (sent.team.is_some() || sent.operator == Some(to.id))
+        }) {
+            // A team's decline or timeout is the team's; an acceptance names who took it.
+            if sent.team.is_none() || state == SentState::Accepted {
+                sent.to = to.name.clone();
+                sent.operator = Some(to.id);
+            }
             sent.state = state;
-            sent.to = to.clone();
         }
     }
 
@@ -186,7 +196,7 @@ impl Inner {
         self.update_collaboration(|collaboration| collaboration.apply(event, me));
     }
 
-    /// Notes an invitation or transfer just sent, waiting for its answer.
+    /// Notes an invitation or transfer just sent to a colleague, waiting for its answer.
     fn record_sent(&self, chat: ChatId, kind: InvitationKind, operator: OperatorId) {
         let name = lock(&self.cache)
             .colleagues()
@@ -194,14 +204,20 @@ impl Inner {
             .into_iter()
             .find(|colleague| colleague.id == operator)
             .map_or_else(|| format!("#{operator}"), |colleague| colleague.name);
+        self.push_sent(SentInvitation {
+            chat,
+            kind,
+            to: name,
+            operator: Some(operator),
+            team: None,
+            state: SentState::Waiting,
+        });
+    }
+
+    fn push_sent(&self, sent: SentInvitation) {
         self.update_collaboration(|collaboration| {
-            collaboration.sent.retain(|sent| sent.chat != chat);
-            collaboration.sent.push(SentInvitation {
-                chat,
-                kind,
-                to: OperatorRef { id: operator, name },
-                state: SentState::Waiting,
-            });
+            collaboration.sent.retain(|open| open.chat != sent.chat);
+            collaboration.sent.push(sent);
             true
         });
     }
@@ -369,6 +385,40 @@ impl Core {
 }
 
 impl Core {
+    /// Transfers a chat to a team with a staff-only note (B22): it rings for the team's online
+    /// members; this operator stays responsible until one accepts.
+    pub async fn transfer_to_team(
+        &self,
+        chat: ChatId,
+        team: Team,
+        note: String,
+    ) -> Result<(), CoreError> {
+        self.inner
+            .request(TransferToTeam {
+                chat,
+                team: team.id,
+                note,
+            })
+            .await?;
+        self.inner.push_sent(SentInvitation {
+            chat,
+            kind: InvitationKind::Transfer,
+            to: team.name,
+            operator: None,
+            team: Some(team.id),
+            state: SentState::Waiting,
+        });
+        Ok(())
+    }
+
+    /// The teams of this operator's live chats (B22 transfer targets).
+    pub async fn teams(&self) -> Result<Vec<Team>, CoreError> {
+        let token = self.inner.token().ok_or(CoreError::SignedOut)?;
+        self.inner
+            .rest::<GetTeams>(GetTeams::PATH, Some(&token), None::<&()>)
+            .await
+    }
+
     /// Invitations, transfers, reply locks and unsubscriptions as last known (issue 7).
     pub fn collaboration(&self) -> Collaboration {
         lock(&self.inner.cache).collaboration().unwrap_or_default()
@@ -438,7 +488,9 @@ mod tests {
         state.sent.push(SentInvitation {
             chat: ChatId(8),
             kind: InvitationKind::Invite,
-            to: ann(),
+            to: ann().name,
+            operator: Some(ann().id),
+            team: None,
             state: SentState::Waiting,
         });
         assert!(state.apply(
@@ -462,6 +514,7 @@ mod tests {
             Some(ME),
         ));
         assert_eq!(state.sent[0].state, SentState::TimedOut);
+        assert_eq!(state.sent[0].to, "Ann Operator");
         // Replayed after a reconnect: nothing changes.
         assert!(!state.apply(
             &OperatorEvent::InvitationExpired {
@@ -471,5 +524,30 @@ mod tests {
             },
             Some(ME),
         ));
+    }
+
+    #[test]
+    fn b22_a_team_transfer_keeps_the_team_name_until_someone_accepts() {
+        let mut state = Collaboration::default();
+        state.sent.push(SentInvitation {
+            chat: ChatId(9),
+            kind: InvitationKind::Transfer,
+            to: "Billing".to_owned(),
+            operator: None,
+            team: Some(TeamId(3)),
+            state: SentState::Waiting,
+        });
+        let answered = |accepted| OperatorEvent::InvitationAnswered {
+            chat: ChatId(9),
+            kind: InvitationKind::Transfer,
+            operator: ann(),
+            accepted,
+        };
+        assert!(state.apply(&answered(false), Some(ME)));
+        assert_eq!(state.sent[0].state, SentState::Declined);
+        assert_eq!(state.sent[0].to, "Billing", "the team declined");
+        assert!(state.apply(&answered(true), Some(ME)));
+        assert_eq!(state.sent[0].state, SentState::Accepted);
+        assert_eq!(state.sent[0].to, "Ann Operator", "who took it");
     }
 }

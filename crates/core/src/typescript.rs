@@ -20,6 +20,8 @@ const PROTOCOL_IMPORTS: &[&str] = &[
     "Invitation",
     "InvitationKind",
     "OperatorRef",
+    "OperatorId",
+    "TeamId",
     "Message",
     "MessageId",
     "OperatorCommand",

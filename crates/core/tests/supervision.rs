@@ -241,7 +241,7 @@ async fn b22_b23_b15_b13_collaboration_state_reaches_the_console_and_survives_an
         .expect("Bob transfers");
     let waiting = bob.collaboration();
     assert_eq!(waiting.sent.len(), 1);
-    assert_eq!(waiting.sent[0].to.name, "Ann Operator");
+    assert_eq!(waiting.sent[0].to, "Ann Operator");
     assert_eq!(waiting.sent[0].state, SentState::Waiting);
     ann.command(AnswerInvitation {
         chat: bobs,

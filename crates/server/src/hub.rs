@@ -674,23 +674,43 @@ impl Hub {
     }
 
     /// Pushes committed operator events to their recipients' connections, each frame naming the
-    /// recipient's previous event.
+    /// recipient's previous event. One recipient's frames are queued back to back, so its writer
+    /// wakes once and sends them in one write.
     fn deliver_logged(&mut self, logged: Vec<Logged>) {
-        for event in logged {
-            for operator in event.recipients {
-                let prev = match self.stream_heads.get(&operator) {
-                    Some(head) => *head,
-                    None => storage::operator_stream_head(&self.database, operator, Some(event.id))
-                        .unwrap_or_else(|error| {
-                            tracing::error!(%operator, error = ?error, "cannot read a stream head");
-                            // Claiming this event as its own predecessor makes the client see a
-                            // gap and take a snapshot: safe when the real one is unknown.
-                            event.id
-                        }),
-                };
-                self.stream_heads.insert(operator, event.id);
-                if let Some(outboxes) = self.connections.get_mut(&Stream::Operator(operator)) {
-                    let text = operator_event_frame(event.id, prev, &event.payload);
+        let mut deliveries: Vec<(OperatorId, usize)> = logged
+            .iter()
+            .enumerate()
+            .flat_map(|(index, event)| {
+                event
+                    .recipients
+                    .iter()
+                    .map(move |operator| (*operator, index))
+            })
+            .collect();
+        // Stable: each recipient's events stay in log order.
+        deliveries.sort_by_key(|(operator, _)| *operator);
+        for (operator, index) in deliveries {
+            let event = &logged[index];
+            let prev = match self.stream_heads.get(&operator) {
+                Some(head) => *head,
+                None => storage::operator_stream_head(&self.database, operator, Some(event.id))
+                    .unwrap_or_else(|error| {
+                        tracing::error!(%operator, error = ?error, "cannot read a stream head");
+                        // Claiming this event as its own predecessor makes the client see a gap
+                        // and take a snapshot: safe when the real one is unknown.
+                        event.id
+                    }),
+            };
+            self.stream_heads.insert(operator, event.id);
+            if let Some(outboxes) = self.connections.get_mut(&Stream::Operator(operator)) {
+                let text = operator_event_frame(event.id, prev, &event.payload);
+                if let [(_, outbox)] = outboxes.as_slice() {
+                    // The usual single connection: no copy of the frame.
+                    if outbox.send(text).is_err() {
+                        outboxes.clear();
+                    }
+                } else {
+                    // A closed outbox means its connection is going away; it detaches itself.
                     outboxes.retain(|(_, outbox)| outbox.send(text.clone()).is_ok());
                 }
             }
@@ -1505,7 +1525,9 @@ impl Hub {
             let summary = effects.chat_changed(&chat)?;
             // The capacity freed is the responsible operator's, whoever ended it.
             if let Some(responsible) = chat.responsible {
-                let decisions = effects.router.active_chat_finished(responsible, effects.now);
+                let decisions = effects
+                    .router
+                    .active_chat_finished(responsible, effects.now);
                 effects.apply(decisions)?;
             }
             Ok(summary)

@@ -431,33 +431,6 @@ fn set_reply_lock(
     Ok(())
 }
 
-fn insert_invitation(
-    connection: &Connection,
-    chat: ChatId,
-    from: OperatorId,
-    to: OperatorId,
-    kind: InvitationKind,
-    note: Option<&str>,
-    team: Option<TeamId>,
-    now: Timestamp,
-) -> StoreResult<()> {
-    connection.execute(
-        "INSERT OR REPLACE INTO chat_invitations
-             (chat_id, operator_id, kind, from_operator_id, note, created_at, team_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            chat.0,
-            to.0,
-            kind_name(kind),
-            from.0,
-            note,
-            now.0,
-            team.map(|team| team.0)
-        ],
-    )?;
-    Ok(())
-}
-
 /// Who locked public replies to a chat (B15), if anyone.
 pub fn reply_lock(connection: &Connection, chat: ChatId) -> StoreResult<Option<OperatorId>> {
     Ok(connection
@@ -796,16 +769,23 @@ fn send_invitation(
     note: Option<&str>,
     team: Option<TeamId>,
 ) -> Result<(), ApiError> {
-    insert_invitation(
-        effects.database,
-        chat.id,
-        from,
-        to,
-        kind,
-        note,
-        team,
-        effects.now,
-    )?;
+    effects
+        .database
+        .execute(
+            "INSERT OR REPLACE INTO chat_invitations
+             (chat_id, operator_id, kind, from_operator_id, note, created_at, team_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                chat.id.0,
+                to.0,
+                kind_name(kind),
+                from.0,
+                note,
+                effects.now.0,
+                team.map(|team| team.0)
+            ],
+        )
+        .map_err(StoreError::from)?;
     let invitation = Invitation {
         chat: chat.id,
         kind,

@@ -1279,3 +1279,173 @@ async fn b23_an_invitation_timer_is_durable_across_a_server_restart() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn b25_a_supervisor_may_end_an_active_chat_and_a_colleague_may_not() {
+    let server = TestServer::start().await;
+    let (_ann, mut bob, mut sue, _visitor, chat) = active_chat(&server).await;
+    assert_eq!(
+        bob.end(chat)
+            .await
+            .expect_err("Bob is not responsible")
+            .code,
+        ErrorCode::Forbidden
+    );
+    let ended = sue.end(chat).await.expect("the supervisor ends it");
+    assert_eq!(ended.state, ChatState::Closed);
+    let tickets: Vec<Ticket> = get_json(
+        &format!("{}{}", server.url(), GetTickets::PATH),
+        Some(sue.token()),
+    )
+    .await
+    .expect("the tickets");
+    assert!(tickets.iter().any(|ticket| ticket.chat == chat));
+    server.stop().await;
+}
+
+async fn create_team(
+    server: &TestServer,
+    by: &TestOperator,
+    name: &str,
+    members: Vec<switchboard_protocol::OperatorId>,
+) -> switchboard_protocol::Team {
+    let path = switchboard_protocol::CreateTeam::PATH.replace("{id}", &DEMO_LIVE_CHAT.to_string());
+    post_json(
+        &format!("{}{path}", server.url()),
+        &switchboard_protocol::TeamRequest {
+            name: name.to_owned(),
+            members,
+        },
+        Some(by.token()),
+    )
+    .await
+    .expect("the supervisor creates a team")
+}
+
+#[tokio::test]
+async fn b22_a_team_transfer_rings_its_online_members_and_the_first_acceptance_wins() {
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, mut sue, mut visitor, chat) = active_chat(&server).await;
+    let billing = create_team(&server, &sue, "Billing", vec![bob.id(), sue.id()]).await;
+    let transfer = switchboard_protocol::TransferToTeam {
+        chat,
+        team: billing.id,
+        note: "transfer-note: invoice 42".to_owned(),
+    };
+
+    // Everyone declines: only the last decline goes back to Ann.
+    ok_command(&mut ann, transfer.clone()).await;
+    bob.wait_for("Bob's team transfer", invited(chat)).await;
+    sue.wait_for("Sue's team transfer", invited(chat)).await;
+    ok_command(
+        &mut bob,
+        AnswerInvitation {
+            chat,
+            accept: false,
+        },
+    )
+    .await;
+    // Delivered in the same transaction as an answer would be: on Ann's socket before this reply.
+    ok_command(
+        &mut ann,
+        LockReplies {
+            chat,
+            locked: false,
+        },
+    )
+    .await;
+    assert!(
+        !ann.socket().queued_events().any(answered(chat)),
+        "one member declining does not return the chat while another may take it"
+    );
+    ok_command(
+        &mut sue,
+        AnswerInvitation {
+            chat,
+            accept: false,
+        },
+    )
+    .await;
+    match ann.wait_for("the team's decline", answered(chat)).await {
+        OperatorEvent::InvitationAnswered { accepted, .. } => assert!(!accepted),
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // Again: Sue accepts first; Bob's invitation is withdrawn, Ann is told and leaves.
+    ok_command(&mut ann, transfer).await;
+    bob.wait_for("Bob's second team transfer", invited(chat))
+        .await;
+    sue.wait_for("Sue's second team transfer", invited(chat))
+        .await;
+    match ok_command(&mut sue, AnswerInvitation { chat, accept: true }).await {
+        OperatorResponse::AnswerInvitation(summary) => assert_eq!(
+            summary.responsible.map(|operator| operator.name).as_deref(),
+            Some(SUE_NAME)
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    match bob
+        .wait_for("Bob's invitation withdrawn", expired(chat))
+        .await
+    {
+        OperatorEvent::InvitationExpired { operator, .. } => assert_eq!(operator.id, bob.id()),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(
+        refused(&mut bob, AnswerInvitation { chat, accept: true }).await,
+        ErrorCode::NotFound,
+        "a withdrawn invitation cannot be accepted"
+    );
+    match ann.wait_for("the acceptance", answered(chat)).await {
+        OperatorEvent::InvitationAnswered {
+            accepted, operator, ..
+        } => {
+            assert!(accepted);
+            assert_eq!(operator.name, SUE_NAME);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    visitor
+        .wait_for(
+            "Ann left",
+            |event| matches!(event, VisitorEvent::OperatorLeft { name } if name == "Ann Operator"),
+        )
+        .await;
+    assert!(
+        visitor
+            .raw_frames()
+            .iter()
+            .all(|frame| !frame.contains("transfer-note") && !frame.contains("Billing")),
+        "the team and its note stay among staff"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b22_a_team_with_nobody_online_is_refused_and_other_live_chats_teams_are_unknown() {
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, sue, _visitor, chat) = active_chat(&server).await;
+    let billing = create_team(&server, &sue, "Billing", vec![bob.id()]).await;
+    bob.set_availability(switchboard_protocol::Availability::Away)
+        .await
+        .expect("Bob steps away");
+    let transfer = |team| switchboard_protocol::TransferToTeam {
+        chat,
+        team,
+        note: String::new(),
+    };
+    assert_eq!(
+        refused(&mut ann, transfer(billing.id)).await,
+        ErrorCode::Conflict
+    );
+    assert_eq!(
+        refused(&mut ann, transfer(switchboard_protocol::TeamId(999))).await,
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        refused(&mut bob, transfer(billing.id)).await,
+        ErrorCode::Forbidden,
+        "only the responsible operator or a supervisor transfers"
+    );
+    server.stop().await;
+}

@@ -17,6 +17,10 @@ use switchboard_server::test_support::{
 };
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WebSocketMessage;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Read buffer of each operator socket: a few frames of a new chat fit.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
 
 /// The load to apply.
 #[derive(Clone, Copy, Debug)]
@@ -212,8 +216,15 @@ pub async fn routing_load(
     }
     progress("connecting the operators' sockets");
     for token in tokens {
-        let (mut socket, _) =
-            tokio_tungstenite::connect_async(websocket_url(&url, OPERATOR_WS_PATH)).await?;
+        // tungstenite zeroes its whole read buffer before every read: with the 128 KiB default
+        // that memset was most of this load generator's CPU, stealing cores from the server.
+        let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
+        let (mut socket, _) = tokio_tungstenite::connect_async_with_config(
+            websocket_url(&url, OPERATOR_WS_PATH),
+            Some(config),
+            false,
+        )
+        .await?;
         let hello =
             serde_json::to_string(&ClientFrame::<OperatorCommand>::Hello { token, since: None })?;
         socket.send(WebSocketMessage::text(hello)).await?;

@@ -52,14 +52,22 @@ export class ComposerStore {
   /** The effective mode: notes only until the operator may reply, else their choice (reply first). */
   /** B20, B23: whether this operator joined a chat visibly; the console wires it up. */
   joined: (chat: ChatId) => boolean = () => false;
+  /** B15: the colleague holding a chat's reply lock, by name; `null` when I may reply. */
+  lockedBy: (chat: ChatId) => string | null = () => null;
+
+  /** Whether this operator may write public replies to the chat right now. */
+  repliesAllowed(chat: ConsoleChat, operator: OperatorProfile | null): boolean {
+    const id = chat.summary.id;
+    return canReply(chat, operator, this.joined(id)) && this.lockedBy(id) === null;
+  }
 
   mode(chat: ConsoleChat, operator: OperatorProfile | null): Visibility {
-    if (!canReply(chat, operator, this.joined(chat.summary.id))) return 'note';
+    if (!this.repliesAllowed(chat, operator)) return 'note';
     return this.chosenModes[chat.summary.id] ?? 'public';
   }
 
   toggleMode(chat: ConsoleChat, operator: OperatorProfile | null): void {
-    if (!canReply(chat, operator, this.joined(chat.summary.id))) return;
+    if (!this.repliesAllowed(chat, operator)) return;
     this.chosenModes[chat.summary.id] = this.mode(chat, operator) === 'public' ? 'note' : 'public';
   }
 

@@ -4,7 +4,7 @@
 
 import type { CoreEvent, CoreState, SearchResults } from './core';
 import type { Collaboration } from './core';
-import type { AuditEntry, LiveChatId, OperatorId, TicketDetail, TranscriptSent } from './protocol';
+import type { AuditEntry, LiveChatId, OperatorId, Team, TicketDetail, TranscriptSent } from './protocol';
 import type { AttachmentId } from './protocol';
 import type { CreateCustomerRequest, Customer } from './protocol';
 import type {
@@ -123,6 +123,10 @@ export interface Backend {
   collaboration(): Promise<Collaboration>;
   /** Hides the answered or timed-out outcome of a sent invitation or transfer. */
   dismissSent(chat: ChatId): Promise<void>;
+  /** B22: the teams of the operator's live chats, as transfer targets. */
+  teams(): Promise<Team[]>;
+  /** B22: transfers to a team; it rings for the team's online members, the first to accept takes it. */
+  transferToTeam(chat: ChatId, team: Team, note: string): Promise<void>;
   /**
    * B32: uploads a file into a chat as a reply or a note; progress arrives as `upload` events
    * under the returned message's `clientId`. Refused with `tooLarge` or `badRequest` (a type not

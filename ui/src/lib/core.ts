@@ -1,7 +1,7 @@
 // Generated from crates/core by ts-rs. Do not edit: run
 // `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-core` after changing the Rust types.
 
-import type { ApiError, Availability, ChatId, ChatSummary, Invitation, InvitationKind, OperatorRef, Message, MessageId, OperatorCommand, OperatorProfile, Timestamp, Visibility } from "./protocol";
+import type { ApiError, Availability, ChatId, ChatSummary, Invitation, InvitationKind, OperatorRef, OperatorId, TeamId, Message, MessageId, OperatorCommand, OperatorProfile, Timestamp, Visibility } from "./protocol";
 
 export type ConnectionState = { "type": "signedOut" } | { "type": "connecting" } | { "type": "connected" } | { "type": "offline" } | { "type": "reconnecting", at: Timestamp, } | { "type": "upgradeRequired" };
 
@@ -43,7 +43,7 @@ export type SearchResults = {
  */
 chats: Array<ConsoleChat>, 
 /**
- * Messages of the open chat that matched (empty when no chat is open).
+ * Messages that matched, newest first: the open chat's, or every chat's when none is open.
  */
 messages: Array<Message>, };
 
@@ -139,9 +139,18 @@ export type SentState = { "type": "waiting" } | { "type": "accepted" } | { "type
 
 export type SentInvitation = { chat: ChatId, kind: InvitationKind, 
 /**
- * The colleague it went to.
+ * Who it went to, by display name: the colleague, or the team (then, once accepted, the
+ * colleague who took it).
  */
-to: OperatorRef, state: SentState, };
+to: string, 
+/**
+ * The colleague it went to; `null` for a team.
+ */
+operator: OperatorId | null, 
+/**
+ * The team it went to (B22).
+ */
+team: TeamId | null, state: SentState, };
 
 export type ReplyLock = { chat: ChatId, lockedBy: OperatorRef, };
 

@@ -17,7 +17,7 @@ import type {
 } from './backend';
 import type { Collaboration } from './core';
 import type { OutputDevice, Sound, SoundStatus } from './core';
-import type { AuditEntry, InvitationKind, LiveChatId, OperatorId, TicketDetail, TranscriptSent } from './protocol';
+import type { AuditEntry, InvitationKind, LiveChatId, OperatorId, Team, TicketDetail, TranscriptSent } from './protocol';
 import type {
   ChatGroup,
   ConnectionState,
@@ -348,7 +348,7 @@ export class FakeBackend implements Backend {
     const target = this.colleagueRef(operator);
     this.recordAudit(summary, 'invited', null);
     this.collab.sent = this.collab.sent.filter((sent) => sent.chat !== chat);
-    this.collab.sent.push({ chat, kind: 'invite', to: target, state: { type: 'waiting' } });
+    this.collab.sent.push({ chat, kind: 'invite', to: target.name, operator: target.id, team: null, state: { type: 'waiting' } });
     this.emitCollaboration();
   }
 
@@ -357,7 +357,7 @@ export class FakeBackend implements Backend {
     this.requireActive(chat);
     const target = this.colleagueRef(operator);
     this.collab.sent = this.collab.sent.filter((sent) => sent.chat !== chat);
-    this.collab.sent.push({ chat, kind: 'transfer', to: target, state: { type: 'waiting' } });
+    this.collab.sent.push({ chat, kind: 'transfer', to: target.name, operator: target.id, team: null, state: { type: 'waiting' } });
     this.emitCollaboration();
   }
 
@@ -452,6 +452,23 @@ export class FakeBackend implements Backend {
   async dismissSent(chat: ChatId): Promise<void> {
     this.calls.push(`dismissSent ${chat}`);
     this.collab.sent = this.collab.sent.filter((sent) => sent.chat !== chat || sent.state.type === 'waiting');
+    this.emitCollaboration();
+  }
+
+  /** The demo organisation's one team (B22). */
+  readonly demoTeams: Team[] = [{ id: 1, liveChat: ACME.id, name: 'Billing', members: [2, 3] }];
+
+  async teams(): Promise<Team[]> {
+    this.calls.push('teams');
+    this.requireOperator();
+    return clone(this.demoTeams);
+  }
+
+  async transferToTeam(chat: ChatId, team: Team, note: string): Promise<void> {
+    this.calls.push(`transferToTeam ${chat} ${team.id} ${note}`);
+    this.requireActive(chat);
+    this.collab.sent = this.collab.sent.filter((sent) => sent.chat !== chat);
+    this.collab.sent.push({ chat, kind: 'transfer', to: team.name, operator: null, team: team.id, state: { type: 'waiting' } });
     this.emitCollaboration();
   }
 

@@ -352,7 +352,9 @@ export const messages = {
   collaboration: {
     label: 'Colleagues',
     colleague: 'Colleague',
-    choose: 'Choose a colleague',
+    choose: 'Choose a colleague or team',
+    teams: 'Teams',
+    team: (name: string) => `Team ${name}`,
     invite: 'Invite',
     transfer: 'Transfer',
     reassign: 'Reassign',

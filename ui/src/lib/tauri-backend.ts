@@ -20,7 +20,7 @@ import type {
 } from './protocol';
 
 import type { Collaboration } from './core';
-import type { AuditEntry, LiveChatId, OperatorId, TicketDetail, TranscriptSent } from './protocol';
+import type { AuditEntry, LiveChatId, OperatorId, Team, TicketDetail, TranscriptSent } from './protocol';
 import type { AttachmentId } from './protocol';
 import type { CreateCustomerRequest, Customer } from './protocol';
 
@@ -113,6 +113,14 @@ export class TauriBackend implements Backend {
 
   dismissSent(chat: ChatId): Promise<void> {
     return invoke<void>('dismiss_sent', { chat });
+  }
+
+  teams(): Promise<Team[]> {
+    return invoke<Team[]>('teams');
+  }
+
+  transferToTeam(chat: ChatId, team: Team, note: string): Promise<void> {
+    return invoke<void>('transfer_to_team', { chat, team, note });
   }
 
   sendMessage(chat: ChatId, body: string, visibility: Visibility): Promise<Message> {

@@ -6,7 +6,7 @@
 import { toApiError, type Backend } from '../lib/backend';
 import type { Collaboration, ReplyLock, SentInvitation } from '../lib/core';
 import { messages } from '../lib/i18n';
-import type { ChatId, ChatSummary, Invitation, OperatorId, OperatorRef } from '../lib/protocol';
+import type { ChatId, ChatSummary, Invitation, OperatorId, OperatorRef, Team } from '../lib/protocol';
 
 const EMPTY: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [] };
 
@@ -14,6 +14,8 @@ export class CollaborationStore {
   state = $state.raw<Collaboration>(EMPTY);
   /** Colleagues to pick from (the other staff of this operator's live chats). */
   colleagues = $state.raw<OperatorRef[]>([]);
+  /** Teams to transfer to (B22). */
+  teams = $state.raw<Team[]>([]);
   busy = $state(false);
   error = $state<string | null>(null);
 
@@ -30,6 +32,7 @@ export class CollaborationStore {
   reset(): void {
     this.state = EMPTY;
     this.colleagues = [];
+    this.teams = [];
     this.error = null;
   }
 
@@ -44,7 +47,9 @@ export class CollaborationStore {
 
   async loadColleagues(): Promise<void> {
     try {
-      this.colleagues = await this.backend.colleagues();
+      const [colleagues, teams] = await Promise.all([this.backend.colleagues(), this.backend.teams()]);
+      this.colleagues = colleagues;
+      this.teams = teams;
     } catch (failure) {
       this.error = toApiError(failure, messages.collaboration.failed).message;
     }
@@ -90,6 +95,13 @@ export class CollaborationStore {
   transfer(chat: ChatId, operator: OperatorId, note: string): Promise<true | null> {
     return this.run(async () => {
       await this.backend.transferChat(chat, operator, note);
+      return true as const;
+    });
+  }
+
+  transferToTeam(chat: ChatId, team: Team, note: string): Promise<true | null> {
+    return this.run(async () => {
+      await this.backend.transferToTeam(chat, team, note);
       return true as const;
     });
   }

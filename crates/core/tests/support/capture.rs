@@ -1,6 +1,6 @@
 //! Capturing the ring through ALSA's file plugin: a private `~/.asoundrc` points the default
 //! device at a WAV file, a re-executed child process plays, and the parent reads the samples.
-//! Shared by the `ring_sound` test and the `ring_latency` example.
+//! Used by the `ring_sound` test.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
