@@ -125,12 +125,12 @@ impl TrayView {
         }
     }
 
-    /// e.g. "Switchboard — 2 ringing, 1 unread".
+    /// e.g. "Switchboard — 2 ringing, 1 needing you".
     pub fn tooltip(&self) -> String {
         format!("Switchboard — {}", self.summary())
     }
 
-    /// The counters and state in words, e.g. "2 ringing, 1 unread, ringing muted".
+    /// The counters and state in words, e.g. "2 ringing, 1 needing you, ringing muted".
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
         match &self.connection {
@@ -142,10 +142,11 @@ impl TrayView {
                 parts.push("offline".to_owned());
             }
         }
+        // `blue` and `red` are the console header's badges (B41), computed once in the core.
         let counts = [
             (self.counters.ringing, "ringing"),
-            (self.counters.unassigned, "unassigned"),
-            (self.counters.unread, "unread"),
+            (self.counters.blue, "unassigned"),
+            (self.counters.red, "needing you"),
         ];
         for (count, what) in counts {
             if count > 0 {
@@ -618,11 +619,12 @@ mod tests {
             counters: Counters {
                 ringing: 2,
                 unread: 1,
+                red: 1,
                 ..Counters::default()
             },
         });
         assert_eq!(view.appearance(), Appearance::Ringing);
-        assert_eq!(view.tooltip(), "Switchboard — 2 ringing, 1 unread");
+        assert_eq!(view.tooltip(), "Switchboard — 2 ringing, 1 needing you");
 
         view.apply(&CoreEvent::Ringer {
             state: switchboard_core::RingerState::Muted,

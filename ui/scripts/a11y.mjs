@@ -1,6 +1,8 @@
 // Accessibility check of the console: axe-core in headless Chromium against the fake-backend web
 // build, in the states operators spend their day in (sign-in, lists, an open chat before and after
-// joining, search results, hostile text), at 100 % and at 200 % zoom. A state passes when axe
+// joining, search results, hostile text, the end dialog, invitations, attachments, the customer
+// panel, tickets and the audit log), at 100 % and at 200 % zoom (where the layout must also reflow:
+// nothing cut off, clipped or overlapping). A state passes when axe
 // finds no serious or critical violation; moderate and minor ones are printed as warnings.
 // Prints `N passed, N failed` and exits non-zero on any failure. Run via `npm run a11y`.
 
@@ -10,7 +12,7 @@ import { launchChromium, serveDist, withTimeout } from './browser.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const RUN_LIMIT_MS = 110_000;
+const RUN_LIMIT_MS = 300_000;
 const STEP_TIMEOUT_MS = 20_000;
 
 /** Each state: a URL query and optional interaction after the console is ready. */
@@ -94,13 +96,167 @@ const STATES = [
     query: '?as=ann@example.com&group=myChats&chat=2',
     ready: '[data-testid="composer-input"]',
     zoom: 2,
-    async act(page) {
-      // WCAG reflow: at 200 % nothing needs horizontal scrolling.
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      if (overflow > 1) throw new Error(`the page scrolls sideways by ${overflow} px at 200 % zoom`);
-    },
+    // WCAG reflow: at 200 % nothing needs horizontal scrolling, nothing is cut off or overlaps.
+    act: checkLayout,
   },
 ];
+
+
+/** A 1×1 PNG, for an image attachment in the chat. */
+const PIXEL_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+
+/**
+ * Invitations and an attachment have no URL: the fake-backend build exposes its backend as
+ * `window.switchboardFake`, and these states drive it like a colleague or a visitor would.
+ */
+async function inviteAndAttach(page) {
+  await page.evaluate((png) => {
+    // @ts-expect-error the fake build's global.
+    const fake = window.switchboardFake;
+    fake.simulateInvitation(1, { id: 2, name: 'Bob Operator' }, 'invite', 'Can you take the <b>refund</b>?');
+    fake.simulateInvitation(3, { id: 2, name: 'Bob Operator' }, 'transfer', null);
+    const bytes = Uint8Array.from(atob(png), (character) => character.charCodeAt(0));
+    fake.simulateVisitorAttachment(2, 'receipt "<img onerror>".png', 'image/png', bytes);
+  }, PIXEL_PNG);
+  await page.waitForSelector('[data-testid="invitation-accept"]', { timeout: STEP_TIMEOUT_MS });
+  await page.waitForSelector('[data-testid="attachment"]', { timeout: STEP_TIMEOUT_MS });
+}
+
+async function openEndDialog(page) {
+  await page.click('[data-testid="end-button"]');
+  await page.waitForSelector('[data-testid="end-dialog"]', { timeout: STEP_TIMEOUT_MS });
+}
+
+async function openCustomerPanel(page) {
+  await page.click('[data-testid="customer-panel"] > summary');
+  await page.waitForSelector('[data-testid="customer-name"]', { timeout: STEP_TIMEOUT_MS });
+  const create = await page.$('[data-testid="customer-create"]');
+  if (create !== null) {
+    await create.click();
+    await page.waitForSelector('[data-testid="customer-form"]', { timeout: STEP_TIMEOUT_MS });
+  }
+}
+
+/**
+ * WCAG reflow at 200 %: nothing scrolls sideways, no control is cut off at the window's edge or
+ * clipped inside its own box, and the layout's regions (header, menu, list, chat) never lie on
+ * top of each other. Dialogs are exempt from the region rule: they cover the page by design.
+ */
+async function checkLayout(page) {
+  const problems = await page.evaluate(() => {
+    const found = [];
+    const overflow = document.documentElement.scrollWidth - window.innerWidth;
+    if (overflow > 1) found.push(`the page scrolls sideways by ${overflow} px`);
+    const shown = (element) => {
+      const box = element.getBoundingClientRect();
+      return box.width > 0 && box.height > 0 && getComputedStyle(element).visibility !== 'hidden';
+    };
+    const describe = (element) =>
+      element.getAttribute('data-testid') ?? (element.textContent ?? '').trim().slice(0, 40) ?? element.tagName.toLowerCase();
+    for (const element of document.querySelectorAll('button, input, select, textarea, a[href], summary')) {
+      if (!shown(element) || element.closest('.visually-hidden') !== null) continue;
+      const box = element.getBoundingClientRect();
+      if (box.right > window.innerWidth + 1 || box.left < -1) found.push(`${describe(element)} is cut off at the window's edge`);
+      if (element.tagName === 'BUTTON' && element.scrollWidth > element.clientWidth + 1) found.push(`${describe(element)}: its label is clipped`);
+    }
+    const regions = ['header.header', 'nav.menu', 'section.list', 'main.chat']
+      .map((selector) => document.querySelector(selector))
+      .filter((element) => element !== null && shown(element));
+    for (let first = 0; first < regions.length; first += 1) {
+      for (let second = first + 1; second < regions.length; second += 1) {
+        const one = regions[first].getBoundingClientRect();
+        const other = regions[second].getBoundingClientRect();
+        const width = Math.min(one.right, other.right) - Math.max(one.left, other.left);
+        const height = Math.min(one.bottom, other.bottom) - Math.max(one.top, other.top);
+        if (width > 1 && height > 1) {
+          found.push(`${regions[first].tagName.toLowerCase()}.${regions[first].className} overlaps ${regions[second].tagName.toLowerCase()}.${regions[second].className}`);
+        }
+      }
+    }
+    return found;
+  });
+  if (problems.length > 0) throw new Error(`at 200 % zoom: ${[...new Set(problems)].slice(0, 6).join('; ')}`);
+}
+
+STATES.push(
+  {
+    name: 'end dialog with the ticket fields',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="end-button"]',
+    act: openEndDialog,
+  },
+  {
+    name: 'invitation, transfer and an image attachment',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="composer-input"]',
+    act: inviteAndAttach,
+  },
+  {
+    name: 'customer panel with the record form',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="customer-panel"]',
+    act: openCustomerPanel,
+  },
+  {
+    name: 'tickets view',
+    query: '?as=ann@example.com',
+    ready: '[data-testid="tickets-toggle"]',
+    async act(page) {
+      await page.click('[data-testid="tickets-toggle"]');
+      await page.waitForSelector('[data-testid="tickets-view"]', { timeout: STEP_TIMEOUT_MS });
+    },
+  },
+  {
+    name: 'audit log (supervisor)',
+    query: '?as=sue@example.com',
+    ready: '[data-testid="audit-toggle"]',
+    async act(page) {
+      await page.click('[data-testid="audit-toggle"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="audit-toggle"]')?.getAttribute('aria-pressed') === 'true', undefined, { timeout: STEP_TIMEOUT_MS });
+    },
+  },
+  // The same views at 200 % zoom, each also checked for reflow (nothing cut off or overlapping).
+  { name: 'chat lists at 200 % zoom (supervisor)', query: '?as=sue@example.com', ready: '[data-testid="chat-list"]', zoom: 2, act: checkLayout },
+  {
+    name: 'pending chat before joining at 200 % zoom',
+    query: '?as=ann@example.com&group=unassigned&chat=1',
+    ready: '[data-testid="accept-button"]',
+    zoom: 2,
+    act: checkLayout,
+  },
+  {
+    name: 'end dialog at 200 % zoom',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="end-button"]',
+    zoom: 2,
+    async act(page) {
+      await openEndDialog(page);
+      await checkLayout(page);
+    },
+  },
+  {
+    name: 'invitations, attachment and customer panel at 200 % zoom',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="composer-input"]',
+    zoom: 2,
+    async act(page) {
+      await inviteAndAttach(page);
+      await openCustomerPanel(page);
+      await checkLayout(page);
+    },
+  },
+  {
+    name: 'tickets view at 200 % zoom',
+    query: '?as=ann@example.com',
+    ready: '[data-testid="tickets-toggle"]',
+    zoom: 2,
+    async act(page) {
+      await page.click('[data-testid="tickets-toggle"]');
+      await page.waitForSelector('[data-testid="tickets-view"]', { timeout: STEP_TIMEOUT_MS });
+      await checkLayout(page);
+    },
+  },
+);
 
 let passed = 0;
 let failed = 0;

@@ -23,6 +23,7 @@ import { RingerStore } from './ringer/ringer.svelte';
 import { SearchStore } from './search/search.svelte';
 import { SessionStore } from './session/session.svelte';
 import { SettingsStore, type SettingsStorage } from './settings/settings.svelte';
+import { VisitorsStore } from './visitors/visitors.svelte';
 
 export class ConsoleState {
   readonly backend: Backend;
@@ -43,6 +44,8 @@ export class ConsoleState {
   /** B32: uploads in flight and the files messages carry. */
   readonly uploads: UploadsStore;
   readonly attachmentFiles: AttachmentFiles;
+  /** B50: visitors on site. */
+  readonly visitors = new VisitorsStore();
   started = $state(false);
   /** The tray asked to quit while chats are active (D04): the console asks the operator. */
   quitAsked = $state(false);
@@ -124,6 +127,7 @@ export class ConsoleState {
     this.chats.replaceChats(state.chats, state.counters);
     this.ringer.state = state.ringer;
     this.ringer.muted = state.ringerMuted;
+    this.visitors.replace(state.visitorsOnSite ?? []);
   }
 
   apply(event: ConsoleEvent): void {
@@ -137,6 +141,7 @@ export class ConsoleState {
           this.chats.reset();
           this.collaboration.reset();
           this.search.clear();
+          this.visitors.reset();
         }
         if (event.operator !== null && this.session.operator === null) void this.collaboration.load();
         this.session.operator = event.operator;
@@ -190,6 +195,9 @@ export class ConsoleState {
         break;
       case 'upload':
         this.uploads.apply(event.upload);
+        break;
+      case 'visitorsOnSite':
+        this.visitors.replace(event.visitors);
         break;
       case 'collaboration':
         this.collaboration.replace(event.collaboration);

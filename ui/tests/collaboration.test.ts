@@ -3,6 +3,9 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../src/lib/protocol';
 import { leavingIsLast, staffInChat } from '../src/transfer/staff';
+import { CollaborationStore } from '../src/transfer/collaboration.svelte';
+import type { Backend } from '../src/lib/backend';
+import type { Collaboration } from '../src/lib/core';
 import { renderConsole } from './render-console';
 
 const ANN = { id: 1, name: 'Ann Operator' };
@@ -26,6 +29,19 @@ function system(id: number, body: string): Message {
 }
 
 describe('collaboration (issue 7)', () => {
+  it('b22 b23 a_late_load_does_not_put_back_an_older_state_than_the_core_pushed', async () => {
+    let answer: (state: Collaboration) => void = () => {};
+    const backend = { collaboration: () => new Promise<Collaboration>((resolve) => (answer = resolve)) };
+    const store = new CollaborationStore(backend as unknown as Backend);
+    const empty: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [], colleagues: [] };
+    const loading = store.load();
+    const pushed = { ...empty, colleagues: [{ id: 2, name: 'Bob Operator', availability: 'online' as const, routing: true }] };
+    store.replace(pushed);
+    answer(empty);
+    await loading;
+    expect(store.presenceOf(2)?.availability).toBe('online');
+  });
+
   it('b24 staff_in_chat_follows_joined_and_left_lines_and_knows_the_last_one_out', () => {
     const timeline = [system(1, 'Ann Operator joined'), system(2, 'Sue Supervisor joined'), system(3, 'Sue Supervisor left'), system(4, 'The visitor left')];
     expect(staffInChat(timeline)).toEqual(['Ann Operator']);
@@ -75,6 +91,17 @@ describe('collaboration (issue 7)', () => {
     await waitFor(() => expect(screen.queryByTestId('invitations')).toBeNull());
   });
 
+  it('b22 a_team_transfer_names_the_sender_and_the_team_it_came_through', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'bob@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Invoice');
+    fake.simulateAcceptedBy(chat, ANN);
+    fake.simulateInvitation(chat, ANN, 'transfer', 'invoice 42', 'Billing <i>team</i>');
+    const invitation = await screen.findByTestId(`invitation-${chat}`);
+    expect(invitation).toHaveTextContent('Transfer from Ann Operator via team Billing <i>team</i>');
+    expect(invitation.querySelector('i')).toBeNull();
+    expect(within(invitation).getByTestId('invitation-note')).toHaveTextContent('Note: invoice 42');
+  });
+
   it('b22 the_sender_sees_waiting_then_the_decline_or_timeout_reason_and_stays_responsible', async () => {
     const { fake, chat, user } = await annWithActiveChat();
     const bar = screen.getByTestId('collaboration-bar');
@@ -111,6 +138,29 @@ describe('collaboration (issue 7)', () => {
     expect(await screen.findByTestId('sent-state')).toHaveTextContent('Waiting for Billing…');
     fake.simulateInvitationOutcome(chat, 'declined');
     await waitFor(() => expect(screen.getByTestId('sent-state')).toHaveTextContent('Billing declined.'));
+  });
+
+  it('b22 b23 the_picker_shows_availability_disables_offline_colleagues_and_counts_team_members_online', async () => {
+    const { fake, user } = await annWithActiveChat();
+    const picker = screen.getByTestId('colleague-picker');
+    await waitFor(() => expect(within(picker).getByRole('option', { name: 'Bob Operator' })).toBeInTheDocument());
+    fake.simulateColleague({ id: 2, name: 'Bob Operator', availability: 'offline', routing: true });
+    fake.simulateColleague({ id: 3, name: 'Sue Supervisor', availability: 'away', routing: false });
+    const bob = await within(picker).findByRole('option', { name: 'Bob Operator (offline)' });
+    expect(bob).toBeDisabled();
+    expect(within(picker).getByRole('option', { name: 'Sue Supervisor (away)' })).toBeEnabled();
+    await user.selectOptions(picker, '3');
+    expect(screen.getByTestId('invite-button'), 'an away colleague can be invited').toBeEnabled();
+    expect(screen.getByTestId('transfer-button'), 'but not handed the chat').toBeDisabled();
+    const billing = within(picker).getByRole('option', { name: 'Team Billing (0 online)' });
+    expect(billing, 'nobody online in the team can take it').toBeDisabled();
+
+    // Live: Bob comes back online and is offered again; the team counts him.
+    fake.simulateColleague({ id: 2, name: 'Bob Operator', availability: 'online', routing: true });
+    await waitFor(() => expect(within(picker).getByRole('option', { name: 'Bob Operator' })).toBeEnabled());
+    expect(within(picker).getByRole('option', { name: 'Team Billing (1 online)' })).toBeEnabled();
+    await user.selectOptions(picker, String(BOB.id));
+    expect(screen.getByTestId('transfer-button')).toBeEnabled();
   });
 
   it('b23 b27 invite_and_reassign_are_keyboard_reachable', async () => {

@@ -2,6 +2,8 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { badgeCounts } from '../src/chats/badges';
+import { NO_COUNTERS } from '../src/chats/chats.svelte';
+import { groupCounts } from '../src/chats/grouping';
 import type { ConsoleChat } from '../src/lib/core';
 import { highlightSegments, segmentText } from '../src/lib/text';
 import { virtualWindow } from '../src/lib/virtual-window';
@@ -127,7 +129,7 @@ describe('counters (B41)', () => {
     consoleChat(3, 2, 'pending', 'awaiting'),
     consoleChat(4, 1, 'active', 'myChats', 3),
   ];
-  const counters = { unread: 3, unassigned: 2, ringing: 2, myChats: 1, awaiting: 1 };
+  const counters = { ...NO_COUNTERS, unread: 3, unassigned: 2, ringing: 2, myChats: 1, awaiting: 1 };
   const profile = (supervised: number[]) => ({
     id: 1,
     name: 'Ann',
@@ -135,12 +137,41 @@ describe('counters (B41)', () => {
     liveChats: [1, 2].map((id) => ({ id, name: `L${id}`, supervisor: supervised.includes(id), staffEmoji: true })),
   });
 
-  it('b41 red_is_unread_for_operators_unassigned_for_supervisors_and_the_sum_for_both', () => {
-    expect(badgeCounts(chats, counters, profile([]))).toEqual({ red: 3, blue: 2 });
-    // Supervising live chat 2: its two waiting chats (one muted by me) count too.
-    expect(badgeCounts(chats, counters, profile([2]))).toEqual({ red: 5, blue: 2 });
-    expect(badgeCounts(chats, { ...counters, unread: 0 }, profile([1, 2]))).toEqual({ red: 3, blue: 2 });
-    expect(badgeCounts(chats, counters, null)).toEqual({ red: 0, blue: 0 });
+  it('b41 red_is_unread_for_operators_unassigned_for_supervisors_and_the_sum_for_both', async () => {
+    // The header shows the core's `red`/`blue` (the tray's numbers) as they are.
+    expect(badgeCounts({ ...counters, red: 5, blue: 2 }, profile([2]))).toEqual({ red: 5, blue: 2 });
+    expect(badgeCounts({ ...counters, red: 5, blue: 2 }, null)).toEqual({ red: 0, blue: 0 });
+    // The fake backend computes them like the core's `console_view`.
+    const { fake, state } = await renderConsole({ seedDemoChats: false, signedInAs: 'sue@example.com' });
+    const waiting = fake.simulateNewChat('Maria', 'Order');
+    fake.simulateNewChat('Paul', 'Shipping');
+    await fake.muteChat(waiting);
+    await waitFor(() => expect(state.chats.counters).toMatchObject({ unassigned: 1, awaiting: 1, red: 2, blue: 1 }));
+  });
+
+  it('b40 each_group_counts_its_chats_and_one_live_chat_narrows_the_counts', () => {
+    // All live chats: the core's counters as they are.
+    expect(groupCounts(chats, { ...counters, myChatsUnread: 3 }, null)).toMatchObject({ unassigned: 2, myChats: 1, myChatsUnread: 3 });
+    expect(groupCounts(chats, counters, 1)).toEqual({ unassigned: 1, myChats: 1, awaiting: 0, othersActive: 0, closed: 0, myChatsUnread: 3 });
+    expect(groupCounts(chats, counters, 2)).toEqual({ unassigned: 1, myChats: 0, awaiting: 1, othersActive: 0, closed: 0, myChatsUnread: 0 });
+  });
+
+  it('b41 my_chats_shows_its_chat_count_with_unread_as_a_separate_red_badge', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
+    const first = fake.simulateNewChat('Maria', 'Order');
+    const second = fake.simulateNewChat('Paul', 'Shipping');
+    await fake.acceptChat(first);
+    await fake.acceptChat(second);
+    await waitFor(() => expect(screen.getByTestId('counter-my-chats')).toHaveAttribute('data-count', '2'));
+    expect(screen.queryByTestId('unread-my-chats'), 'no red badge without unread').toBeNull();
+    fake.simulateVisitorMessage(first, 'Hello?');
+    fake.simulateVisitorMessage(second, 'Anyone?');
+    fake.simulateVisitorMessage(second, 'Hello??');
+    await waitFor(() => expect(screen.getByTestId('unread-my-chats')).toHaveAttribute('data-count', '3'));
+    expect(screen.getByTestId('counter-my-chats')).toHaveTextContent(/^2$/);
+    expect(screen.getByTestId('group-my-chats')).toHaveAccessibleName(/^My Chats\s*, 2 chats, 3 unread messages$/);
+    // The header's red badge is the same unread number (the tray reads the same field).
+    expect(screen.getByTestId('badge-red')).toHaveAttribute('data-count', '3');
   });
 
   it('b41 header_badges_follow_core_events', async () => {

@@ -58,15 +58,19 @@ describe('grouping and counters from core events', () => {
   });
 
   it('b40 supervisors_get_all_active_and_operators_do_not', () => {
-    const counters = { unread: 3, unassigned: 2, ringing: 1, myChats: 1, awaiting: 4 };
-    const operatorGroups = menuGroups(counters, false).map((entry) => entry.group);
+    const counts = { unassigned: 2, myChats: 1, awaiting: 4, othersActive: 5, closed: 6, myChatsUnread: 3 };
+    const operatorGroups = menuGroups(counts, false).map((entry) => entry.group);
     expect(operatorGroups).toEqual(['unassigned', 'myChats', 'awaiting', 'closed']);
-    const supervisorGroups = menuGroups(counters, true);
+    const supervisorGroups = menuGroups(counts, true);
     expect(supervisorGroups.map((entry) => entry.group)).toContain('othersActive');
     const myChats = supervisorGroups.find((entry) => entry.group === 'myChats');
-    expect(myChats?.counter, 'My Chats shows unread as a red badge').toMatchObject({ value: 3, tone: 'red' });
+    expect(myChats?.count, 'My Chats counts its chats').toMatchObject({ value: 1, testId: 'counter-my-chats' });
+    expect(myChats?.unread, 'its unread messages are a separate red badge').toMatchObject({ value: 3, testId: 'unread-my-chats' });
     const unassigned = supervisorGroups.find((entry) => entry.group === 'unassigned');
-    expect(unassigned?.counter).toMatchObject({ value: 2, testId: 'counter-unassigned' });
+    expect(unassigned?.count).toMatchObject({ value: 2, tone: 'blue', testId: 'counter-unassigned' });
+    expect(unassigned?.unread).toBeNull();
+    expect(supervisorGroups.find((entry) => entry.group === 'othersActive')?.count.value).toBe(5);
+    expect(supervisorGroups.find((entry) => entry.group === 'closed')?.count.value).toBe(6);
   });
 
   it('b40 sue_sees_colleagues_active_chats_under_all_active', async () => {

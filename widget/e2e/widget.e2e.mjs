@@ -363,6 +363,35 @@ async function main() {
       assert(shadowMode === "open", `shadow root mode is ${shadowMode}`);
     });
 
+    await check("b50: the page view reaches Ann before the visitor chats, and in-page navigation updates it", async () => {
+      const arrived = await operator.next(
+        (frame) => frame.type === "transient" && frame.event.type === "visitorArrived",
+        "the visitor's arrival",
+      );
+      const visitor = arrived.event.visitor;
+      assert(visitor.pageUrl === `${origin}/demo`, `arrived on ${visitor.pageUrl}`);
+      assert(typeof visitor.pageTitle === "string" && visitor.pageTitle !== "", `title ${visitor.pageTitle}`);
+      assert(visitor.location === "New York, United States", `location ${visitor.location}`);
+      assert(visitor.inChat === false && visitor.pagesViewed === 1, JSON.stringify(visitor));
+      const after = operator.frames.length;
+      await page.evaluate(() => history.pushState({}, "", "/demo#pricing"));
+      const updated = await operator.next(
+        (frame) => frame.type === "transient" && frame.event.type === "visitorUpdated" && frame.event.visitor.visitor === visitor.visitor,
+        "the visitor's move",
+        { after },
+      );
+      assert(updated.event.visitor.pageUrl === `${origin}/demo#pricing`, `moved to ${updated.event.visitor.pageUrl}`);
+      assert(updated.event.visitor.pagesViewed === 2, `pages viewed ${updated.event.visitor.pagesViewed}`);
+      // Back to where the later checks expect the visitor to start their chat.
+      const back = operator.frames.length;
+      await page.evaluate(() => history.back());
+      await operator.next(
+        (frame) => frame.type === "transient" && frame.event.type === "visitorUpdated" && frame.event.visitor.pageUrl === `${origin}/demo`,
+        "the visitor's way back",
+        { after: back },
+      );
+    });
+
     await check("b51: the visitor fills the pre-chat form and waits for an operator", async () => {
       await openPanel(page);
       await testId(page, "sb-name").fill("Vera Visitor");

@@ -89,10 +89,22 @@ export interface ClientEnvironment {
   pageUrl(): string;
   /** The browser's language and IANA time zone, sent with a new chat for routing rules (B04). */
   browserContext?(): BrowserContext;
+  /**
+   * The page the browser shows (B50). With it the widget opens a session on every page load, so
+   * staff see visitors on site before they chat, and reports each page view; without it the
+   * widget stays silent until the visitor opens it.
+   */
+  currentPage?(): PageInfo;
   /** Raw HTTP for files (B32); without it the widget neither sends nor shows files. */
   fetchRaw?: RawFetch;
   /** `URL.createObjectURL`, for showing fetched files. */
   createObjectUrl?(blob: Blob): string;
+}
+
+export interface PageInfo {
+  url: string;
+  title: string | null;
+  referrer: string | null;
 }
 
 export interface BrowserContext {
@@ -199,6 +211,8 @@ export class VisitorClient {
   private typingIdle: unknown = null;
   /** The newest staff message reported as seen on this connection. */
   private reportedRead = 0;
+  /** The page last reported on this connection (B50), to report changes only. */
+  private reportedPage: string | null = null;
   /** Ids of typing and read commands: fire-and-forget, their replies change nothing. */
   private readonly presenceIds = new Set<ClientId>();
 
@@ -210,9 +224,18 @@ export class VisitorClient {
     this.record = this.store.load();
   }
 
-  /** Connects at once when a session is stored (to keep the conversation live); else waits. */
+  /**
+   * Connects at once when a session is stored (to keep the conversation live), or when page
+   * views are reported (B50: staff see visitors on site); else waits.
+   */
   start(): void {
     if (this.record.session !== null) this.connect();
+    else if (this.environment.currentPage !== undefined) void this.createSession();
+  }
+
+  /** The page changed without a load (SPA navigation): staff see the new page (B50). */
+  pageChanged(): void {
+    this.reportPage();
   }
 
   /** Closes the socket and stops every timer. */
@@ -371,6 +394,23 @@ export class VisitorClient {
     this.presence({ type: "markRead", upTo: newest });
   }
 
+  /** B50: reports the page once per connection and per change; never queued (presence). */
+  private reportPage(): void {
+    const page = this.environment.currentPage?.();
+    if (page === undefined || !this.welcomed) return;
+    const key = `${page.url}\n${page.title ?? ""}`;
+    if (key === this.reportedPage) return;
+    this.reportedPage = key;
+    const context = this.environment.browserContext?.() ?? { language: null, timeZone: null };
+    this.presence({
+      type: "pageView",
+      url: page.url,
+      ...(page.title === null || page.title === "" ? {} : { title: page.title }),
+      ...(page.referrer === null || page.referrer === "" ? {} : { referrer: page.referrer }),
+      ...(context.timeZone === null ? {} : { timeZone: context.timeZone }),
+    });
+  }
+
   /** Typing and read state are worth nothing late: sent now or never, not queued. */
   private presence(command: VisitorCommand): void {
     if (!this.welcomed) return;
@@ -527,6 +567,8 @@ export class VisitorClient {
         this.flush();
         this.reportedRead = 0;
         this.reportRead();
+        this.reportedPage = null;
+        this.reportPage();
         break;
       case "event":
         this.receiveEvent(frame.seq, frame.event);

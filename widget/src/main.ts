@@ -67,6 +67,11 @@ function boot(): void {
     now: Date.now,
     newId: randomUuid,
     pageUrl: () => location.href,
+    currentPage: () => ({
+      url: location.href,
+      title: document.title === "" ? null : document.title,
+      referrer: document.referrer === "" ? null : document.referrer,
+    }),
     browserContext: () => ({
       language: typeof navigator.language === "string" && navigator.language !== "" ? navigator.language : null,
       timeZone: browserTimeZone(),
@@ -76,6 +81,7 @@ function boot(): void {
   const widget = mountWidget(document, client);
   document.body.append(widget.host);
   window.addEventListener("online", () => client.reconnectNow());
+  watchNavigation(() => client.pageChanged());
   client.start();
   if (client.view.open) client.setOpen(true);
 }
@@ -94,4 +100,23 @@ function browserTimeZone(): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Calls `changed` after in-page navigation (B50): history changes of single-page sites and hash
+ * changes. Event-driven, no polling; the client reports only actual changes.
+ */
+function watchNavigation(changed: () => void): void {
+  // After the site's own handler has run, so a title it sets is seen too.
+  const soon = (): void => void window.setTimeout(changed, 0);
+  for (const method of ["pushState", "replaceState"] as const) {
+    const original = history[method];
+    history[method] = function (this: History, ...args: Parameters<History["pushState"]>) {
+      const result = original.apply(this, args);
+      soon();
+      return result;
+    };
+  }
+  window.addEventListener("popstate", soon);
+  window.addEventListener("hashchange", soon);
 }

@@ -74,6 +74,8 @@ export class FakeEnvironment implements ClientEnvironment {
   pageUrl = (): string => "https://shop.example/pricing";
   /** Absent unless a test sets it, like a browser without `Intl` time zones. */
   browserContext?: () => { language: string | null; timeZone: string | null };
+  /** Absent unless a test sets it (B50: page reporting on). */
+  currentPage?: () => { url: string; title: string | null; referrer: string | null };
 
   /** Moves the clock forward, running due timers in order. */
   advance(ms: number): void {

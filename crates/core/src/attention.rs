@@ -232,6 +232,10 @@ impl Attention {
                             None => invitation.subject.clone(),
                         };
                         let mut body = format!("{} {what}", invitation.from.name);
+                        // Issue 7: a team transfer says which team it came through.
+                        if let Some(team) = &invitation.team {
+                            body.push_str(&format!(" via team {team}"));
+                        }
                         if let Some(note) = &invitation.note {
                             body.push_str(": ");
                             body.extend(note.chars().take(200));
@@ -246,16 +250,41 @@ impl Attention {
                     }
                 }
             }
+            OperatorEvent::VisitorArrived { visitor } => {
+                // B50: once per visitor (a reload or a second tab is no arrival, and the
+                // arrivals a server restart repeats are not new visitors); the sound settings
+                // keep it silent unless the operator chose a sound (off by default).
+                let key = format!("visitor:{}:{}", visitor.live_chat, visitor.visitor);
+                if self.remember(&key) && self.sounds_allowed() {
+                    effects.push(Effect::Chime(Sound::NewVisitor));
+                }
+            }
             OperatorEvent::UnreadEscalation { chat, messages } => {
                 self.observe_escalation(*chat, messages, &mut effects);
+            }
+            // After a snapshot: each open invitation as if it arrived again; one already
+            // announced is recognised and stays quiet.
+            OperatorEvent::OpenInvitations { received, .. } => {
+                for invitation in received {
+                    let replay = OperatorEvent::Invited {
+                        invitation: invitation.clone(),
+                    };
+                    effects.extend(self.observe(&replay, me, now));
+                }
             }
             OperatorEvent::InvitationAnswered { .. }
             | OperatorEvent::ReplyLockChanged { .. }
             | OperatorEvent::InvitationExpired { .. }
             | OperatorEvent::TeamsChanged { .. }
+            | OperatorEvent::StaffEmojiChanged { .. }
             | OperatorEvent::MessageEdited { .. }
             | OperatorEvent::VisitorTyping { .. }
             | OperatorEvent::VisitorRead { .. }
+            | OperatorEvent::ColleaguesChanged { .. }
+            | OperatorEvent::ColleagueChanged { .. }
+            | OperatorEvent::VisitorsOnSite { .. }
+            | OperatorEvent::VisitorUpdated { .. }
+            | OperatorEvent::VisitorLeft { .. }
             | OperatorEvent::MessageDeleted { .. } => {}
         }
         effects

@@ -110,6 +110,7 @@ pub fn populate(
                     body: sentence(&mut random, length),
                     sent_at: Timestamp(at.0 + i64::try_from(position).unwrap_or(0)),
                     attachments: Vec::new(),
+                    edited_at: None,
                 }
             })
             .collect();

@@ -22,6 +22,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_outbox_state_and_search.sql"),
     include_str!("../migrations/003_message_search.sql"),
+    include_str!("../migrations/004_visitor_read.sql"),
 ];
 
 /// Most search results returned per kind; the console shows a short list.
@@ -269,7 +270,7 @@ impl Store for Cache {
         self.connection.execute_batch(
             "DELETE FROM meta; DELETE FROM chats; DELETE FROM messages;
              DELETE FROM ringing; DELETE FROM awaiting; DELETE FROM loaded_histories;
-             DELETE FROM outbox; DELETE FROM chats_search;
+             DELETE FROM outbox; DELETE FROM chats_search; DELETE FROM visitor_reads;
              INSERT INTO messages_search (messages_search) VALUES ('delete-all');
              DELETE FROM search_terms;",
         )?;
@@ -279,15 +280,21 @@ impl Store for Cache {
     fn chats(&self) -> Result<Vec<CachedChat>, CoreError> {
         let ringing = self.id_set("SELECT chat FROM ringing")?;
         let awaiting = self.id_set("SELECT chat FROM awaiting")?;
-        let mut statement = self
-            .connection
-            .prepare("SELECT summary, unread FROM chats ORDER BY updated_at DESC, id DESC")?;
+        let mut statement = self.connection.prepare(
+            "SELECT chats.summary, chats.unread, visitor_reads.up_to
+                 FROM chats LEFT JOIN visitor_reads ON visitor_reads.chat = chats.id
+                 ORDER BY chats.updated_at DESC, chats.id DESC",
+        )?;
         let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, u32>(1)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, u32>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+            ))
         })?;
         let mut chats = Vec::new();
         for row in rows {
-            let (summary, unread) = row?;
+            let (summary, unread, visitor_read) = row?;
             let Ok(summary) = serde_json::from_str::<ChatSummary>(&summary) else {
                 continue;
             };
@@ -296,6 +303,7 @@ impl Store for Cache {
                 awaiting: awaiting.contains(&summary.id.0),
                 summary,
                 unread,
+                visitor_read_up_to: visitor_read.map(MessageId),
             });
         }
         Ok(chats)
@@ -392,7 +400,8 @@ impl Store for Cache {
         // The chat rows come with the search hits, so a search never reads the whole list.
         const CHAT_COLUMNS: &str = "SELECT chats.summary, chats.unread,
                 EXISTS (SELECT 1 FROM ringing WHERE ringing.chat = chats.id),
-                EXISTS (SELECT 1 FROM awaiting WHERE awaiting.chat = chats.id)
+                EXISTS (SELECT 1 FROM awaiting WHERE awaiting.chat = chats.id),
+                (SELECT up_to FROM visitor_reads WHERE visitor_reads.chat = chats.id)
              FROM chats_search JOIN chats ON chats.id = chats_search.rowid
              WHERE chats_search MATCH ?1";
         let mut statement = match chat {
@@ -410,17 +419,19 @@ impl Store for Cache {
                     row.get::<_, u32>(1)?,
                     row.get::<_, bool>(2)?,
                     row.get::<_, bool>(3)?,
+                    row.get::<_, Option<i64>>(4)?,
                 ))
             })?;
         let mut chats = Vec::new();
         for row in rows {
-            let (summary, unread, ringing, awaiting) = row?;
+            let (summary, unread, ringing, awaiting, visitor_read) = row?;
             if let Ok(summary) = serde_json::from_str::<ChatSummary>(&summary) {
                 chats.push(CachedChat {
                     summary,
                     unread,
                     ringing,
                     awaiting,
+                    visitor_read_up_to: visitor_read.map(MessageId),
                 });
             }
         }
@@ -610,9 +621,29 @@ fn apply_event(
         OperatorEvent::Invited { .. }
         | OperatorEvent::InvitationAnswered { .. }
         | OperatorEvent::ReplyLockChanged { .. }
-        | OperatorEvent::InvitationExpired { .. } => {}
+        | OperatorEvent::InvitationExpired { .. }
+        | OperatorEvent::OpenInvitations { .. }
+        | OperatorEvent::ColleaguesChanged { .. }
+        | OperatorEvent::ColleagueChanged { .. } => {}
         // Teams (issue 3) are for transfer-to-team; the cache does not keep them yet.
         OperatorEvent::TeamsChanged { .. } => {}
+        OperatorEvent::StaffEmojiChanged { live_chat, enabled } => {
+            // The switch lives in the profile the console reads (`staffEmoji`), so it changes
+            // there; the next sign-in brings the same value from the server.
+            if let Some(mut operator) = read_meta::<OperatorProfile>(transaction, OPERATOR_KEY) {
+                let mut changed = false;
+                for live in &mut operator.live_chats {
+                    if live.id == *live_chat && live.staff_emoji != *enabled {
+                        live.staff_emoji = *enabled;
+                        changed = true;
+                    }
+                }
+                if changed {
+                    write_meta(transaction, OPERATOR_KEY, &operator)?;
+                    applied.operator = Some(operator);
+                }
+            }
+        }
         // The escalated messages arrived before as MessagePosted; only attention reacts (B12).
         OperatorEvent::UnreadEscalation { .. } => {}
         OperatorEvent::MessageEdited { message } => {
@@ -630,11 +661,24 @@ fn apply_event(
                 applied.edited_message = Some(message.clone());
             }
         }
-        // Typing only arrives in transient frames (never logged); read state is not cached:
-        // the console keeps it for the chats it shows.
+        // Typing only arrives in transient frames (never logged).
         OperatorEvent::VisitorTyping { .. } => {}
+        // Visitors on site (B50) are presence: transient frames only, never cached.
+        OperatorEvent::VisitorsOnSite { .. }
+        | OperatorEvent::VisitorArrived { .. }
+        | OperatorEvent::VisitorUpdated { .. }
+        | OperatorEvent::VisitorLeft { .. } => {}
         OperatorEvent::VisitorRead { chat, up_to } => {
-            applied.visitor_read = Some((*chat, *up_to));
+            // Read state only moves forward; a replayed older event changes nothing.
+            let changed = transaction.execute(
+                "INSERT INTO visitor_reads (chat, up_to) VALUES (?1, ?2)
+                 ON CONFLICT (chat) DO UPDATE SET up_to = excluded.up_to
+                 WHERE excluded.up_to > visitor_reads.up_to",
+                params![chat.0, up_to.0],
+            )?;
+            if changed > 0 {
+                applied.visitor_read = Some((*chat, *up_to));
+            }
         }
         OperatorEvent::MessageDeleted { chat, message } => {
             let deleted = transaction.execute("DELETE FROM messages WHERE id = ?1", [message.0])?;
@@ -846,6 +890,7 @@ mod tests {
             body: "<script>alert(1)</script>".to_owned(),
             sent_at: Timestamp(10),
             attachments: Vec::new(),
+            edited_at: None,
         }
     }
 
@@ -870,6 +915,146 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |row| row.get(0))
             .unwrap();
         assert_eq!(journal, "wal");
+    }
+
+    #[test]
+    fn b32_the_staff_emoji_switch_updates_the_cached_profile() {
+        let mut cache = Cache::in_memory().unwrap();
+        let live = |id: i64| switchboard_protocol::LiveChatSummary {
+            id: switchboard_protocol::LiveChatId(id),
+            name: format!("Live chat {id}"),
+            supervisor: false,
+            staff_emoji: true,
+        };
+        cache
+            .set_operator(&OperatorProfile {
+                live_chats: vec![live(1), live(2)],
+                ..profile()
+            })
+            .unwrap();
+        let switch = |enabled: bool| OperatorEvent::StaffEmojiChanged {
+            live_chat: switchboard_protocol::LiveChatId(2),
+            enabled,
+        };
+        let applied = cache.apply(1, &switch(false)).unwrap();
+        let operator = applied.operator.expect("the console is told");
+        assert_eq!(
+            operator
+                .live_chats
+                .iter()
+                .map(|live| live.staff_emoji)
+                .collect::<Vec<_>>(),
+            [true, false],
+            "only that live chat changes"
+        );
+        assert_eq!(cache.operator(), Some(operator));
+        assert_eq!(
+            cache.apply(2, &switch(false)).unwrap().operator,
+            None,
+            "the same value again changes nothing"
+        );
+    }
+
+    #[test]
+    fn visitor_read_and_edit_time_survive_a_restart_and_a_snapshot() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut cache = Cache::open(folder.path()).unwrap();
+        cache.set_operator(&profile()).unwrap();
+        let summary = ChatSummary {
+            id: ChatId(7),
+            live_chat: switchboard_protocol::LiveChatId(1),
+            state: ChatState::Active,
+            channel: switchboard_protocol::Channel::Web,
+            visitor: switchboard_protocol::VisitorProfile {
+                id: switchboard_protocol::VisitorId(3),
+                name: "Maria".to_owned(),
+                email: None,
+                page_url: None,
+                location: None,
+                country: None,
+                language: None,
+                time_zone: None,
+                topic: None,
+            },
+            subject: "Help".to_owned(),
+            responsible: Some(OperatorRef {
+                id: ME,
+                name: "Ann Operator".to_owned(),
+            }),
+            created_at: Timestamp(1),
+            updated_at: Timestamp(1),
+        };
+        cache
+            .apply(
+                1,
+                &OperatorEvent::ChatUpserted {
+                    chat: summary.clone(),
+                },
+            )
+            .unwrap();
+        cache
+            .apply(
+                2,
+                &OperatorEvent::MessagePosted {
+                    message: visitor_message(42, 7),
+                },
+            )
+            .unwrap();
+        let edited = Message {
+            body: "fixed".to_owned(),
+            edited_at: Some(Timestamp(20)),
+            ..visitor_message(42, 7)
+        };
+        cache
+            .apply(3, &OperatorEvent::MessageEdited { message: edited })
+            .unwrap();
+        let read = |up_to: i64| OperatorEvent::VisitorRead {
+            chat: ChatId(7),
+            up_to: MessageId(up_to),
+        };
+        assert_eq!(
+            cache.apply(4, &read(42)).unwrap().visitor_read,
+            Some((ChatId(7), MessageId(42)))
+        );
+        // A replayed older read moves nothing back and tells the console nothing.
+        assert_eq!(cache.apply(5, &read(41)).unwrap().visitor_read, None);
+        drop(cache);
+
+        let mut reopened = Cache::open(folder.path()).unwrap();
+        assert_eq!(
+            reopened.chats().unwrap()[0].visitor_read_up_to,
+            Some(MessageId(42))
+        );
+        assert_eq!(
+            reopened.messages(ChatId(7)).unwrap()[0].edited_at,
+            Some(Timestamp(20))
+        );
+        // A snapshot rebuilds the chat list but keeps what the visitor has seen.
+        reopened
+            .apply(
+                6,
+                &OperatorEvent::Snapshot {
+                    chats: vec![summary],
+                    ringing: Vec::new(),
+                    availability: Availability::Online,
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            reopened.chats().unwrap()[0].visitor_read_up_to,
+            Some(MessageId(42))
+        );
+        assert_eq!(
+            reopened.search("maria", None).unwrap().chats[0].visitor_read_up_to,
+            Some(MessageId(42))
+        );
+        // Signing out forgets it with everything else.
+        reopened.clear().unwrap();
+        let left: i64 = reopened
+            .connection
+            .query_row("SELECT COUNT(*) FROM visitor_reads", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
     }
 
     /// A database as schema version `version` left it: the migrations up to it (append-only,
@@ -910,6 +1095,8 @@ mod tests {
                 "{context}: every chat still parses"
             );
             assert!(chats[0].ringing && chats[1].unread == 1, "{context}");
+            let seen = (version >= 4).then_some(MessageId(43));
+            assert_eq!(chats[1].visitor_read_up_to, seen, "{context}");
             let bodies: Vec<String> = cache
                 .messages(ChatId(7))
                 .unwrap()

@@ -26,6 +26,7 @@ mod state;
 mod store;
 mod supervision;
 pub mod typescript;
+mod visitors;
 
 pub use attachments::{AttachmentFile, UploadProgress, UploadState};
 pub use attention::{
@@ -170,6 +171,8 @@ pub(crate) struct Inner {
     pub(crate) wall_clock: connection::WallClock,
     /// Client ids of the uploads being sent right now, so a flush never sends one twice at once.
     uploads: Mutex<std::collections::HashSet<String>>,
+    /// Visitors on site (B50, `visitors.rs`): presence, in memory only.
+    site_visitors: Mutex<visitors::SiteVisitorList>,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent
@@ -286,6 +289,7 @@ impl Core {
             stream: broadcast::channel(EVENT_BUFFER).0,
             next_order: AtomicU64::new(0),
             sync: Mutex::new(None),
+            site_visitors: Mutex::new(visitors::SiteVisitorList::default()),
             nudge: Notify::new(),
             network_watch: Mutex::new(Vec::new()),
             wall_clock: connection::WallClock::default(),
@@ -401,8 +405,8 @@ impl Core {
         } else {
             let cache = lock(&self.inner.cache);
             let operator = cache.operator();
-            let me = operator.as_ref().map(|operator| operator.id);
-            let (chats, counters) = state::console_view(cache.chats().unwrap_or_default(), me);
+            let (chats, counters) =
+                state::console_view(cache.chats().unwrap_or_default(), operator.as_ref());
             let availability = cache.availability().unwrap_or(Availability::Offline);
             (chats, counters, operator, availability)
         };
@@ -421,6 +425,7 @@ impl Core {
                 Vec::new()
             },
             sync: *lock(&self.inner.sync),
+            visitors_on_site: signed_in.then(|| lock(&self.inner.site_visitors).visitors()),
         }
     }
 
@@ -437,11 +442,11 @@ impl Core {
         }
         let cache = lock(&self.inner.cache);
         let found = cache.search(query, open_chat)?;
-        let me = cache.operator().map(|operator| operator.id);
+        let operator = cache.operator();
         drop(cache);
         // Grouped like the chat list, then put back in the order of relevance.
         let ranked: Vec<ChatId> = found.chats.iter().map(|chat| chat.summary.id).collect();
-        let (grouped, _) = state::console_view(found.chats, me);
+        let (grouped, _) = state::console_view(found.chats, operator.as_ref());
         let mut by_id: HashMap<ChatId, ConsoleChat> = grouped
             .into_iter()
             .map(|chat| (chat.summary.id, chat))
@@ -801,8 +806,8 @@ impl Inner {
             return (Vec::new(), Counters::default());
         }
         let cache = lock(&self.cache);
-        let me = cache.operator().map(|operator| operator.id);
-        state::console_view(cache.chats().unwrap_or_default(), me)
+        let operator = cache.operator();
+        state::console_view(cache.chats().unwrap_or_default(), operator.as_ref())
     }
 
     fn emit_chats(&self) {
@@ -923,6 +928,12 @@ impl Inner {
         }
         if let Some((chat, up_to)) = applied.visitor_read {
             self.emit(CoreEvent::VisitorRead { chat, up_to });
+        }
+        if let Some(operator) = applied.operator {
+            self.emit(CoreEvent::Session {
+                operator: Some(operator),
+                keychain: lock(&self.keychain).clone(),
+            });
         }
     }
 
@@ -1317,6 +1328,7 @@ impl Inner {
         });
         self.emit_chats();
         lock(&self.attention).clear();
+        self.clear_site_visitors();
         self.update_ringer();
     }
 }

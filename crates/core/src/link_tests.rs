@@ -297,6 +297,7 @@ async fn d02_catching_up_reports_syncing_n_of_m_until_done() {
             body: format!("missed message {index}"),
             sent_at: Timestamp(id),
             attachments: Vec::new(),
+            edited_at: None,
         };
         second
             .event(2 + index, OperatorEvent::MessagePosted { message })
@@ -399,6 +400,7 @@ async fn d01_a_command_the_server_failed_on_is_sent_again_after_a_backoff() {
                     body: "Hello again".to_owned(),
                     sent_at: Timestamp(5),
                     attachments: Vec::new(),
+                    edited_at: None,
                 }),
             },
         })

@@ -31,6 +31,7 @@ impl Core {
 impl Inner {
     /// An event from a `Transient` frame: shown, never applied to the cache.
     pub(crate) fn apply_transient(&self, event: &OperatorEvent) {
+        self.apply_site_visitors(event);
         if let OperatorEvent::VisitorTyping { chat, typing } = event {
             self.emit(CoreEvent::VisitorTyping {
                 chat: *chat,

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use switchboard_protocol::{
     ApiError, Availability, ChatId, ChatState, ChatSummary, Message, MessageId, OperatorCommand,
-    OperatorId, OperatorProfile, Timestamp,
+    OperatorId, OperatorProfile, SiteVisitor, Timestamp,
 };
 use ts_rs::TS;
 
@@ -83,17 +83,40 @@ pub struct ConsoleChat {
     /// Muted by me while still pending.
     pub awaiting: bool,
     pub group: ChatGroup,
+    /// The visitor has seen the staff's messages up to this one ("Seen"); kept in the cache,
+    /// so it survives an app restart. Absent until the visitor reads something.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub visitor_read_up_to: Option<MessageId>,
 }
 
-/// The console's counters (B41); the tray shows the same numbers.
+/// The console's counters (B41); the tray shows the same numbers. The group counts (`unassigned`,
+/// `my_chats`, `awaiting`, `others_active`, `closed`) are how many chats each list holds; `red`
+/// and `blue` are the header's and the tray's badges, computed only here so they cannot differ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Counters {
+    /// Unread visitor messages in every chat this operator handles.
     pub unread: u32,
     pub unassigned: u32,
     pub ringing: u32,
     pub my_chats: u32,
     pub awaiting: u32,
+    /// Unread visitor messages in My Chats: the red badge beside that group.
+    #[serde(default)]
+    pub my_chats_unread: u32,
+    /// Active chats other operators handle (the supervisor's "All active" group).
+    #[serde(default)]
+    pub others_active: u32,
+    #[serde(default)]
+    pub closed: u32,
+    /// The red badge (B41): unread messages for an operator, chats waiting in the live chats
+    /// they supervise for a supervisor, the sum for someone who is both.
+    #[serde(default)]
+    pub red: u32,
+    /// The blue badge (B41): new unassigned requests in my live chats.
+    #[serde(default)]
+    pub blue: u32,
 }
 
 /// Catching up after a reconnect: "syncing `applied` of `total`" (D02).
@@ -154,6 +177,10 @@ pub struct CoreState {
     pub outbox: Vec<OutboxItem>,
     /// Set while catching up after a reconnect.
     pub sync: Option<SyncProgress>,
+    /// Visitors on the pages of my live chats (B50); absent when signed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub visitors_on_site: Option<Vec<SiteVisitor>>,
 }
 
 /// Changes the console subscribes to.
@@ -225,6 +252,10 @@ pub enum CoreEvent {
     Upload {
         upload: crate::UploadProgress,
     },
+    /// Visitors on site changed (B50): the whole list, oldest visit first.
+    VisitorsOnSite {
+        visitors: Vec<SiteVisitor>,
+    },
     /// Invitations, transfers, reply locks or subscriptions changed (issue 7): the whole state.
     Collaboration {
         collaboration: crate::Collaboration,
@@ -238,6 +269,7 @@ pub(crate) struct CachedChat {
     pub unread: u32,
     pub ringing: bool,
     pub awaiting: bool,
+    pub visitor_read_up_to: Option<MessageId>,
 }
 
 /// Which list a chat belongs in, seen by operator `me`.
@@ -253,11 +285,24 @@ pub(crate) fn group_of(chat: &CachedChat, me: Option<OperatorId>) -> ChatGroup {
     }
 }
 
-/// Groups the cached chats for the console, newest activity first, and counts them.
+/// Groups the cached chats for the console, newest activity first, and counts them as seen by
+/// `operator` (who is "me", and which live chats they supervise).
 pub(crate) fn console_view(
     chats: Vec<CachedChat>,
-    me: Option<OperatorId>,
+    operator: Option<&OperatorProfile>,
 ) -> (Vec<ConsoleChat>, Counters) {
+    let me = operator.map(|operator| operator.id);
+    let supervised: Vec<_> = operator
+        .map(|operator| {
+            operator
+                .live_chats
+                .iter()
+                .filter(|live| live.supervisor)
+                .map(|live| live.id)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut waiting_supervised = 0;
     let mut counters = Counters::default();
     let mut console: Vec<ConsoleChat> = chats
         .into_iter()
@@ -269,11 +314,18 @@ pub(crate) fn console_view(
             let awaiting = chat.awaiting && pending;
             counters.unread += chat.unread;
             counters.ringing += u32::from(ringing);
+            if pending && supervised.contains(&chat.summary.live_chat) {
+                waiting_supervised += 1;
+            }
             match group {
                 ChatGroup::Unassigned => counters.unassigned += 1,
                 ChatGroup::Awaiting => counters.awaiting += 1,
-                ChatGroup::MyChats => counters.my_chats += 1,
-                ChatGroup::OthersActive | ChatGroup::Closed => {}
+                ChatGroup::MyChats => {
+                    counters.my_chats += 1;
+                    counters.my_chats_unread += chat.unread;
+                }
+                ChatGroup::OthersActive => counters.others_active += 1,
+                ChatGroup::Closed => counters.closed += 1,
             }
             ConsoleChat {
                 summary: chat.summary,
@@ -281,6 +333,7 @@ pub(crate) fn console_view(
                 ringing,
                 awaiting,
                 group,
+                visitor_read_up_to: chat.visitor_read_up_to,
             }
         })
         .collect();
@@ -290,6 +343,8 @@ pub(crate) fn console_view(
             .cmp(&a.summary.updated_at)
             .then(b.summary.id.cmp(&a.summary.id))
     });
+    counters.red = counters.unread + waiting_supervised;
+    counters.blue = counters.unassigned;
     (console, counters)
 }
 
@@ -332,6 +387,7 @@ mod tests {
             unread: 0,
             ringing: false,
             awaiting: false,
+            visitor_read_up_to: None,
         }
     }
 
@@ -349,9 +405,15 @@ mod tests {
         // A stale ring mark on a chat that is no longer pending must not count.
         abandoned.ringing = true;
 
+        let operator = OperatorProfile {
+            id: ME,
+            name: "Ann Operator".to_owned(),
+            email: "ann@example.com".to_owned(),
+            live_chats: Vec::new(),
+        };
         let (chats, counters) = console_view(
             vec![ringing, muted, mine, theirs, closed, abandoned],
-            Some(ME),
+            Some(&operator),
         );
         let group = |id: i64| {
             chats
@@ -374,6 +436,11 @@ mod tests {
                 ringing: 1,
                 my_chats: 1,
                 awaiting: 1,
+                my_chats_unread: 2,
+                others_active: 1,
+                closed: 2,
+                red: 2,
+                blue: 1,
             }
         );
         assert_eq!(
@@ -381,6 +448,44 @@ mod tests {
             vec![6, 5, 4, 3, 2, 1],
             "newest activity first"
         );
+    }
+
+    #[test]
+    fn b41_red_adds_waiting_chats_of_supervised_live_chats() {
+        let waiting = cached(1, ChatState::Pending, None);
+        let mut muted = cached(2, ChatState::Pending, None);
+        muted.awaiting = true;
+        let mut mine = cached(3, ChatState::Active, Some(ME));
+        mine.unread = 3;
+        let mut elsewhere = cached(4, ChatState::Pending, None);
+        elsewhere.summary.live_chat = LiveChatId(2);
+        let live = |id: i64, supervisor: bool| switchboard_protocol::LiveChatSummary {
+            id: LiveChatId(id),
+            name: format!("Live chat {id}"),
+            supervisor,
+            staff_emoji: true,
+        };
+        let operator = OperatorProfile {
+            id: ME,
+            name: "Sue Supervisor".to_owned(),
+            email: "sue@example.com".to_owned(),
+            live_chats: vec![live(1, true), live(2, false)],
+        };
+        let chats = vec![waiting, muted, mine, elsewhere];
+        let (_, counters) = console_view(chats.clone(), Some(&operator));
+        // Both waiting chats of live chat 1 (muted or not) plus the three unread messages; the
+        // pending chat of live chat 2, which she only operates, counts in blue alone.
+        assert_eq!(counters.red, 3 + 2);
+        assert_eq!(counters.blue, 2);
+        assert_eq!(counters.my_chats, 1);
+        assert_eq!(counters.my_chats_unread, 3);
+
+        let operator_only = OperatorProfile {
+            live_chats: vec![live(1, false), live(2, false)],
+            ..operator
+        };
+        let (_, counters) = console_view(chats, Some(&operator_only));
+        assert_eq!(counters.red, 3, "an operator's red is their unread only");
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) struct Applied {
     pub deleted_message: Option<(ChatId, MessageId)>,
     /// The visitor has seen the staff's messages of a chat up to this one.
     pub visitor_read: Option<(ChatId, MessageId)>,
+    /// The operator's profile changed (a live chat's staff emoji switch).
+    pub operator: Option<OperatorProfile>,
 }
 
 /// A command kept in the outbox until the server confirms it.
@@ -253,6 +255,7 @@ mod conformance {
                 body: "<script>alert(1)</script>".to_owned(),
                 sent_at: Timestamp(10),
                 attachments: Vec::new(),
+                edited_at: None,
             }
         }
 

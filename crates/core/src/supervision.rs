@@ -10,7 +10,7 @@ use switchboard_protocol::{
     OperatorRef, ReassignChat, StaffLeaveChat, TakeOverChat, Ticket, TicketDetail, TicketUpdate,
     TranscriptSent, TransferChat, UpdateTicket,
 };
-use switchboard_protocol::{GetTeams, Team, TeamId, TransferToTeam};
+use switchboard_protocol::{Colleague, GetTeams, Team, TeamId, TransferToTeam};
 use ts_rs::TS;
 
 use crate::{Core, CoreError, CoreEvent, Inner, lock};
@@ -63,6 +63,10 @@ pub struct Collaboration {
     pub reply_locks: Vec<ReplyLock>,
     /// Chats whose unread escalations this operator stopped (B13).
     pub unsubscribed: Vec<ChatId>,
+    /// The other staff of this operator's live chats with their availability and routing
+    /// switch, for the invite and transfer picker (B22, B23). Empty in caches written before.
+    #[serde(default)]
+    pub colleagues: Vec<Colleague>,
 }
 
 impl Collaboration {
@@ -145,6 +149,49 @@ impl Collaboration {
                     self.set_sent_state(*chat, *kind, operator, SentState::TimedOut);
                 }
             }
+            OperatorEvent::OpenInvitations { received, sent } => {
+                self.invitations = received.clone();
+                // What is still waiting per the server stays waiting; a waiting one it no longer
+                // lists was answered or ran out while the log could not tell us which, so it
+                // goes. Settled ones stay until dismissed.
+                self.sent.retain(|mine| {
+                    mine.state != SentState::Waiting
+                        || sent.iter().any(|open| {
+                            open.chat == mine.chat
+                                && open.kind == mine.kind
+                                && match mine.team {
+                                    Some(team) => open.team == Some(team),
+                                    None => mine.operator == Some(open.to.id),
+                                }
+                        })
+                });
+                // Sent from another device (or before the cache was reset): learn it.
+                for open in sent {
+                    if self.sent.iter().all(|mine| mine.chat != open.chat) {
+                        self.sent.push(SentInvitation {
+                            chat: open.chat,
+                            kind: open.kind,
+                            to: open.to.name.clone(),
+                            operator: open.team.is_none().then_some(open.to.id),
+                            team: open.team,
+                            state: SentState::Waiting,
+                        });
+                    }
+                }
+            }
+            OperatorEvent::ColleaguesChanged { colleagues } => {
+                self.colleagues = colleagues.clone();
+            }
+            OperatorEvent::ColleagueChanged { colleague } => {
+                match self
+                    .colleagues
+                    .iter_mut()
+                    .find(|known| known.id == colleague.id)
+                {
+                    Some(known) => *known = colleague.clone(),
+                    None => self.colleagues.push(colleague.clone()),
+                }
+            }
             OperatorEvent::ReplyLockChanged { chat, locked_by } => {
                 self.reply_locks.retain(|lock| lock.chat != *chat);
                 if let Some(locked_by) = locked_by {
@@ -189,6 +236,9 @@ impl Inner {
                 | OperatorEvent::InvitationAnswered { .. }
                 | OperatorEvent::InvitationExpired { .. }
                 | OperatorEvent::ReplyLockChanged { .. }
+                | OperatorEvent::OpenInvitations { .. }
+                | OperatorEvent::ColleaguesChanged { .. }
+                | OperatorEvent::ColleagueChanged { .. }
         ) {
             return;
         }
@@ -453,6 +503,7 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchboard_protocol::{Availability, OutgoingInvitation};
 
     const ME: OperatorId = OperatorId(2);
 
@@ -481,6 +532,7 @@ mod tests {
                     from: ann(),
                     note: None,
                     subject: "Anvil".to_owned(),
+                    team: None,
                 },
             },
             Some(ME),
@@ -549,5 +601,102 @@ mod tests {
         assert!(state.apply(&answered(true), Some(ME)));
         assert_eq!(state.sent[0].state, SentState::Accepted);
         assert_eq!(state.sent[0].to, "Ann Operator", "who took it");
+    }
+
+    #[test]
+    fn b22_b23_colleagues_availability_is_replaced_after_a_snapshot_and_updated_live() {
+        let mut state = Collaboration::default();
+        let bob = |availability, routing| Colleague {
+            id: OperatorId(2),
+            name: "Bob Operator".to_owned(),
+            availability,
+            routing,
+        };
+        assert!(state.apply(
+            &OperatorEvent::ColleaguesChanged {
+                colleagues: vec![bob(Availability::Online, true)],
+            },
+            Some(ME),
+        ));
+        assert!(state.apply(
+            &OperatorEvent::ColleagueChanged {
+                colleague: bob(Availability::Offline, false),
+            },
+            Some(ME),
+        ));
+        assert_eq!(state.colleagues, vec![bob(Availability::Offline, false)]);
+        assert!(
+            !state.apply(
+                &OperatorEvent::ColleagueChanged {
+                    colleague: bob(Availability::Offline, false),
+                },
+                Some(ME),
+            ),
+            "a replay changes nothing"
+        );
+    }
+
+    #[test]
+    fn b22_b23_open_invitations_after_a_snapshot_replace_what_the_cache_knew() {
+        let mut state = Collaboration::default();
+        let waiting = |chat: i64| SentInvitation {
+            chat: ChatId(chat),
+            kind: InvitationKind::Invite,
+            to: ann().name,
+            operator: Some(ann().id),
+            team: None,
+            state: SentState::Waiting,
+        };
+        // Still open on the server, answered meanwhile, and settled before the gap.
+        state.sent.push(waiting(1));
+        state.sent.push(waiting(2));
+        state.sent.push(SentInvitation {
+            state: SentState::Declined,
+            ..waiting(3)
+        });
+        let received = Invitation {
+            chat: ChatId(7),
+            kind: InvitationKind::Transfer,
+            from: ann(),
+            note: Some("VIP".to_owned()),
+            subject: "Anvil".to_owned(),
+            team: Some("Billing".to_owned()),
+        };
+        assert!(state.apply(
+            &OperatorEvent::OpenInvitations {
+                received: vec![received.clone()],
+                sent: vec![
+                    OutgoingInvitation {
+                        chat: ChatId(1),
+                        kind: InvitationKind::Invite,
+                        to: ann(),
+                        team: None,
+                    },
+                    OutgoingInvitation {
+                        chat: ChatId(4),
+                        kind: InvitationKind::Transfer,
+                        to: ann(),
+                        team: Some(TeamId(3)),
+                    },
+                ],
+            },
+            Some(ME),
+        ));
+        assert_eq!(state.invitations, vec![received]);
+        let chats: Vec<(i64, SentState)> = state
+            .sent
+            .iter()
+            .map(|sent| (sent.chat.0, sent.state))
+            .collect();
+        assert_eq!(
+            chats,
+            vec![
+                (1, SentState::Waiting),
+                (3, SentState::Declined),
+                (4, SentState::Waiting)
+            ]
+        );
+        assert_eq!(state.sent[2].team, Some(TeamId(3)));
+        assert_eq!(state.sent[2].operator, None);
     }
 }

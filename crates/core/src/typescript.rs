@@ -17,6 +17,7 @@ const PROTOCOL_IMPORTS: &[&str] = &[
     "Availability",
     "ChatId",
     "ChatSummary",
+    "Colleague",
     "Invitation",
     "InvitationKind",
     "OperatorRef",
@@ -26,6 +27,7 @@ const PROTOCOL_IMPORTS: &[&str] = &[
     "MessageId",
     "OperatorCommand",
     "OperatorProfile",
+    "SiteVisitor",
     "Timestamp",
     "Visibility",
 ];

@@ -9,8 +9,9 @@ use switchboard_core::{
     CredentialStore, SentState,
 };
 use switchboard_protocol::{
-    AnswerInvitation, AuditAction, ChatId, ChatState, ErrorCode, InvitationKind, LiveChatId,
-    LockReplies, OperatorEvent, TicketStatus, TicketUpdate, TransferChat, Visibility, VisitorEvent,
+    AnswerInvitation, AuditAction, Availability, ChatId, ChatState, ErrorCode, InvitationKind,
+    LiveChatId, LockReplies, OperatorEvent, TicketStatus, TicketUpdate, TransferChat, Visibility,
+    VisitorEvent,
 };
 use switchboard_server::test_support::{
     ANN, BOB, DEMO_EMBED_KEY, DEMO_PASSWORD, SUE, TestOperator, TestServer, TestVisitor,
@@ -278,5 +279,69 @@ async fn b22_b23_b15_b13_collaboration_state_reaches_the_console_and_survives_an
         "the reply lock is remembered too"
     );
     restarted.shutdown().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b22_b23_invitations_and_colleagues_availability_reach_the_console_after_a_snapshot() {
+    let server = TestServer::start().await;
+    let data = tempfile::tempdir().expect("a data folder");
+    // Started first: the core installs the TLS crypto provider the test clients use too.
+    let bob = Core::start(CoreConfig {
+        server_url: server.url(),
+        data_dir: data.path().to_owned(),
+        credentials: CredentialStore::Memory,
+        audio: AudioOutput::Disabled,
+    })
+    .await
+    .expect("start the core");
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let bob_id = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD)
+        .await
+        .id();
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat = visitor.start_chat("Wile E.", "Anvil").await.id;
+    ann.wait_for("Ann's ring", rings(chat)).await;
+    ann.accept(chat).await.expect("Ann accepts");
+    // Bob's app is not signed in: the invitation only waits on the server.
+    ann.command(switchboard_protocol::InviteOperator {
+        chat,
+        operator: bob_id,
+    })
+    .await
+    .expect("Ann invites Bob");
+
+    // A fresh cache has no cursor, so the server answers with a snapshot, which the open
+    // invitations follow.
+    bob.sign_in(BOB, DEMO_PASSWORD).await.expect("Bob signs in");
+    let shown = collaboration_where(&bob, "the invitation", |state| {
+        state
+            .invitations
+            .iter()
+            .any(|invitation| invitation.chat == chat)
+    })
+    .await;
+    assert_eq!(shown.invitations[0].kind, InvitationKind::Invite);
+    assert_eq!(shown.invitations[0].from.name, "Ann Operator");
+    // The picker's colleagues with their availability follow the snapshot too, and stay live.
+    collaboration_where(&bob, "Ann online", |state| {
+        state.colleagues.iter().any(|colleague| {
+            colleague.name == "Ann Operator" && colleague.availability == Availability::Online
+        })
+    })
+    .await;
+    ann.set_availability(Availability::Away)
+        .await
+        .expect("Ann goes away");
+    collaboration_where(&bob, "Ann away", |state| {
+        state.colleagues.iter().any(|colleague| {
+            colleague.name == "Ann Operator" && colleague.availability == Availability::Away
+        })
+    })
+    .await;
+    bob.answer_invitation(chat, true)
+        .await
+        .expect("Bob accepts the invitation he found");
+    bob.shutdown().await;
     server.stop().await;
 }

@@ -520,8 +520,9 @@ endpoint!(
 );
 
 endpoint!(
-    /// `POST /api/v1/live-chats/{id}/emoji` (supervisor): replaces both switches. Staff see the
-    /// change in their profile's `staffEmoji` on their next sign-in or start.
+    /// `POST /api/v1/live-chats/{id}/emoji` (supervisor): replaces both switches. Members get
+    /// `OperatorEvent::StaffEmojiChanged` when the staff switch changes, and their profile's
+    /// `staffEmoji` says the same on their next sign-in or start.
     SaveEmojiSettings: Post "/api/v1/live-chats/{id}/emoji", EmojiSettings => EmojiSettings
 );
 

@@ -207,6 +207,19 @@ pub struct OperatorRef {
     pub name: String,
 }
 
+/// A colleague as the invite and transfer picker shows them (B22, B23): only an online one can
+/// take a transfer, so the picker shows who is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Colleague {
+    pub id: OperatorId,
+    pub name: String,
+    pub availability: Availability,
+    /// Their routing switch (B07): off means they get no new chats, though they may still
+    /// accept a transfer.
+    pub routing: bool,
+}
+
 /// A live chat the signed-in person can access.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -330,6 +343,11 @@ pub struct Message {
     /// Files posted with the message (B32); absent in messages from older servers.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// When the author last changed the text (B16), so "(edited)" survives reloads; absent when
+    /// never edited and in messages from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub edited_at: Option<Timestamp>,
 }
 
 /// Why a ring stopped for this operator.
@@ -401,6 +419,49 @@ pub struct Invitation {
     pub note: Option<String>,
     /// The visitor's pre-chat question.
     pub subject: String,
+    /// The team's name when this is one of a transfer to a team (B22): "via team Billing".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub team: Option<String>,
+}
+
+/// An open invitation or transfer this operator sent (B22, B23), as listed after a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OutgoingInvitation {
+    pub chat: ChatId,
+    pub kind: InvitationKind,
+    /// The colleague it waits on; a team transfer lists one entry per member it rings for.
+    pub to: OperatorRef,
+    /// Set when this is one of a transfer to a team.
+    pub team: Option<TeamId>,
+}
+
+/// Longest page URL, title or referrer the server keeps of a visitor's page view (B50), in
+/// characters; longer ones are cut.
+pub const MAX_PAGE_TEXT_CHARS: usize = 1_000;
+
+/// A visitor currently on a page of a live chat's site (B50), as staff see them. Every string
+/// came from the visitor's browser: show it as text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteVisitor {
+    pub visitor: VisitorId,
+    pub live_chat: LiveChatId,
+    /// The name given in the pre-chat form of their latest chat, if they ever started one.
+    pub name: Option<String>,
+    pub page_url: Option<String>,
+    pub page_title: Option<String>,
+    /// `document.referrer` of the page they are on, when the browser gave one.
+    pub referrer: Option<String>,
+    /// Approximate location, e.g. "Berlin, Germany" (same source as [`VisitorProfile`]).
+    pub location: Option<String>,
+    /// When this visit began.
+    pub first_seen: Timestamp,
+    /// Page views in this visit (reloads count).
+    pub pages_viewed: u32,
+    /// The visitor has an open chat.
+    pub in_chat: bool,
 }
 
 /// Events on an operator's stream.
@@ -470,6 +531,13 @@ pub enum OperatorEvent {
     /// Every team of this operator's live chats, sent after a snapshot and whenever a team of
     /// one of them changes. Replaces what the client knows of teams.
     TeamsChanged { teams: Vec<Team> },
+    /// A supervisor switched the staff's emoji picker of one of this operator's live chats on or
+    /// off (B32): the client updates that live chat's `staffEmoji` in the profile it holds.
+    #[serde(rename_all = "camelCase")]
+    StaffEmojiChanged {
+        live_chat: LiveChatId,
+        enabled: bool,
+    },
     /// The chat's visitor started (`typing: true`) or stopped typing. Only ever sent in a
     /// [`ServerFrame::Transient`] frame: clients hide it after [`TYPING_EXPIRY_MS`] without a
     /// refresh. It carries no draft text: what a visitor has not sent is theirs.
@@ -477,6 +545,37 @@ pub enum OperatorEvent {
     /// The chat's visitor has seen the staff's public messages up to `upTo` (read state).
     #[serde(rename_all = "camelCase")]
     VisitorRead { chat: ChatId, up_to: MessageId },
+    /// Everyone on the pages of this operator's live chats now (B50), sent on every connect
+    /// (after the snapshot or the replay). Replaces what the client knows of visitors on site.
+    /// Presence, not history: only ever sent in a [`ServerFrame::Transient`] frame, like the
+    /// three events after it.
+    VisitorsOnSite { visitors: Vec<SiteVisitor> },
+    /// A visitor opened a page with the widget (B50). A reload or a second tab is not an arrival.
+    VisitorArrived { visitor: SiteVisitor },
+    /// A visitor on site moved to another page, or started or ended a chat (B50). Replaces the
+    /// visitor with the same id.
+    VisitorUpdated { visitor: SiteVisitor },
+    /// A visitor's last page with the widget closed and they did not come back within the grace
+    /// period (B50).
+    #[serde(rename_all = "camelCase")]
+    VisitorLeft {
+        live_chat: LiveChatId,
+        visitor: VisitorId,
+    },
+    /// Every open invitation and transfer to (`received`) and from (`sent`) this operator (B22,
+    /// B23), sent right after a snapshot: a snapshot replaces the log that held the `Invited`
+    /// events, so a reconnect after a long gap loses none. Replaces what the client knows of
+    /// open invitations; a sent one missing here was answered or ran out meanwhile.
+    OpenInvitations {
+        received: Vec<Invitation>,
+        sent: Vec<OutgoingInvitation>,
+    },
+    /// Every other staff member of this operator's live chats with their availability, by
+    /// name, sent right after a snapshot. Replaces what the client knows of colleagues.
+    ColleaguesChanged { colleagues: Vec<Colleague> },
+    /// A colleague's availability or routing switch changed; sent to the staff of every live
+    /// chat they share. Replaces the colleague with the same id.
+    ColleagueChanged { colleague: Colleague },
 }
 
 /// A message as the visitor sees it: the type has no way to carry a note.
@@ -1006,6 +1105,25 @@ pub struct VisitorMarkRead {
     pub up_to: MessageId,
 }
 
+/// The visitor's browser shows a page with the widget (B50): sent after every connect and on
+/// every in-page navigation. Ephemeral like [`VisitorTyping`] (not logged, no idempotency).
+/// Texts are cut to [`MAX_PAGE_TEXT_CHARS`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorPageView {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub referrer: Option<String>,
+    /// The browser's IANA time zone, for the approximate location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub time_zone: Option<String>,
+}
+
 commands! {
     VisitorCommand, VisitorResponse;
     Start(StartChat) -> VisitorChat;
@@ -1013,6 +1131,7 @@ commands! {
     Leave(LeaveChat) -> VisitorChat;
     Typing(VisitorTyping) -> Ack;
     MarkRead(VisitorMarkRead) -> Ack;
+    PageView(VisitorPageView) -> Ack;
 }
 
 /// Frames an operator client sends.

@@ -50,6 +50,7 @@ fn message(visibility: Visibility) -> Message {
         body: "<b>hello</b> stays text".into(),
         sent_at: Timestamp(1_700_000_030_000),
         attachments: Vec::new(),
+        edited_at: None,
     }
 }
 
@@ -652,6 +653,7 @@ fn collaboration_wire_types() {
                     from: operator_ref(),
                     note: Some("Knows the billing system".into()),
                     subject: "Pricing question".into(),
+                    team: Some("Billing".into()),
                 },
             },
             OperatorEvent::InvitationAnswered {
@@ -668,6 +670,38 @@ fn collaboration_wire_types() {
                 chat: ChatId(7),
                 kind: InvitationKind::Transfer,
                 operator: operator_ref(),
+            },
+            OperatorEvent::OpenInvitations {
+                received: vec![Invitation {
+                    chat: ChatId(8),
+                    kind: InvitationKind::Invite,
+                    from: operator_ref(),
+                    note: None,
+                    subject: "Pricing question".into(),
+                    team: None,
+                }],
+                sent: vec![OutgoingInvitation {
+                    chat: ChatId(7),
+                    kind: InvitationKind::Transfer,
+                    to: operator_ref(),
+                    team: Some(TeamId(2)),
+                }],
+            },
+            OperatorEvent::ColleaguesChanged {
+                colleagues: vec![Colleague {
+                    id: OperatorId(2),
+                    name: "Bob Operator".into(),
+                    availability: Availability::Away,
+                    routing: false,
+                }],
+            },
+            OperatorEvent::ColleagueChanged {
+                colleague: Colleague {
+                    id: OperatorId(2),
+                    name: "Bob Operator".into(),
+                    availability: Availability::Online,
+                    routing: true,
+                },
             },
         ]
     );
@@ -724,7 +758,10 @@ fn edit_and_delete_wire_types() {
             ],
             [
                 OperatorEvent::MessageEdited {
-                    message: message(Visibility::Public),
+                    message: Message {
+                        edited_at: Some(Timestamp(1_700_000_040_000)),
+                        ..message(Visibility::Public)
+                    },
                 },
                 OperatorEvent::MessageDeleted {
                     chat: ChatId(7),
@@ -849,11 +886,23 @@ fn messages_from_older_servers_have_no_attachments() {
     let older = r#"{"id":1,"chat":2,"clientId":null,"author":{"kind":"system"},"visibility":"public","body":"hi","sentAt":3}"#;
     let message: Message = serde_json::from_str(older).expect("an older message still parses");
     assert!(message.attachments.is_empty());
+    assert_eq!(message.edited_at, None, "and was never edited");
     let live_chat: LiveChatSummary =
         serde_json::from_str(r#"{"id":1,"name":"Acme","supervisor":false}"#).expect("parses");
     assert!(
         live_chat.staff_emoji,
         "emoji are on unless a live chat switches them off"
+    );
+}
+
+#[test]
+fn staff_emoji_switch_wire_type() {
+    assert_json_snapshot!(
+        "staff_emoji_changed",
+        OperatorEvent::StaffEmojiChanged {
+            live_chat: LiveChatId(1),
+            enabled: false,
+        }
     );
 }
 
@@ -934,4 +983,52 @@ fn customer_wire_types() {
     );
     assert_eq!(GetChatCustomer::PATH, "/api/v1/chats/{id}/customer");
     assert_eq!(CreateCustomer::PATH, "/api/v1/customers");
+}
+
+#[test]
+fn b50_visitors_on_site_wire_types() {
+    let visitor = SiteVisitor {
+        visitor: VisitorId(3),
+        live_chat: LiveChatId(1),
+        name: None,
+        page_url: Some("https://example.com/pricing".into()),
+        page_title: Some("Pricing".into()),
+        referrer: Some("https://search.example/".into()),
+        location: Some("Berlin, Germany".into()),
+        first_seen: Timestamp(1_700_000_000_000),
+        pages_viewed: 2,
+        in_chat: false,
+    };
+    assert_json_snapshot!(
+        "visitors_on_site",
+        (
+            VisitorCommand::from(VisitorPageView {
+                url: "https://example.com/pricing".into(),
+                title: Some("Pricing".into()),
+                referrer: None,
+                time_zone: Some("Europe/Berlin".into()),
+            }),
+            [
+                OperatorServerFrame::Transient {
+                    event: OperatorEvent::VisitorsOnSite {
+                        visitors: vec![visitor.clone()],
+                    },
+                },
+                OperatorServerFrame::Transient {
+                    event: OperatorEvent::VisitorArrived {
+                        visitor: visitor.clone(),
+                    },
+                },
+                OperatorServerFrame::Transient {
+                    event: OperatorEvent::VisitorUpdated { visitor },
+                },
+                OperatorServerFrame::Transient {
+                    event: OperatorEvent::VisitorLeft {
+                        live_chat: LiveChatId(1),
+                        visitor: VisitorId(3),
+                    },
+                },
+            ],
+        )
+    );
 }

@@ -19,8 +19,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 use switchboard_protocol::{
     ATTACHMENT_NAME_HEADER, ApiError, Attachment, AttachmentId, CLIENT_ID_HEADER, ChatId,
-    ChatState, ClientId, EmojiSettings, ErrorCode, LiveChatId, Message, MessageId, OperatorId,
-    Outcome, Visibility, VisitorId, VisitorMessage,
+    ChatState, ClientId, EmojiSettings, ErrorCode, LiveChatId, Message, MessageId, OperatorEvent,
+    OperatorId, Outcome, Visibility, VisitorId, VisitorMessage,
 };
 use tokio::io::AsyncWriteExt;
 
@@ -838,20 +838,35 @@ pub(crate) async fn save_emoji(
     let operator = authenticated_operator(&state, &headers).await?;
     let live_chat = live_chat_id(&live_chat)?;
     with_hub(&state, move |hub| {
-        let hub = hub.lock();
+        let mut hub = hub.lock();
         if !storage::is_supervisor(hub.database(), operator, live_chat)? {
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
                 "Only a supervisor of this live chat can change its emoji settings.",
             ));
         }
-        hub.database()
-            .execute(
-                "UPDATE live_chats SET staff_emoji = ?2, visitor_emoji = ?3 WHERE id = ?1",
-                params![live_chat.0, settings.staff, settings.visitors],
-            )
-            .map_err(StoreError::from)?;
-        Ok(emoji_settings(hub.database(), live_chat)?)
+        hub.transact(|effects| {
+            let before = emoji_settings(effects.database, live_chat)?;
+            effects
+                .database
+                .execute(
+                    "UPDATE live_chats SET staff_emoji = ?2, visitor_emoji = ?3 WHERE id = ?1",
+                    params![live_chat.0, settings.staff, settings.visitors],
+                )
+                .map_err(StoreError::from)?;
+            // Members' consoles show or hide the emoji button at once, without signing in
+            // again; an unchanged switch logs nothing.
+            if before.staff != settings.staff {
+                effects.notify_members(
+                    live_chat,
+                    &OperatorEvent::StaffEmojiChanged {
+                        live_chat,
+                        enabled: settings.staff,
+                    },
+                )?;
+            }
+            Ok(emoji_settings(effects.database, live_chat)?)
+        })
     })
     .await
     .map(axum::Json)

@@ -42,6 +42,9 @@ pub struct Config {
     pub smtp: Option<crate::mail::SmtpSettings>,
     /// Largest attachment accepted, in bytes (B32); larger uploads get a 413 `tooLarge`.
     pub attachment_max_bytes: u64,
+    /// How long a visitor whose last page with the widget closed still counts as on site (B50),
+    /// so a reload or a move to another page is not "left" and "arrived".
+    pub visitor_leave_grace_ms: i64,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             country_header: None,
             smtp: None,
             attachment_max_bytes: switchboard_protocol::DEFAULT_ATTACHMENT_MAX_BYTES,
+            visitor_leave_grace_ms: 30_000,
         }
     }
 }

@@ -48,6 +48,7 @@ impl Hub {
             storage::edit_message(effects.database, message.id, &command.body, effects.now)?;
             let edited = Message {
                 body: command.body,
+                edited_at: Some(effects.now),
                 ..message
             };
             effects.notify_members(

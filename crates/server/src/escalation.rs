@@ -26,10 +26,10 @@ const PENDING: &str = "FROM messages m JOIN chats c ON c.id = m.chat_id
 
 /// When the oldest pending message escalates.
 pub(crate) fn next_deadline(database: &Connection, escalation_ms: i64) -> Option<Timestamp> {
+    // Asked after every change: a cached statement skips parsing the SQL each time.
     let oldest: Option<i64> = database
-        .query_row(&format!("SELECT MIN(m.sent_at) {PENDING}"), [], |row| {
-            row.get(0)
-        })
+        .prepare_cached(&format!("SELECT MIN(m.sent_at) {PENDING}"))
+        .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
         .optional()
         .ok()
         .flatten()

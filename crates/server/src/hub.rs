@@ -118,6 +118,8 @@ pub struct Hub {
     unread_escalation_ms: i64,
     /// Typing indicators and read progress (`presence.rs`): in memory, never logged.
     pub(crate) presence: crate::presence::Presence,
+    /// Visitors on site (`visitors.rs`, B50): in memory, never logged.
+    pub(crate) site_visitors: crate::visitors::SiteVisitors,
     /// B22, B23: how long an invitation or transfer waits for its answer.
     invitation_timeout_ms: i64,
     /// B04: the trusted reverse proxy's country header (e.g. `CF-IPCountry`), if configured.
@@ -131,6 +133,9 @@ pub(crate) struct Effects<'a> {
     frames: Vec<(Stream, String)>,
     /// Operator events stored in the shared log, fanned out to their recipients after commit.
     logged: Vec<Logged>,
+    /// Members of live chats read in this transaction: a new chat needs them three times (chat,
+    /// question, ring), and memberships do not change inside a transaction.
+    members: HashMap<LiveChatId, Vec<OperatorId>>,
     pub(crate) now: Timestamp,
 }
 
@@ -187,7 +192,16 @@ impl Effects<'_> {
         operator: OperatorId,
         event: &OperatorEvent,
     ) -> StoreResult<()> {
-        self.emit_operators(Audience::Operator(operator), vec![operator], false, event)
+        self.emit_operators(Audience::Operator(operator), vec![operator], false, event)?;
+        // Every availability or routing change is told to its operator through here, so this
+        // one place keeps colleagues' pickers current too (B22, B23).
+        if matches!(
+            event,
+            OperatorEvent::AvailabilityChanged { .. } | OperatorEvent::RoutingChanged { .. }
+        ) {
+            crate::colleagues::announce(self, operator)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn notify_members(
@@ -195,8 +209,17 @@ impl Effects<'_> {
         live_chat: LiveChatId,
         event: &OperatorEvent,
     ) -> StoreResult<()> {
-        let members = storage::members(self.database, live_chat)?;
+        let members = self.members(live_chat)?;
         self.emit_operators(Audience::LiveChat(live_chat), members, false, event)
+    }
+
+    fn members(&mut self, live_chat: LiveChatId) -> StoreResult<Vec<OperatorId>> {
+        if let Some(members) = self.members.get(&live_chat) {
+            return Ok(members.clone());
+        }
+        let members = storage::members(self.database, live_chat)?;
+        self.members.insert(live_chat, members.clone());
+        Ok(members)
     }
 
     /// The same event for some members of the chat's live chat: one row for all of them.
@@ -211,9 +234,7 @@ impl Effects<'_> {
         }
         let live_chat = storage::chat_row(self.database, chat)?.map(|row| row.live_chat);
         let members: BTreeSet<OperatorId> = match live_chat {
-            Some(live_chat) => storage::members(self.database, live_chat)?
-                .into_iter()
-                .collect(),
+            Some(live_chat) => self.members(live_chat)?.into_iter().collect(),
             None => BTreeSet::new(),
         };
         match live_chat {
@@ -440,7 +461,17 @@ impl Effects<'_> {
 /// An operator event frame: `prev` is the previous event of the recipient's stream, so a client
 /// whose cursor is behind it knows it missed something.
 fn operator_event_frame(seq: u64, prev: u64, payload: &str) -> String {
-    format!(r#"{{"type":"event","seq":{seq},"prev":{prev},"event":{payload}}}"#)
+    // Built once per recipient under the hub lock: sized up front so it never reallocates.
+    use std::fmt::Write;
+    let mut frame = String::with_capacity(payload.len() + 64);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        frame,
+        r#"{{"type":"event","seq":{seq},"prev":{prev},"event":"#
+    );
+    frame.push_str(payload);
+    frame.push('}');
+    frame
 }
 
 fn event_frame(seq: u64, payload: &str) -> String {
@@ -575,6 +606,7 @@ impl Hub {
             timers: Arc::new(Notify::new()),
             unread_escalation_ms: crate::escalation::DEFAULT_ESCALATION_MS,
             presence: crate::presence::Presence::default(),
+            site_visitors: crate::visitors::SiteVisitors::default(),
             invitation_timeout_ms: crate::supervision::DEFAULT_INVITATION_TIMEOUT_MS,
             country_header: None,
         };
@@ -585,6 +617,11 @@ impl Hub {
             Ok(())
         })?;
         Ok(hub)
+    }
+
+    /// Stops commits from checkpointing the WAL; the server checkpoints on its own connection.
+    pub fn defer_checkpoints(&self) -> StoreResult<()> {
+        storage::defer_checkpoints(&self.database)
     }
 
     /// When the next routing timer is due.
@@ -599,9 +636,14 @@ impl Hub {
             &self.database,
             self.invitation_timeout_ms,
         );
-        match (first, invitation) {
+        let first = match (first, invitation) {
             (Some(first), Some(invitation)) => Some(first.min(invitation)),
             (first, invitation) => first.or(invitation),
+        };
+        // B50: a visitor on site leaves when their grace period ends.
+        match (first, self.site_visitors.next_deadline()) {
+            (Some(first), Some(leave)) => Some(first.min(leave)),
+            (first, leave) => first.or(leave),
         }
     }
 
@@ -629,6 +671,7 @@ impl Hub {
 
     /// Fires the routing timers that are due.
     pub fn expire_timers(&mut self) -> Result<(), ApiError> {
+        self.expire_site_visitors(storage::now());
         let escalation_ms = self.unread_escalation_ms;
         let invitation_timeout_ms = self.invitation_timeout_ms;
         self.transact(|effects| {
@@ -652,6 +695,7 @@ impl Hub {
             router: &mut self.router,
             frames: Vec::new(),
             logged: Vec::new(),
+            members: HashMap::new(),
             now: storage::now(),
         };
         let value = work(&mut effects)?;
@@ -1042,6 +1086,14 @@ impl Hub {
                 let teams = crate::teams::teams_of_operator(effects.database, operator)?;
                 effects.notify_operator(operator, &OperatorEvent::TeamsChanged { teams })?;
             }
+            // Nor open invitations and transfers (B22, B23), nor colleagues' availability:
+            // they follow it too.
+            if snapshot_sent {
+                let open = crate::supervision::open_invitations(effects.database, operator)?;
+                effects.notify_operator(operator, &open)?;
+                let colleagues = crate::colleagues::colleagues_changed(effects.database, operator)?;
+                effects.notify_operator(operator, &colleagues)?;
+            }
             // A snapshot lists rings but not offers: repeat the offer this operator holds.
             if snapshot_sent {
                 for (chat, deadline) in effects.router.offers_of(operator) {
@@ -1343,6 +1395,14 @@ impl Hub {
         id: &ClientId,
         command: VisitorCommand,
     ) -> String {
+        if let VisitorCommand::PageView(command) = command {
+            // Presence (B50, `visitors.rs`): ephemeral like typing.
+            let outcome = Outcome::from(
+                self.page_view(visitor, live_chat, command)
+                    .map(VisitorResponse::PageView),
+            );
+            return reply_frame(id, &serde_json::to_string(&outcome).unwrap_or_default());
+        }
         if let VisitorCommand::Typing(command) = command {
             // Ephemeral, like an operator's typing.
             let outcome = Outcome::from(
@@ -1368,6 +1428,9 @@ impl Hub {
             VisitorCommand::MarkRead(command) => hub
                 .visitor_mark_read(visitor, command)
                 .map(VisitorResponse::MarkRead),
+            VisitorCommand::PageView(command) => hub
+                .page_view(visitor, live_chat, command)
+                .map(VisitorResponse::PageView),
         })
     }
 

@@ -28,6 +28,7 @@ pub mod storage;
 mod supervision;
 pub mod teams;
 mod tickets;
+mod visitors;
 
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -89,6 +89,14 @@ impl Server {
         hub.set_unread_escalation_ms(config.unread_escalation_seconds.max(1) * 1000);
         hub.set_invitation_timeout_ms(config.invitation_timeout_seconds.max(1) * 1000);
         hub.set_country_header(config.country_header.clone());
+        hub.set_visitor_leave_grace_ms(config.visitor_leave_grace_ms);
+        let checkpoints = match hub.defer_checkpoints() {
+            Ok(()) => Some(config.database.clone()),
+            Err(error) => {
+                tracing::warn!(error = ?error, "commits keep checkpointing the WAL");
+                None
+            }
+        };
         let hub = SharedHub::new(hub);
         let timers = tokio::spawn(run_timers(hub.clone()));
         let listener =
@@ -113,6 +121,9 @@ impl Server {
                 config.attachment_max_bytes,
             )),
         };
+        if let Some(path) = checkpoints {
+            tokio::spawn(run_checkpoints(path, shutdown_signal.clone()));
+        }
         tokio::spawn(close_inactive_chats(
             hub.clone(),
             config.visitor_inactivity_seconds.max(1) * 1000,
@@ -217,6 +228,37 @@ impl Drop for AbortOnDrop {
 /// restart picks them up again.
 /// B25: ends chats whose visitor closed the page. Checked at a tenth of the timeout (at most
 /// every 10 s), so a chat ends between 1 and 1.1 timeouts after the visitor left.
+/// Checkpoints the WAL every second on a connection of its own, so commits (under the hub lock)
+/// never copy and sync pages themselves (issue 3).
+async fn run_checkpoints(path: std::path::PathBuf, mut stop: watch::Receiver<bool>) {
+    let opened = tokio::task::spawn_blocking(move || rusqlite::Connection::open(path)).await;
+    let mut connection = match opened {
+        Ok(Ok(connection)) => connection,
+        Ok(Err(error)) => {
+            tracing::error!(%error, "cannot open the database to checkpoint it");
+            return;
+        }
+        Err(_) => return,
+    };
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return,
+        }
+        let checkpointed = tokio::task::spawn_blocking(move || {
+            if let Err(error) = storage::checkpoint(&connection) {
+                tracing::warn!(error = ?error, "WAL checkpoint failed");
+            }
+            connection
+        })
+        .await;
+        match checkpointed {
+            Ok(back) => connection = back,
+            Err(_) => return,
+        }
+    }
+}
+
 async fn close_inactive_chats(hub: SharedHub, timeout_ms: i64, mut stop: watch::Receiver<bool>) {
     let period = Duration::from_millis((timeout_ms / 10).clamp(50, 10_000) as u64);
     loop {

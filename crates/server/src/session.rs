@@ -53,7 +53,11 @@ impl Role for OperatorRole {
         since: Option<u64>,
         outbox: Outbox,
     ) -> Result<ConnectionId, ApiError> {
-        hub.lock().attach_operator(actor, since, outbox)
+        let mut hub = hub.lock();
+        let connection = hub.attach_operator(actor, since, outbox)?;
+        // B50: the visitors on site follow the snapshot or replay on every connect.
+        hub.send_visitors_on_site(actor)?;
+        Ok(connection)
     }
     fn command(
         hub: &SharedHub,
@@ -61,7 +65,19 @@ impl Role for OperatorRole {
         id: &ClientId,
         command: OperatorCommand,
     ) -> String {
-        hub.lock().operator_command(actor, id, command)
+        // B50: a chat ended by staff takes the visitor's "in chat" mark away.
+        let ended = match &command {
+            OperatorCommand::End(end) => Some(end.chat),
+            _ => None,
+        };
+        let mut hub = hub.lock();
+        let reply = hub.operator_command(actor, id, command);
+        if let Some(chat) = ended
+            && let Err(error) = hub.site_visitor_chat_ended(chat)
+        {
+            tracing::error!(%chat, %error, "failed to update a visitor on site");
+        }
+        reply
     }
     fn detach(hub: &SharedHub, actor: OperatorId, connection: ConnectionId) {
         hub.lock().detach_operator(actor, connection);
@@ -82,7 +98,10 @@ impl Role for VisitorRole {
         since: Option<u64>,
         outbox: Outbox,
     ) -> Result<ConnectionId, ApiError> {
-        hub.lock().attach_visitor(actor.0, since, outbox)
+        let mut hub = hub.lock();
+        let connection = hub.attach_visitor(actor.0, since, outbox)?;
+        hub.site_visitor_connected(actor.0, actor.1);
+        Ok(connection)
     }
     fn command(
         hub: &SharedHub,
@@ -90,10 +109,25 @@ impl Role for VisitorRole {
         id: &ClientId,
         command: VisitorCommand,
     ) -> String {
-        hub.lock().visitor_command(actor.0, actor.1, id, command)
+        // B50: starting or leaving a chat changes the visitor's "in chat" mark.
+        let chat_changes = matches!(command, VisitorCommand::Start(_) | VisitorCommand::Leave(_));
+        let mut hub = hub.lock();
+        let reply = hub.visitor_command(actor.0, actor.1, id, command);
+        if chat_changes && let Err(error) = hub.site_visitor_changed(actor.0, false) {
+            tracing::error!(visitor = %actor.0, %error, "failed to update a visitor on site");
+        }
+        reply
     }
     fn detach(hub: &SharedHub, actor: Self::Actor, connection: ConnectionId) {
-        hub.lock().detach_visitor(actor.0, connection);
+        let leaving = {
+            let mut hub = hub.lock();
+            hub.detach_visitor(actor.0, connection);
+            hub.site_visitor_disconnected(actor.0)
+        };
+        if leaving {
+            // The timer task sleeps until the next deadline: this visitor's departure is one.
+            hub.timers().notify_one();
+        }
     }
 }
 

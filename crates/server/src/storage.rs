@@ -1136,7 +1136,7 @@ pub(crate) fn messages_where(
 ) -> StoreResult<Vec<Message>> {
     let sql = format!(
         "SELECT m.id, m.chat_id, m.client_id, m.author_kind, m.author_operator_id, o.name, v.name,
-                m.visibility, m.body, m.sent_at
+                m.visibility, m.body, m.sent_at, m.edited_at
          FROM messages m JOIN chats c ON c.id = m.chat_id JOIN visitors v ON v.id = c.visitor_id
          LEFT JOIN operators o ON o.id = m.author_operator_id
          WHERE {condition} ORDER BY m.id"
@@ -1155,6 +1155,7 @@ pub(crate) fn messages_where(
                 row.get::<_, String>(7)?,
                 row.get::<_, String>(8)?,
                 Timestamp(row.get(9)?),
+                row.get::<_, Option<i64>>(10)?.map(Timestamp),
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -1171,6 +1172,7 @@ pub(crate) fn messages_where(
                 visibility,
                 body,
                 sent_at,
+                edited_at,
             )| {
                 let author = match kind.as_str() {
                     "visitor" => Author::Visitor { name: visitor_name },
@@ -1190,6 +1192,7 @@ pub(crate) fn messages_where(
                     body,
                     sent_at,
                     attachments: crate::attachments::of_message(connection, id)?,
+                    edited_at,
                 })
             },
         )
@@ -1397,6 +1400,22 @@ pub fn operator_events_after(
     }
     events.sort_unstable_by_key(|(id, _)| *id);
     Ok(Some(events))
+}
+
+// ----- checkpoints -----
+
+/// Leaves WAL checkpoints to [`checkpoint`] on another connection. A checkpoint copies pages
+/// into the database file and syncs it; run by a commit, it held the hub lock for seconds when
+/// the disk was busy (issue 3).
+pub fn defer_checkpoints(connection: &Connection) -> StoreResult<()> {
+    connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+    Ok(())
+}
+
+/// Copies committed WAL pages into the database file, waiting for and blocking no one.
+pub fn checkpoint(connection: &Connection) -> StoreResult<()> {
+    connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(())
 }
 
 // ----- command log -----

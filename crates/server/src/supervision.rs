@@ -15,7 +15,7 @@ use switchboard_protocol::{
 
 use crate::hub::{Effects, Hub};
 use crate::storage::{self, ChatRow, NewAuthor, StoreError, StoreResult};
-use switchboard_protocol::{TeamId, TransferToTeam};
+use switchboard_protocol::{OutgoingInvitation, TeamId, TransferToTeam};
 
 /// Whether `operator` joined `chat` visibly (and has not become responsible since).
 pub fn is_participant(
@@ -792,9 +792,70 @@ fn send_invitation(
         from: storage::operator_ref(effects.database, from)?,
         note: note.map(str::to_owned),
         subject: summary(effects.database, chat.id)?.subject,
+        team: team_name(effects.database, team)?,
     };
     effects.notify_operator(to, &OperatorEvent::Invited { invitation })?;
     Ok(())
+}
+
+/// The name the invitee sees in "via team Billing" (B22).
+fn team_name(connection: &Connection, team: Option<TeamId>) -> StoreResult<Option<String>> {
+    let Some(team) = team else {
+        return Ok(None);
+    };
+    Ok(crate::teams::team(connection, team)?.map(|team| team.name))
+}
+
+/// Every open invitation and transfer to and from `operator` (B22, B23), oldest first: what a
+/// snapshot cannot carry, sent right after it so a reconnect after a long gap loses none.
+pub(crate) fn open_invitations(
+    connection: &Connection,
+    operator: OperatorId,
+) -> StoreResult<OperatorEvent> {
+    let mut statement = connection.prepare_cached(
+        "SELECT chat_id, operator_id, kind, from_operator_id, note, team_id
+         FROM chat_invitations WHERE operator_id = ?1 OR from_operator_id = ?1
+         ORDER BY created_at, chat_id, operator_id",
+    )?;
+    let rows = statement
+        .query_map([operator.0], |row| {
+            Ok((
+                ChatId(row.get(0)?),
+                OperatorId(row.get(1)?),
+                row.get::<_, String>(2)?,
+                OperatorId(row.get(3)?),
+                row.get::<_, Option<String>>(4)?,
+                row.get::<_, Option<i64>>(5)?.map(TeamId),
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut received = Vec::new();
+    let mut sent = Vec::new();
+    for (chat, to, kind, from, note, team) in rows {
+        let kind = parse_kind(&kind)?;
+        if to == operator {
+            let Some(chat_summary) = storage::chat_summary(connection, chat)? else {
+                continue;
+            };
+            received.push(Invitation {
+                chat,
+                kind,
+                from: storage::operator_ref(connection, from)?,
+                note,
+                subject: chat_summary.subject,
+                team: team_name(connection, team)?,
+            });
+        }
+        if from == operator {
+            sent.push(OutgoingInvitation {
+                chat,
+                kind,
+                to: storage::operator_ref(connection, to)?,
+                team,
+            });
+        }
+    }
+    Ok(OperatorEvent::OpenInvitations { received, sent })
 }
 
 /// Makes `to` responsible instead of `from`, who leaves; the visitor is told both.

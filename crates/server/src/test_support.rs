@@ -444,6 +444,12 @@ impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ProtocolSocket<E,
         self.events.iter().map(|(_, event)| event)
     }
 
+    /// Drops the events received but not taken yet, e.g. before a reconnect that expects the
+    /// snapshot as its next event.
+    pub fn discard_queued_events(&mut self) {
+        self.events.clear();
+    }
+
     /// Closes the socket (the events queued so far stay).
     pub async fn disconnect(&mut self) {
         if let Some(mut socket) = self.socket.take() {

@@ -189,6 +189,11 @@ impl Hub {
                 VisitorSideAuthor::System => "Notice".to_owned(),
             };
             body.push_str(&format!("{author}: {}\n", message.body));
+            // Files are named, never embedded: the email stays small and plain text, and the
+            // visitor downloads them from the chat if they still want them.
+            for attachment in &message.attachments {
+                body.push_str(&format!("  [attachment: {}]\n", attachment.name));
+            }
         }
         Ok(Email {
             to,

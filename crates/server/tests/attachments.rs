@@ -548,7 +548,7 @@ async fn b32_a_resent_upload_posts_once() {
 #[tokio::test]
 async fn b32_a_supervisor_switches_staff_emoji_off() {
     let server = TestServer::start().await;
-    let ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
     let sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
     let live_chat = ann.profile().live_chats[0].id;
     assert!(ann.profile().live_chats[0].staff_emoji, "on by default");
@@ -569,6 +569,19 @@ async fn b32_a_supervisor_switches_staff_emoji_off() {
         .await
         .expect("the supervisor can");
     assert_eq!(saved, off);
+    // Members hear of it at once: the console hides the button without a new sign-in.
+    let changed = ann
+        .wait_for("the staff emoji switch", |event| {
+            matches!(event, OperatorEvent::StaffEmojiChanged { .. })
+        })
+        .await;
+    assert_eq!(
+        changed,
+        OperatorEvent::StaffEmojiChanged {
+            live_chat,
+            enabled: false,
+        }
+    );
     let read: EmojiSettings = get_json(&url, Some(ann.token()))
         .await
         .expect("members read it");

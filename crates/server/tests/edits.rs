@@ -209,3 +209,43 @@ async fn b16_note_edit_and_delete_never_reach_the_visitor() {
         );
     }
 }
+
+#[tokio::test]
+async fn b16_the_edit_time_is_stored_and_comes_back_with_the_history() {
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, _visitor, chat) = active_chat(&server).await;
+    let sent = ann
+        .send(chat, "Your anvil ships Monday", Visibility::Public)
+        .await
+        .expect("Ann replies");
+    assert_eq!(sent.edited_at, None, "a new message was never edited");
+    let edited = edit(&mut ann, sent.id, "Your anvil ships Tuesday")
+        .await
+        .expect("Ann edits her reply");
+    let edited_at = edited.edited_at.expect("the edit is stamped");
+    assert!(edited_at >= sent.sent_at);
+    bob.wait_for("Bob sees the stamped edit", |event| {
+        matches!(event, OperatorEvent::MessageEdited { message }
+            if message.id == sent.id && message.edited_at == Some(edited_at))
+    })
+    .await;
+
+    // A console that loads the history later (or after a restart) still sees "(edited)".
+    let mut sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
+    let history = match sue.command(MonitorChat { chat }).await {
+        Ok(OperatorResponse::Monitor(history)) => history.messages,
+        other => panic!("monitor answered with {other:?}"),
+    };
+    let stored = history
+        .iter()
+        .find(|message| message.id == sent.id)
+        .expect("the reply is in the history");
+    assert_eq!(stored.edited_at, Some(edited_at));
+    assert!(
+        history
+            .iter()
+            .filter(|message| message.id != sent.id)
+            .all(|message| message.edited_at.is_none()),
+        "only the edited message carries an edit time"
+    );
+}

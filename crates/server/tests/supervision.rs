@@ -1449,3 +1449,406 @@ async fn b22_a_team_with_nobody_online_is_refused_and_other_live_chats_teams_are
     );
     server.stop().await;
 }
+
+fn open_invitations(event: &OperatorEvent) -> bool {
+    matches!(event, OperatorEvent::OpenInvitations { .. })
+}
+
+#[tokio::test]
+async fn b22_b23_a_snapshot_is_followed_by_every_open_invitation_to_and_from_me() {
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, mut sue, _visitor, chat) = active_chat(&server).await;
+    let billing = create_team(&server, &sue, "Billing", vec![sue.id()]).await;
+
+    // Bob is away from his connection while Ann invites him; Sue is asked through her team.
+    bob.socket().disconnect().await;
+    ok_command(
+        &mut ann,
+        InviteOperator {
+            chat,
+            operator: bob.id(),
+        },
+    )
+    .await;
+    ok_command(
+        &mut ann,
+        switchboard_protocol::TransferToTeam {
+            chat,
+            team: billing.id,
+            note: "transfer-note: invoice 42".to_owned(),
+        },
+    )
+    .await;
+    // Live, the invitee sees the team it came through (issue 7: "via team Billing").
+    match sue.wait_for("Sue's team transfer", invited(chat)).await {
+        OperatorEvent::Invited { invitation } => {
+            assert_eq!(invitation.team.as_deref(), Some("Billing"));
+            assert_eq!(invitation.from.name, "Ann Operator");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // Reconnecting without a cursor forces a snapshot: what the log held follows it.
+    bob.socket().discard_queued_events();
+    let welcome = bob.reconnect_since(None).await;
+    assert!(!welcome.resumed);
+    match bob
+        .wait_for("Bob's open invitations", open_invitations)
+        .await
+    {
+        OperatorEvent::OpenInvitations { received, sent } => {
+            assert_eq!(received.len(), 1, "{received:?}");
+            assert_eq!(received[0].chat, chat);
+            assert_eq!(received[0].kind, InvitationKind::Invite);
+            assert_eq!(received[0].from.name, "Ann Operator");
+            assert_eq!(received[0].subject, "Where is my anvil?");
+            assert_eq!(received[0].team, None);
+            assert!(sent.is_empty());
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    sue.socket().discard_queued_events();
+    sue.reconnect_since(None).await;
+    match sue
+        .wait_for("Sue's open invitations", open_invitations)
+        .await
+    {
+        OperatorEvent::OpenInvitations { received, .. } => {
+            assert_eq!(received.len(), 1, "{received:?}");
+            assert_eq!(received[0].kind, InvitationKind::Transfer);
+            assert_eq!(received[0].team.as_deref(), Some("Billing"));
+            assert_eq!(
+                received[0].note.as_deref(),
+                Some("transfer-note: invoice 42")
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    ann.socket().discard_queued_events();
+    ann.reconnect_since(None).await;
+    match ann
+        .wait_for("Ann's open invitations", open_invitations)
+        .await
+    {
+        OperatorEvent::OpenInvitations { received, sent } => {
+            assert!(received.is_empty());
+            let mut to: Vec<(String, InvitationKind, Option<switchboard_protocol::TeamId>)> = sent
+                .into_iter()
+                .map(|open| (open.to.name, open.kind, open.team))
+                .collect();
+            to.sort_by(|left, right| left.0.cmp(&right.0));
+            assert_eq!(
+                to,
+                vec![
+                    ("Bob Operator".to_owned(), InvitationKind::Invite, None),
+                    (
+                        SUE_NAME.to_owned(),
+                        InvitationKind::Transfer,
+                        Some(billing.id)
+                    ),
+                ]
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // Answered while away: the next snapshot no longer lists it on either side.
+    ok_command(
+        &mut bob,
+        AnswerInvitation {
+            chat,
+            accept: false,
+        },
+    )
+    .await;
+    bob.socket().discard_queued_events();
+    bob.reconnect_since(None).await;
+    match bob
+        .wait_for("Bob's open invitations", open_invitations)
+        .await
+    {
+        OperatorEvent::OpenInvitations { received, .. } => assert!(received.is_empty()),
+        other => panic!("unexpected {other:?}"),
+    }
+    ann.socket().discard_queued_events();
+    ann.reconnect_since(None).await;
+    match ann
+        .wait_for("Ann's open invitations", open_invitations)
+        .await
+    {
+        OperatorEvent::OpenInvitations { sent, .. } => {
+            assert_eq!(sent.len(), 1, "{sent:?}");
+            assert_eq!(sent[0].to.name, SUE_NAME);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // A resume that replays the log sends no extra list.
+    ann.socket().discard_queued_events();
+    let welcome = ann.reconnect_since(Some(ann.last_seq())).await;
+    assert!(welcome.resumed);
+    ok_command(
+        &mut ann,
+        LockReplies {
+            chat,
+            locked: false,
+        },
+    )
+    .await;
+    assert!(
+        !ann.socket().queued_events().any(open_invitations),
+        "only a snapshot is followed by the open invitations"
+    );
+    server.stop().await;
+}
+
+/// Uploads a file as a message of `chat` with the operator's token.
+async fn upload(server: &TestServer, token: &str, path: String, name: &str) -> serde_json::Value {
+    const PNG: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
+        0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ];
+    let response = switchboard_server::test_support::http_client()
+        .post(format!("{}{path}", server.url()))
+        .bearer_auth(token)
+        .header("content-type", "image/png")
+        .header(switchboard_protocol::ATTACHMENT_NAME_HEADER, name)
+        .header(
+            switchboard_protocol::CLIENT_ID_HEADER,
+            format!("upload-{name}"),
+        )
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .expect("the server answers the upload");
+    assert_eq!(response.status().as_u16(), 200, "upload of {name}");
+    response.json().await.expect("the posted message")
+}
+
+#[tokio::test]
+async fn b25_the_emailed_transcript_names_public_files_and_omits_notes_their_files_and_monitors() {
+    let (port, mut inbox) = smtp_sink().await;
+    let server = TestServer::start_tweaked(|config| {
+        config.smtp = Some(SmtpSettings {
+            host: "127.0.0.1".to_owned(),
+            port,
+            from: "Acme Support <support@acme.example>".to_owned(),
+        });
+    })
+    .await;
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let mut sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat = match visitor
+        .command(StartChat {
+            name: "Wile E.".to_owned(),
+            email: Some("wile@example.com".to_owned()),
+            question: "Where is my anvil?".to_owned(),
+            page_url: None,
+            topic: None,
+            language: None,
+            time_zone: None,
+        })
+        .await
+        .expect("start the chat")
+    {
+        VisitorResponse::Start(chat) => chat.id,
+        other => panic!("unexpected {other:?}"),
+    };
+    ann.wait_for("Ann's ring", rings(chat)).await;
+    ann.accept(chat).await.expect("Ann accepts");
+    monitor(&mut sue, chat).await.expect("Sue monitors");
+    sue.send(chat, WHISPER, Visibility::Note)
+        .await
+        .expect("Sue whispers");
+    let chat_upload =
+        switchboard_protocol::UPLOAD_ATTACHMENT_PATH.replace("{id}", &chat.to_string());
+    upload(
+        &server,
+        ann.token(),
+        format!("{chat_upload}?visibility=public"),
+        "delivery-slip.png",
+    )
+    .await;
+    upload(
+        &server,
+        ann.token(),
+        format!("{chat_upload}?visibility=note"),
+        "internal-ledger.png",
+    )
+    .await;
+    upload(
+        &server,
+        sue.token(),
+        format!("{chat_upload}?visibility=note"),
+        "supervisor-scan.png",
+    )
+    .await;
+    upload(
+        &server,
+        visitor.token(),
+        switchboard_protocol::VISITOR_UPLOAD_ATTACHMENT_PATH.to_owned(),
+        "dented-anvil.png",
+    )
+    .await;
+    ann.end(chat).await.expect("Ann ends the chat");
+
+    let url = server.url();
+    let tickets: Vec<Ticket> = get_json(&format!("{url}{}", GetTickets::PATH), Some(ann.token()))
+        .await
+        .expect("Ann lists tickets");
+    let ticket = tickets
+        .iter()
+        .find(|ticket| ticket.chat == chat)
+        .expect("the chat's ticket");
+    let _: TranscriptSent = post_json(
+        &format!(
+            "{url}{}",
+            EmailTranscript::PATH.replace("{id}", &ticket.id.to_string())
+        ),
+        &(),
+        Some(ann.token()),
+    )
+    .await
+    .expect("the transcript is emailed");
+    let email = tokio::time::timeout(WAIT, inbox.recv())
+        .await
+        .expect("the sink receives the email in time")
+        .expect("the sink is running");
+    assert!(email.contains("[attachment: delivery-slip.png]"), "{email}");
+    assert!(email.contains("[attachment: dented-anvil.png]"), "{email}");
+    let lower = email.to_lowercase();
+    for secret in [
+        "internal-ledger",
+        "supervisor-scan",
+        "psst",
+        "loyalty",
+        "sue",
+        "supervisor",
+        "monitor",
+    ] {
+        assert!(
+            !lower.contains(secret),
+            "the email mentions {secret:?}: {email}"
+        );
+    }
+    // Named, not embedded: one plain-text part, no file bytes (a PNG's base64 starts "iVBOR").
+    assert!(!lower.contains("multipart"), "{email}");
+    assert!(!email.contains("iVBOR"), "{email}");
+    assert!(email.contains("Content-Type: text/plain"), "{email}");
+
+    // Only supervisors read the audit log (issue 7, "visible to admins"): without a token the
+    // request is refused before anything is looked up.
+    let path = GetAuditLog::PATH.replace("{id}", &DEMO_LIVE_CHAT.to_string());
+    let refused: Result<Vec<AuditEntry>, _> = get_json(&format!("{url}{path}"), None).await;
+    assert_eq!(refused.unwrap_err().0, 401);
+    let log = audit_log(&server, &sue, DEMO_LIVE_CHAT)
+        .await
+        .expect("Sue reads the audit log");
+    assert!(
+        log.iter()
+            .any(|entry| entry.action == AuditAction::Monitored && entry.chat == chat),
+        "{log:?}"
+    );
+    server.stop().await;
+}
+
+fn colleague_changed(name: &'static str) -> impl Fn(&OperatorEvent) -> bool {
+    move |event| matches!(event, OperatorEvent::ColleagueChanged { colleague } if colleague.name == name)
+}
+
+#[tokio::test]
+async fn b22_b23_the_picker_knows_who_is_online_after_a_snapshot_and_live() {
+    let server = TestServer::start().await;
+    let eve = server.create_operator("eve@example.com", "Eve Elsewhere", DEMO_PASSWORD);
+    rusqlite::Connection::open(server.database_path())
+        .expect("open the test database")
+        .execute_batch(&format!(
+            "INSERT INTO live_chats (id, name, embed_key) VALUES (2, 'Other shop', 'other-key');
+             DELETE FROM memberships WHERE operator_id = {eve};
+             INSERT INTO memberships (operator_id, live_chat_id, supervisor) VALUES ({eve}, 2, 0);"
+        ))
+        .expect("make Eve an operator of another live chat only");
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let mut bob = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD).await;
+    let mut eve = TestOperator::sign_in(&server.url(), "eve@example.com", DEMO_PASSWORD).await;
+
+    // Live: Bob goes away, then switches routing off; Ann, who shares a live chat, is told.
+    bob.set_availability(switchboard_protocol::Availability::Away)
+        .await
+        .expect("Bob goes away");
+    match ann
+        .wait_for("Bob away", colleague_changed("Bob Operator"))
+        .await
+    {
+        OperatorEvent::ColleagueChanged { colleague } => {
+            assert_eq!(colleague.id, bob.id());
+            assert_eq!(
+                colleague.availability,
+                switchboard_protocol::Availability::Away
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    bob.set_routing(None, false)
+        .await
+        .expect("Bob switches routing off");
+    match ann
+        .wait_for("Bob's routing", colleague_changed("Bob Operator"))
+        .await
+    {
+        OperatorEvent::ColleagueChanged { colleague } => assert!(!colleague.routing),
+        other => panic!("unexpected {other:?}"),
+    }
+    // Eve shares no live chat with Bob: nothing about him reaches her.
+    eve.set_availability(switchboard_protocol::Availability::Online)
+        .await
+        .expect("a round trip for Eve");
+    assert!(
+        !eve.socket()
+            .queued_events()
+            .any(colleague_changed("Bob Operator")),
+        "only staff of shared live chats hear of a colleague"
+    );
+
+    // After a snapshot the whole list follows it: Bob away with routing off, Sue, not Ann.
+    ann.socket().discard_queued_events();
+    ann.reconnect_since(None).await;
+    match ann
+        .wait_for("Ann's colleagues", |event| {
+            matches!(event, OperatorEvent::ColleaguesChanged { .. })
+        })
+        .await
+    {
+        OperatorEvent::ColleaguesChanged { colleagues } => {
+            let names: Vec<&str> = colleagues
+                .iter()
+                .map(|colleague| colleague.name.as_str())
+                .collect();
+            assert_eq!(names, vec!["Bob Operator", SUE_NAME]);
+            assert_eq!(
+                colleagues[0].availability,
+                switchboard_protocol::Availability::Away
+            );
+            assert!(!colleagues[0].routing);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Back online: told again.
+    bob.set_availability(switchboard_protocol::Availability::Online)
+        .await
+        .expect("Bob is back");
+    match ann
+        .wait_for("Bob back", colleague_changed("Bob Operator"))
+        .await
+    {
+        OperatorEvent::ColleagueChanged { colleague } => assert_eq!(
+            colleague.availability,
+            switchboard_protocol::Availability::Online
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    server.stop().await;
+}

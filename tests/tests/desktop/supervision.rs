@@ -1,12 +1,14 @@
 //! Supervision in the real app (issue 7): Sue, a supervisor, monitors Ann's active chat
 //! invisibly (the visitor's recorded frames never mention her), joins visibly, replies, and ends
-//! the chat through the end dialog, which files the ticket.
+//! the chat through the end dialog, which files the ticket. Then (B22) she takes a chat over and
+//! transfers it to Bob through the picker, which shows who is online; when Bob accepts, the chat
+//! leaves her My Chats.
 
 use switchboard_protocol::{
     ChatId, Endpoint, GetTickets, OperatorEvent, Ticket, Visibility, VisitorEvent,
 };
 use switchboard_server::test_support::{
-    ANN, DEMO_EMBED_KEY, DEMO_PASSWORD, TestOperator, TestServer, TestVisitor, get_json,
+    ANN, BOB, DEMO_EMBED_KEY, DEMO_PASSWORD, TestOperator, TestServer, TestVisitor, get_json,
 };
 
 use super::support::*;
@@ -179,6 +181,134 @@ async fn b21_b20_b25_supervisor_monitors_invisibly_joins_replies_and_ends_into_a
     );
     browser
         .screenshot(&artifacts.join("desktop-supervision-ended.png"))
+        .await;
+    browser.end().await;
+    drop(driver);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b22_supervisor_transfers_through_the_picker_and_the_accepted_chat_leaves_my_chats() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "the desktop test needs a display: run it through `cargo xtask test` (Xvfb + D-Bus)"
+    );
+    install_tls_provider();
+    let server = TestServer::start().await;
+    let data_dir = tempfile::tempdir().expect("temporary app data folder");
+    let artifacts = workspace_root().join("target/e2e-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifact folder");
+
+    // Ann (a protocol client) has a visitor's chat; Bob (another) is online to take it.
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let mut bob = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD).await;
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat: ChatId = visitor.start_chat("Vera Visitor", QUESTION).await.id;
+    ann.wait_for(
+        "Ann's ring",
+        |event| matches!(event, OperatorEvent::RingStarted { chat: ringing } if *ringing == chat),
+    )
+    .await;
+    ann.accept(chat).await.expect("Ann accepts");
+
+    let driver = Driver::start(&server.url(), data_dir.path());
+    let browser = driver.session(&app_binary()).await;
+    browser
+        .wait_for_script(
+            "the console document to load",
+            "return document.readyState === 'complete'",
+        )
+        .await;
+    let email = browser
+        .wait_for_element("[data-testid='sign-in-email']")
+        .await;
+    browser.type_into(&email, "sue@example.com").await;
+    let password = browser.find("[data-testid='sign-in-password']").await;
+    browser.type_into(&password, DEMO_PASSWORD).await;
+    let submit = browser.find("[data-testid='sign-in-submit']").await;
+    browser.click(&submit).await;
+    browser
+        .wait_for_text("[data-testid='operator-name']", |text| text.contains("Sue"))
+        .await;
+
+    // Sue takes Ann's chat over: it is hers, in My Chats.
+    let others = browser
+        .wait_for_element("[data-testid='group-others-active']")
+        .await;
+    browser.click(&others).await;
+    let row = browser
+        .wait_for_element(&format!("[data-testid='chat-row-{chat}']"))
+        .await;
+    browser.click(&row).await;
+    let take_over = browser
+        .wait_for_element("[data-testid='take-over-button']")
+        .await;
+    browser.click(&take_over).await;
+    let my_chats = browser.find("[data-testid='group-my-chats']").await;
+    browser.click(&my_chats).await;
+    let row = browser
+        .wait_for_element(&format!("[data-testid='chat-row-{chat}']"))
+        .await;
+    browser.click(&row).await;
+
+    // The picker knows Bob is online (issue 7) and the transfer goes to him with a note.
+    let bob_id = bob.id();
+    browser
+        .wait_for_element(&format!(
+            "[data-testid='colleague-picker'] option[value='{bob_id}'][data-availability='online']:not([disabled])"
+        ))
+        .await;
+    browser
+        .execute(&format!(
+            "const select = document.querySelector(\"[data-testid='colleague-picker']\");\
+             select.value = '{bob_id}';\
+             select.dispatchEvent(new Event('change', {{ bubbles: true }}));"
+        ))
+        .await
+        .expect("pick Bob");
+    let note = browser.find("[data-testid='transfer-note']").await;
+    browser
+        .type_into(&note, "transfer-note: knows anvils")
+        .await;
+    browser
+        .screenshot(&artifacts.join("desktop-supervision-transfer-picker.png"))
+        .await;
+    let transfer = browser.find("[data-testid='transfer-button']").await;
+    browser.click(&transfer).await;
+    browser
+        .wait_for_element("[data-testid='sent-state'][data-state='waiting']")
+        .await;
+
+    // Bob accepts; the chat leaves Sue's My Chats.
+    match bob
+        .wait_for(
+            "Bob's transfer",
+            |event| matches!(event, OperatorEvent::Invited { invitation } if invitation.chat == chat),
+        )
+        .await
+    {
+        OperatorEvent::Invited { invitation } => {
+            assert_eq!(invitation.from.name, "Sue Supervisor");
+            assert_eq!(
+                invitation.note.as_deref(),
+                Some("transfer-note: knows anvils")
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    bob.command(switchboard_protocol::AnswerInvitation { chat, accept: true })
+        .await
+        .expect("Bob accepts the transfer");
+    let my_chats = browser.find("[data-testid='group-my-chats']").await;
+    browser.click(&my_chats).await;
+    browser
+        .wait_for_script(
+            "the chat to leave My Chats",
+            &format!("return document.querySelector(\"[data-testid='chat-row-{chat}']\") === null"),
+        )
+        .await;
+    browser
+        .screenshot(&artifacts.join("desktop-supervision-transferred.png"))
         .await;
     browser.end().await;
     drop(driver);

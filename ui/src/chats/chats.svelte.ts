@@ -8,7 +8,18 @@ import { chatsInGroup } from './grouping';
 import { PresenceStore, TypingSender } from './presence.svelte';
 import { mergeMessage, mergeMessages } from './timeline';
 
-export const NO_COUNTERS: Counters = { unread: 0, unassigned: 0, ringing: 0, myChats: 0, awaiting: 0 };
+export const NO_COUNTERS: Counters = {
+  unread: 0,
+  unassigned: 0,
+  ringing: 0,
+  myChats: 0,
+  awaiting: 0,
+  myChatsUnread: 0,
+  othersActive: 0,
+  closed: 0,
+  red: 0,
+  blue: 0,
+};
 
 export type TimelineState =
   | { status: 'loading'; messages: Message[] }

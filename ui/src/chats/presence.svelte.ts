@@ -123,6 +123,16 @@ export class TypingSender {
 }
 
 /** The newest public staff message at or before the visitor's read mark: where "Seen" goes. */
+/**
+ * How far the visitor has read: the newer of what this console saw arrive (`live`) and what the
+ * core's cache kept across restarts (`cached`, the chat's `visitorReadUpTo`).
+ */
+export function readUpTo(live: MessageId | undefined, cached: MessageId | undefined): MessageId | undefined {
+  if (live === undefined) return cached;
+  if (cached === undefined) return live;
+  return Math.max(live, cached);
+}
+
 export function seenMessage(
   timeline: readonly { id: MessageId; author: { kind: string }; visibility: Visibility }[],
   readUpTo: MessageId | undefined,

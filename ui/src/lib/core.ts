@@ -1,7 +1,7 @@
 // Generated from crates/core by ts-rs. Do not edit: run
 // `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-core` after changing the Rust types.
 
-import type { ApiError, Availability, ChatId, ChatSummary, Invitation, InvitationKind, OperatorRef, OperatorId, TeamId, Message, MessageId, OperatorCommand, OperatorProfile, Timestamp, Visibility } from "./protocol";
+import type { ApiError, Availability, ChatId, ChatSummary, Colleague, Invitation, InvitationKind, OperatorRef, OperatorId, TeamId, Message, MessageId, OperatorCommand, OperatorProfile, SiteVisitor, Timestamp, Visibility } from "./protocol";
 
 export type ConnectionState = { "type": "signedOut" } | { "type": "connecting" } | { "type": "connected" } | { "type": "offline" } | { "type": "reconnecting", at: Timestamp, } | { "type": "upgradeRequired" };
 
@@ -23,9 +23,35 @@ ringing: boolean,
 /**
  * Muted by me while still pending.
  */
-awaiting: boolean, group: ChatGroup, };
+awaiting: boolean, group: ChatGroup, 
+/**
+ * The visitor has seen the staff's messages up to this one ("Seen"); kept in the cache,
+ * so it survives an app restart. Absent until the visitor reads something.
+ */
+visitorReadUpTo?: MessageId, };
 
-export type Counters = { unread: number, unassigned: number, ringing: number, myChats: number, awaiting: number, };
+export type Counters = { 
+/**
+ * Unread visitor messages in every chat this operator handles.
+ */
+unread: number, unassigned: number, ringing: number, myChats: number, awaiting: number, 
+/**
+ * Unread visitor messages in My Chats: the red badge beside that group.
+ */
+myChatsUnread: number, 
+/**
+ * Active chats other operators handle (the supervisor's "All active" group).
+ */
+othersActive: number, closed: number, 
+/**
+ * The red badge (B41): unread messages for an operator, chats waiting in the live chats
+ * they supervise for a supervisor, the sum for someone who is both.
+ */
+red: number, 
+/**
+ * The blue badge (B41): new unassigned requests in my live chats.
+ */
+blue: number, };
 
 export type SyncProgress = { applied: number, total: number, };
 
@@ -55,7 +81,11 @@ outbox: Array<OutboxItem>,
 /**
  * Set while catching up after a reconnect.
  */
-sync: SyncProgress | null, };
+sync: SyncProgress | null, 
+/**
+ * Visitors on the pages of my live chats (B50); absent when signed out.
+ */
+visitorsOnSite?: Array<SiteVisitor>, };
 
 export type NotificationKind = { "type": "ringing" } | { "type": "message" } | { "type": "invitation" } | { "type": "transfer" } | { "type": "mention" } | { "type": "escalation" };
 
@@ -166,7 +196,12 @@ sent: Array<SentInvitation>, replyLocks: Array<ReplyLock>,
 /**
  * Chats whose unread escalations this operator stopped (B13).
  */
-unsubscribed: Array<ChatId>, };
+unsubscribed: Array<ChatId>, 
+/**
+ * The other staff of this operator's live chats with their availability and routing
+ * switch, for the invite and transfer picker (B22, B23). Empty in caches written before.
+ */
+colleagues: Array<Colleague>, };
 
 export type UploadState = { "kind": "sending" } | { "kind": "queued" } | { "kind": "done" } | { "kind": "failed", error: ApiError, };
 
@@ -176,4 +211,4 @@ export type UploadProgress = {
  */
 id: string, chat: ChatId, name: string, visibility: Visibility, sent: number, total: number, state: UploadState, };
 
-export type CoreEvent = { "type": "connection", state: ConnectionState, } | { "type": "session", operator: OperatorProfile | null, keychain: KeychainState, } | { "type": "chats", chats: Array<ConsoleChat>, counters: Counters, } | { "type": "messagePosted", message: Message, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "ringer", state: RingerState, muted: boolean, } | { "type": "availability", availability: Availability, } | { "type": "outbox", items: Array<OutboxItem>, } | { "type": "sync", progress: SyncProgress | null, } | { "type": "notify", notification: Notification, } | { "type": "visitorTyping", chat: ChatId, typing: boolean, } | { "type": "visitorRead", chat: ChatId, upTo: MessageId, } | { "type": "userAttention", wanted: boolean, } | { "type": "upload", upload: UploadProgress, } | { "type": "collaboration", collaboration: Collaboration, };
+export type CoreEvent = { "type": "connection", state: ConnectionState, } | { "type": "session", operator: OperatorProfile | null, keychain: KeychainState, } | { "type": "chats", chats: Array<ConsoleChat>, counters: Counters, } | { "type": "messagePosted", message: Message, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "ringer", state: RingerState, muted: boolean, } | { "type": "availability", availability: Availability, } | { "type": "outbox", items: Array<OutboxItem>, } | { "type": "sync", progress: SyncProgress | null, } | { "type": "notify", notification: Notification, } | { "type": "visitorTyping", chat: ChatId, typing: boolean, } | { "type": "visitorRead", chat: ChatId, upTo: MessageId, } | { "type": "userAttention", wanted: boolean, } | { "type": "upload", upload: UploadProgress, } | { "type": "visitorsOnSite", visitors: Array<SiteVisitor>, } | { "type": "collaboration", collaboration: Collaboration, };

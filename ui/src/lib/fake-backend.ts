@@ -46,6 +46,8 @@ import { MAX_MESSAGE_CHARS } from './protocol';
 import { DEFAULT_ATTACHMENT_MAX_BYTES, type Attachment, type AttachmentId } from './protocol';
 import type { UploadState } from './core';
 import type { CreateCustomerRequest, Customer, VisitorId } from './protocol';
+import type { SiteVisitor } from './protocol';
+import type { Colleague } from './protocol';
 
 export const DEMO_PASSWORD = 'switchboard';
 
@@ -134,6 +136,8 @@ export class FakeBackend implements Backend {
   private readonly messages = new Map<ChatId, Message[]>();
   private readonly mutedChats = new Set<ChatId>();
   private readonly unread = new Map<ChatId, number>();
+  /** How far each chat's visitor has read, as the core's cache keeps it. */
+  private readonly visitorReads = new Map<ChatId, MessageId>();
   /** Staff who joined a chat besides its responsible operator (B20). */
   private readonly participants = new Map<ChatId, Set<number>>();
   private readonly ticketList: Ticket[] = [];
@@ -298,7 +302,7 @@ export class FakeBackend implements Backend {
 
   // ----- collaboration (issue 7): invite, transfer, reassign, reply lock, leave -----
 
-  private collab: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [] };
+  private collab: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [], colleagues: [] };
   private readonly audit: AuditEntry[] = [];
   private readonly emailed: number[] = [];
 
@@ -472,11 +476,23 @@ export class FakeBackend implements Backend {
     this.emitCollaboration();
   }
 
+  /** A colleague's availability or routing switch changes (the server's ColleagueChanged). */
+  simulateColleague(colleague: Colleague): void {
+    this.collab.colleagues = [...this.collab.colleagues.filter((known) => known.id !== colleague.id), colleague];
+    this.emitCollaboration();
+  }
+
   /** A colleague invites (B23) or transfers (B22) a chat to this operator. */
-  simulateInvitation(chat: ChatId, from: OperatorRef, kind: InvitationKind, note: string | null = null): void {
+  simulateInvitation(
+    chat: ChatId,
+    from: OperatorRef,
+    kind: InvitationKind,
+    note: string | null = null,
+    team?: string,
+  ): void {
     const summary = this.requireSummary(chat);
     this.collab.invitations = this.collab.invitations.filter((open) => open.chat !== chat);
-    this.collab.invitations.push({ chat, kind, from, note, subject: summary.subject });
+    this.collab.invitations.push({ chat, kind, from, note, subject: summary.subject, ...(team === undefined ? {} : { team }) });
     this.emitCollaboration();
   }
 
@@ -555,6 +571,7 @@ export class FakeBackend implements Backend {
     const message = this.requireOwnMessage(id);
     if (body.trim() === '') throw rejection('badRequest', 'A message cannot be empty.');
     message.body = body;
+    message.editedAt = this.now();
     this.emit({ type: 'messageEdited', message: clone(message) });
     return clone(message);
   }
@@ -857,8 +874,15 @@ export class FakeBackend implements Backend {
     this.emit({ type: 'visitorTyping', chat, typing });
   }
 
+  /** B50: the visitors on site changed (the core sends the whole list). */
+  simulateVisitorsOnSite(visitors: SiteVisitor[]): void {
+    this.emit({ type: 'visitorsOnSite', visitors: clone(visitors) });
+  }
+
   /** The visitor has seen the staff's messages up to `upTo`. */
   simulateVisitorRead(chat: ChatId, upTo: MessageId): void {
+    // Kept like the core's cache keeps it, so a restarted console still shows "Seen".
+    if ((this.visitorReads.get(chat) ?? 0) < upTo) this.visitorReads.set(chat, upTo);
     this.emit({ type: 'visitorRead', chat, upTo });
   }
 
@@ -1006,8 +1030,20 @@ export class FakeBackend implements Backend {
 
   private consoleChats(): { chats: ConsoleChat[]; counters: Counters } {
     const me = this.operator;
-    const counters: Counters = { unread: 0, unassigned: 0, ringing: 0, myChats: 0, awaiting: 0 };
+    const counters: Counters = {
+      unread: 0,
+      unassigned: 0,
+      ringing: 0,
+      myChats: 0,
+      awaiting: 0,
+      myChatsUnread: 0,
+      othersActive: 0,
+      closed: 0,
+      red: 0,
+      blue: 0,
+    };
     if (me === null) return { chats: [], counters };
+    let waitingSupervised = 0;
     const supervised = new Set(me.liveChats.filter((live) => live.supervisor).map((live) => live.id));
     const accessible = new Set(me.liveChats.map((live) => live.id));
     const chats: ConsoleChat[] = [];
@@ -1019,13 +1055,28 @@ export class FakeBackend implements Backend {
       const awaiting = group === 'awaiting';
       const ringing = summary.state === 'pending' && !awaiting && this.availability === 'online';
       const unread = group === 'myChats' ? (this.unread.get(summary.id) ?? 0) : 0;
-      chats.push({ summary: clone(summary), unread, ringing, awaiting, group });
+      const visitorReadUpTo = this.visitorReads.get(summary.id);
+      chats.push({
+        summary: clone(summary),
+        unread,
+        ringing,
+        awaiting,
+        group,
+        ...(visitorReadUpTo === undefined ? {} : { visitorReadUpTo }),
+      });
       if (group === 'unassigned') counters.unassigned += 1;
       if (group === 'myChats') counters.myChats += 1;
+      if (group === 'othersActive') counters.othersActive += 1;
+      if (group === 'closed') counters.closed += 1;
       if (awaiting) counters.awaiting += 1;
       if (ringing) counters.ringing += 1;
       counters.unread += unread;
+      counters.myChatsUnread += unread;
+      // Like the core's `console_view`: red adds the chats waiting in supervised live chats.
+      if (summary.state === 'pending' && supervised.has(summary.liveChat)) waitingSupervised += 1;
     }
+    counters.red = counters.unread + waitingSupervised;
+    counters.blue = counters.unassigned;
     chats.sort((left, right) => right.summary.updatedAt - left.summary.updatedAt);
     return { chats, counters };
   }

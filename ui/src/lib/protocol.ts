@@ -134,7 +134,12 @@ body: string, sentAt: Timestamp,
 /**
  * Files posted with the message (B32); absent in messages from older servers.
  */
-attachments: Array<Attachment>, };
+attachments: Array<Attachment>, 
+/**
+ * When the author last changed the text (B16), so "(edited)" survives reloads; absent when
+ * never edited and in messages from older servers.
+ */
+editedAt?: Timestamp, };
 
 export type RingStopReason = { "kind": "acceptedByYou" } | { "kind": "acceptedBy", operator: OperatorRef, } | { "kind": "muted" } | { "kind": "abandoned" } | { "kind": "ended" } | { "kind": "unavailable" } | { "kind": "declined" } | { "kind": "timedOut" };
 
@@ -168,9 +173,30 @@ note: string | null,
 /**
  * The visitor's pre-chat question.
  */
-subject: string, };
+subject: string, 
+/**
+ * The team's name when this is one of a transfer to a team (B22): "via team Billing".
+ */
+team?: string, };
 
-export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, } | { "type": "invitationExpired", chat: ChatId, kind: InvitationKind, operator: OperatorRef, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "unreadEscalation", chat: ChatId, messages: Array<Message>, } | { "type": "teamsChanged", teams: Array<Team>, } | { "type": "visitorTyping", chat: ChatId, typing: boolean, } | { "type": "visitorRead", chat: ChatId, upTo: MessageId, };
+export type OutgoingInvitation = { chat: ChatId, kind: InvitationKind, 
+/**
+ * The colleague it waits on; a team transfer lists one entry per member it rings for.
+ */
+to: OperatorRef, 
+/**
+ * Set when this is one of a transfer to a team.
+ */
+team: TeamId | null, };
+
+export type Colleague = { id: OperatorId, name: string, availability: Availability, 
+/**
+ * Their routing switch (B07): off means they get no new chats, though they may still
+ * accept a transfer.
+ */
+routing: boolean, };
+
+export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, } | { "type": "invitationExpired", chat: ChatId, kind: InvitationKind, operator: OperatorRef, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "unreadEscalation", chat: ChatId, messages: Array<Message>, } | { "type": "teamsChanged", teams: Array<Team>, } | { "type": "staffEmojiChanged", liveChat: LiveChatId, enabled: boolean, } | { "type": "visitorTyping", chat: ChatId, typing: boolean, } | { "type": "visitorRead", chat: ChatId, upTo: MessageId, } | { "type": "visitorsOnSite", visitors: Array<SiteVisitor>, } | { "type": "visitorArrived", visitor: SiteVisitor, } | { "type": "visitorUpdated", visitor: SiteVisitor, } | { "type": "visitorLeft", liveChat: LiveChatId, visitor: VisitorId, } | { "type": "openInvitations", received: Array<Invitation>, sent: Array<OutgoingInvitation>, } | { "type": "colleaguesChanged", colleagues: Array<Colleague>, } | { "type": "colleagueChanged", colleague: Colleague, };
 
 export type VisitorMessage = { id: MessageId, clientId: ClientId | null, from: VisitorSideAuthor, body: string, sentAt: Timestamp, 
 /**
@@ -280,9 +306,41 @@ export type VisitorTyping = { typing: boolean, };
 
 export type VisitorMarkRead = { upTo: MessageId, };
 
-export type VisitorCommand = { "type": "start" } & StartChat | { "type": "send" } & VisitorSend | { "type": "leave" } & LeaveChat | { "type": "typing" } & VisitorTyping | { "type": "markRead" } & VisitorMarkRead;
+export type VisitorPageView = { url: string, title?: string, referrer?: string, 
+/**
+ * The browser's IANA time zone, for the approximate location.
+ */
+timeZone?: string, };
 
-export type VisitorResponse = { "type": "start" } & VisitorChat | { "type": "send" } & VisitorMessage | { "type": "leave" } & VisitorChat | { "type": "typing" } & Ack | { "type": "markRead" } & Ack;
+export type SiteVisitor = { visitor: VisitorId, liveChat: LiveChatId, 
+/**
+ * The name given in the pre-chat form of their latest chat, if they ever started one.
+ */
+name: string | null, pageUrl: string | null, pageTitle: string | null, 
+/**
+ * `document.referrer` of the page they are on, when the browser gave one.
+ */
+referrer: string | null, 
+/**
+ * Approximate location, e.g. "Berlin, Germany" (same source as [`VisitorProfile`]).
+ */
+location: string | null, 
+/**
+ * When this visit began.
+ */
+firstSeen: Timestamp, 
+/**
+ * Page views in this visit (reloads count).
+ */
+pagesViewed: number, 
+/**
+ * The visitor has an open chat.
+ */
+inChat: boolean, };
+
+export type VisitorCommand = { "type": "start" } & StartChat | { "type": "send" } & VisitorSend | { "type": "leave" } & LeaveChat | { "type": "typing" } & VisitorTyping | { "type": "markRead" } & VisitorMarkRead | { "type": "pageView" } & VisitorPageView;
+
+export type VisitorResponse = { "type": "start" } & VisitorChat | { "type": "send" } & VisitorMessage | { "type": "leave" } & VisitorChat | { "type": "typing" } & Ack | { "type": "markRead" } & Ack | { "type": "pageView" } & Ack;
 
 export type Health = { status: string, protocol: number, version: string, };
 

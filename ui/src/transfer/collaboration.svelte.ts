@@ -6,9 +6,9 @@
 import { toApiError, type Backend } from '../lib/backend';
 import type { Collaboration, ReplyLock, SentInvitation } from '../lib/core';
 import { messages } from '../lib/i18n';
-import type { ChatId, ChatSummary, Invitation, OperatorId, OperatorRef, Team } from '../lib/protocol';
+import type { ChatId, ChatSummary, Colleague, Invitation, OperatorId, OperatorRef, Team } from '../lib/protocol';
 
-const EMPTY: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [] };
+const EMPTY: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [], colleagues: [] };
 
 export class CollaborationStore {
   state = $state.raw<Collaboration>(EMPTY);
@@ -25,11 +25,19 @@ export class CollaborationStore {
     this.backend = backend;
   }
 
+  /**
+   * Counts states pushed by the core, so a `load()` answered after a newer push (sign-in asks
+   * while the snapshot's events already arrive) does not put the older state back.
+   */
+  private pushes = 0;
+
   replace(collaboration: Collaboration): void {
+    this.pushes += 1;
     this.state = collaboration;
   }
 
   reset(): void {
+    this.pushes += 1;
     this.state = EMPTY;
     this.colleagues = [];
     this.teams = [];
@@ -38,11 +46,14 @@ export class CollaborationStore {
 
   /** Reads what the core remembered; a failure leaves the empty state (nothing is pending). */
   async load(): Promise<void> {
+    const pushes = this.pushes;
+    let loaded: Collaboration;
     try {
-      this.state = await this.backend.collaboration();
+      loaded = await this.backend.collaboration();
     } catch {
-      this.state = EMPTY;
+      loaded = EMPTY;
     }
+    if (this.pushes === pushes) this.state = loaded;
   }
 
   async loadColleagues(): Promise<void> {
@@ -57,6 +68,20 @@ export class CollaborationStore {
 
   get invitations(): Invitation[] {
     return this.state.invitations;
+  }
+
+  /**
+   * A colleague's availability and routing switch, as the server last told (B22, B23); `null`
+   * when not known yet (then the picker does not hold them back).
+   */
+  presenceOf(operator: OperatorId): Colleague | null {
+    return this.state.colleagues.find((colleague) => colleague.id === operator) ?? null;
+  }
+
+  /** How many of a team's members (other than me) are online; `null` when nobody's is known. */
+  onlineIn(team: Team): number | null {
+    if (this.state.colleagues.length === 0) return null;
+    return team.members.filter((member) => this.presenceOf(member)?.availability === 'online').length;
   }
 
   sentFor(chat: ChatId): SentInvitation | null {

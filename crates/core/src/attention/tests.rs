@@ -66,6 +66,7 @@ fn visitor_message(id: i64, chat: i64, visibility: Visibility) -> OperatorEvent 
             body: "hello?".to_owned(),
             sent_at: NOW,
             attachments: Vec::new(),
+            edited_at: None,
         },
     }
 }
@@ -338,6 +339,7 @@ fn d03_messages_elsewhere_do_not_chime() {
             body: "hi".to_owned(),
             sent_at: NOW,
             attachments: Vec::new(),
+            edited_at: None,
         },
     };
     assert!(attention.observe(&operator_reply, Some(ME), NOW).is_empty());
@@ -447,6 +449,7 @@ fn invited(chat: i64, kind: InvitationKind) -> OperatorEvent {
             },
             note: Some("VIP customer".to_owned()),
             subject: "pricing question".to_owned(),
+            team: None,
         },
     }
 }
@@ -465,6 +468,7 @@ fn note(id: i64, chat: i64, author: OperatorId, body: &str) -> OperatorEvent {
             body: body.to_owned(),
             sent_at: NOW,
             attachments: Vec::new(),
+            edited_at: None,
         },
     }
 }
@@ -545,6 +549,21 @@ fn d05_an_unfocused_invitation_and_transfer_notify_with_sender_and_note() {
     assert_eq!(
         shown[0].body,
         "Bob transfers this chat to you: VIP customer"
+    );
+}
+
+#[test]
+fn d05_a_team_transfer_notification_names_the_team() {
+    let mut attention = Attention::new(None);
+    attention.set_focused(false);
+    let mut event = invited(6, InvitationKind::Transfer);
+    if let OperatorEvent::Invited { invitation } = &mut event {
+        invitation.team = Some("Billing".to_owned());
+    }
+    let effects = attention.observe(&event, Some(ME), NOW);
+    assert_eq!(
+        notifications(&effects)[0].body,
+        "Bob transfers this chat to you via team Billing: VIP customer"
     );
 }
 
@@ -632,6 +651,7 @@ fn b26_only_a_colleagues_note_with_my_whole_name_mentions_me() {
             body: "@Ann".to_owned(),
             sent_at: NOW,
             attachments: Vec::new(),
+            edited_at: None,
         },
     };
     assert!(attention.observe(&public, Some(ME), NOW).is_empty());
@@ -738,4 +758,83 @@ fn b12_an_escalation_notifies_even_a_focused_colleague_once_per_batch() {
     let next = notifications(&attention.observe(&escalation(3, &[20, 21]), Some(ME), NOW));
     assert_eq!(next.len(), 1);
     assert_eq!(next[0].body, "2 unread messages: hello?");
+}
+
+fn site_visitor(id: i64, first_seen: i64) -> switchboard_protocol::SiteVisitor {
+    switchboard_protocol::SiteVisitor {
+        visitor: VisitorId(id),
+        live_chat: LiveChatId(1),
+        name: None,
+        page_url: Some("https://shop.example/".to_owned()),
+        page_title: Some("Home".to_owned()),
+        referrer: None,
+        location: None,
+        first_seen: Timestamp(first_seen),
+        pages_viewed: 1,
+        in_chat: false,
+    }
+}
+
+#[test]
+fn b50_a_new_visitor_cues_once_never_for_moves_lists_or_while_away() {
+    let mut attention = Attention::new(None);
+    let arrived = OperatorEvent::VisitorArrived {
+        visitor: site_visitor(3, 100),
+    };
+    assert_eq!(
+        chimes(&attention.observe(&arrived, Some(ME), NOW)),
+        vec![Sound::NewVisitor]
+    );
+    // The same arrival again (a duplicate frame, or repeated after a server restart): no
+    // second cue.
+    assert_eq!(chimes(&attention.observe(&arrived, Some(ME), NOW)), vec![]);
+    let repeated = OperatorEvent::VisitorArrived {
+        visitor: site_visitor(3, 900),
+    };
+    assert_eq!(chimes(&attention.observe(&repeated, Some(ME), NOW)), vec![]);
+    // Moving between pages or reloading is an update, and the list on every (re)connect is a
+    // resync: neither cues.
+    let mut moved = site_visitor(3, 100);
+    moved.pages_viewed = 2;
+    assert_eq!(
+        chimes(&attention.observe(
+            &OperatorEvent::VisitorUpdated { visitor: moved },
+            Some(ME),
+            NOW
+        )),
+        vec![]
+    );
+    assert_eq!(
+        chimes(&attention.observe(
+            &OperatorEvent::VisitorsOnSite {
+                visitors: vec![site_visitor(4, 200), site_visitor(5, 300)],
+            },
+            Some(ME),
+            NOW
+        )),
+        vec![]
+    );
+    // Away or do-not-disturb: silent.
+    attention.set_availability(Availability::Away);
+    let another = OperatorEvent::VisitorArrived {
+        visitor: site_visitor(6, 400),
+    };
+    assert_eq!(chimes(&attention.observe(&another, Some(ME), NOW)), vec![]);
+    // No notification for a visitor, ever: a cue only.
+    attention.set_availability(Availability::Online);
+    let effects = attention.observe(
+        &OperatorEvent::VisitorArrived {
+            visitor: site_visitor(7, 500),
+        },
+        Some(ME),
+        NOW,
+    );
+    assert_eq!(chimes(&effects), vec![Sound::NewVisitor]);
+    assert_eq!(notifications(&effects), vec![]);
+}
+
+#[test]
+fn b50_the_new_visitor_sound_is_off_by_default() {
+    let settings = crate::SoundSettings::default();
+    assert_eq!(settings.new_visitor, crate::SoundChoice::Off);
 }

@@ -26,3 +26,8 @@ INSERT INTO operator_event_log (trimmed_through)
 INSERT INTO sqlite_sequence (name, seq)
     SELECT 'operator_events', trimmed_through FROM operator_event_log;
 DELETE FROM events WHERE stream LIKE 'operator:%';
+
+-- The routing timer asks after every change when the next unread escalation is due (only active
+-- chats can escalate); without this index that query scanned every message ever posted, under
+-- the hub lock, growing with the history (issue 3).
+CREATE INDEX chats_by_state ON chats(state);
