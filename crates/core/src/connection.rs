@@ -244,7 +244,12 @@ async fn connect_once(
 ) -> Ended {
     let url = operator_ws_url(&inner.server_url);
     let connected = tokio::select! {
-        connected = tokio::time::timeout(SILENCE_LIMIT, tokio_tungstenite::connect_async(url)) => connected,
+        // `true` disables Nagle's algorithm: commands and pings are small frames that must not
+        // wait for a delayed ACK.
+        connected = tokio::time::timeout(
+            SILENCE_LIMIT,
+            tokio_tungstenite::connect_async_with_config(url, None, true),
+        ) => connected,
         _ = stop.changed() => return Ended::Stopped,
     };
     let socket = match connected {

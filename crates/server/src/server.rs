@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use switchboard_protocol::OperatorId;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -132,6 +133,13 @@ impl Server {
         let app = http::router(state);
         let mut signal = shutdown_signal;
         let task = tokio::spawn(async move {
+            // Events are small frames written one after another: with Nagle's algorithm on, a
+            // frame can wait for the peer's delayed ACK (40 ms on Linux) behind the one before.
+            let listener = listener.tap_io(|stream| {
+                if let Err(error) = stream.set_nodelay(true) {
+                    tracing::debug!(%error, "could not set TCP_NODELAY on a connection");
+                }
+            });
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = signal.wait_for(|stopping| *stopping).await;

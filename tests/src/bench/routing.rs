@@ -222,7 +222,8 @@ pub async fn routing_load(
         let (mut socket, _) = tokio_tungstenite::connect_async_with_config(
             websocket_url(&url, OPERATOR_WS_PATH),
             Some(config),
-            false,
+            // As the desktop core does: no Nagle delay on small frames.
+            true,
         )
         .await?;
         let hello =
