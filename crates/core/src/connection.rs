@@ -302,9 +302,8 @@ async fn connect_once(
     let mut live = false;
     let mut wake_check = tokio::time::interval(WAKE_CHECK_EVERY);
     let mut wake = WakeDetector::new();
-    // Set while replaying what was missed: (the cursor we resumed from, the head to reach,
-    // the progress last reported).
-    let mut catching_up: Option<(u64, u64, u64)> = None;
+    // Set while replaying what was missed.
+    let mut catching_up: Option<CatchUp> = None;
     // Anything from the server proves the link alive; the server answers every ping.
     let mut last_heard = tokio::time::Instant::now();
     loop {
@@ -364,15 +363,16 @@ async fn connect_once(
                 let mut next_frame = Some(frame);
                 while let Some(frame) = next_frame.take() {
                     match frame {
-                        OperatorServerFrame::Welcome { resumed, head, .. } => {
+                        OperatorServerFrame::Welcome { resumed, head, missed, .. } => {
                             live = true;
                             if !resumed {
                                 last_seq = None;
                             }
                             catching_up = match last_seq {
-                                Some(since) if resumed && head > since => {
-                                    inner.set_sync(Some(SyncProgress { applied: 0, total: head - since }));
-                                    Some((since, head, 0))
+                                Some(since) if resumed && head > since && missed != Some(0) => {
+                                    let catch_up = CatchUp::new(since, head, missed);
+                                    inner.set_sync(Some(SyncProgress { applied: 0, total: catch_up.total }));
+                                    Some(catch_up)
                                 }
                                 _ => {
                                     inner.set_sync(None);
@@ -419,6 +419,7 @@ async fn connect_once(
                                 last_seq = Some(seq);
                                 accepted.push((seq, event));
                             }
+                            let accepted_count = accepted.len() as u64;
                             match accepted.as_slice() {
                                 [] => {}
                                 [(seq, event)] => inner.apply_event(*seq, event),
@@ -430,16 +431,14 @@ async fn connect_once(
                                 inner.clear_cursor();
                                 return Ended::Gap;
                             }
-                            if let (Some((since, head, reported)), Some(seq)) = (catching_up, last_seq) {
-                                let total = head - since;
-                                let applied = seq.saturating_sub(since).min(total);
-                                let step = total.div_ceil(SYNC_STEPS);
-                                if seq >= head {
-                                    catching_up = None;
-                                    inner.set_sync(None);
-                                } else if applied / step > reported / step {
-                                    catching_up = Some((since, head, applied));
-                                    inner.set_sync(Some(SyncProgress { applied, total }));
+                            if let (Some(catch_up), Some(seq)) = (catching_up.as_mut(), last_seq) {
+                                match catch_up.applied(seq, accepted_count) {
+                                    None => {
+                                        catching_up = None;
+                                        inner.set_sync(None);
+                                    }
+                                    Some(Some(progress)) => inner.set_sync(Some(progress)),
+                                    Some(None) => {}
                                 }
                             }
                         }
@@ -458,6 +457,55 @@ async fn connect_once(
                     }
                 }
             }
+        }
+    }
+}
+
+/// Catch-up progress after a resume: counted in events when the server said how many it
+/// replays, else (older servers, dense numbers) by position between the cursor and the head.
+struct CatchUp {
+    since: u64,
+    head: u64,
+    /// Events the replay holds, when the server said.
+    missed: Option<u64>,
+    total: u64,
+    counted: u64,
+    reported: u64,
+}
+
+impl CatchUp {
+    fn new(since: u64, head: u64, missed: Option<u64>) -> Self {
+        CatchUp {
+            since,
+            head,
+            missed,
+            total: missed.unwrap_or(head - since),
+            counted: 0,
+            reported: 0,
+        }
+    }
+
+    /// Records `count` more applied events, the last with `seq`. `None`: caught up;
+    /// `Some(Some(progress))`: a step worth showing; `Some(None)`: nothing new to show.
+    fn applied(&mut self, seq: u64, count: u64) -> Option<Option<SyncProgress>> {
+        self.counted += count;
+        if seq >= self.head {
+            return None;
+        }
+        let applied = match self.missed {
+            Some(_) => self.counted,
+            None => seq.saturating_sub(self.since),
+        }
+        .min(self.total);
+        let step = self.total.div_ceil(SYNC_STEPS).max(1);
+        if applied / step > self.reported / step {
+            self.reported = applied;
+            Some(Some(SyncProgress {
+                applied,
+                total: self.total,
+            }))
+        } else {
+            Some(None)
         }
     }
 }
@@ -496,6 +544,33 @@ mod tests {
         assert_eq!(
             operator_ws_url("https://chat.example.com"),
             "wss://chat.example.com/api/v1/operator/ws?v=1"
+        );
+    }
+
+    #[test]
+    fn d02_catch_up_progress_counts_events_when_the_server_says_how_many() {
+        // 200 events replayed between ids 1,000 and 9,000 (other operators' events in between).
+        let mut catch_up = CatchUp::new(1_000, 9_000, Some(200));
+        assert_eq!(catch_up.total, 200);
+        let progress = catch_up.applied(1_400, 50).expect("not caught up yet");
+        assert_eq!(
+            progress,
+            Some(SyncProgress {
+                applied: 50,
+                total: 200
+            }),
+            "50 of 200 events, not 400 of 8,000 numbers"
+        );
+        assert_eq!(catch_up.applied(9_000, 150), None, "the head: caught up");
+
+        // An older server: by position between the cursor and the head.
+        let mut by_number = CatchUp::new(100, 300, None);
+        assert_eq!(
+            by_number.applied(150, 1).expect("not caught up"),
+            Some(SyncProgress {
+                applied: 50,
+                total: 200
+            })
         );
     }
 

@@ -46,6 +46,8 @@ impl ScriptedConnection {
             protocol: PROTOCOL_VERSION,
             head,
             resumed,
+            // As an older server: progress by position (dense numbers here).
+            missed: None,
         })
         .await;
     }

@@ -694,6 +694,12 @@ pub enum ServerFrame<E, R> {
         #[ts(type = "number")]
         head: u64,
         resumed: bool,
+        /// When resumed: how many events the replay holds, for catch-up progress ("syncing N of
+        /// M"). Operator `seq`s skip numbers, so `head - since` would overstate it. Absent from
+        /// older servers and on snapshots.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        missed: Option<u64>,
     },
     /// `seq` increases along a stream but may skip numbers: on operator streams it is the id in
     /// a log shared by many operators. `prev` is the previous event of this stream (absent on a

@@ -205,6 +205,7 @@ fn operator_frames() {
             protocol: PROTOCOL_VERSION,
             head: 12,
             resumed: true,
+            missed: Some(4),
         },
         ServerFrame::Event {
             seq: 13,

@@ -1228,11 +1228,13 @@ impl Hub {
                 (head, replay)
             }
         };
+        let missed = replay.as_ref().map(|frames| frames.len() as u64);
         let welcome = |resumed| {
             control_frame(&ServerFrame::Welcome {
                 protocol: switchboard_protocol::PROTOCOL_VERSION,
                 head,
                 resumed,
+                missed: if resumed { missed } else { None },
             })
         };
         // A send error means the socket is already gone; the session notices and detaches.

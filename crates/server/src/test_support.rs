@@ -235,6 +235,8 @@ impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> Default for Proto
 pub struct Welcome {
     pub head: u64,
     pub resumed: bool,
+    /// How many events the replay holds (resumed only).
+    pub missed: Option<u64>,
 }
 
 impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ProtocolSocket<E, R> {
@@ -280,7 +282,16 @@ impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ProtocolSocket<E,
         self.send_text(serde_json::to_string(&hello).expect("serialise hello"))
             .await;
         match self.read_frame("welcome").await {
-            Some(ServerFrame::Welcome { head, resumed, .. }) => Ok(Welcome { head, resumed }),
+            Some(ServerFrame::Welcome {
+                head,
+                resumed,
+                missed,
+                ..
+            }) => Ok(Welcome {
+                head,
+                resumed,
+                missed,
+            }),
             Some(ServerFrame::Error { error }) => Err(error),
             Some(other) => panic!("expected welcome, got {other:?}"),
             None => panic!("the server closed the connection before welcome"),
@@ -490,6 +501,7 @@ impl<E: DeserializeOwned + Debug, R: DeserializeOwned + Debug> ClientConnection<
             welcome: Welcome {
                 head: 0,
                 resumed: false,
+                missed: None,
             },
             snapshot: None,
         }

@@ -126,5 +126,15 @@ async fn d02_a_missed_ring_stop_is_replayed_once_after_events_of_other_operators
     seqs.dedup();
     assert_eq!(seqs.len(), replayed.len(), "nothing replayed twice");
     assert_eq!(replayed.last().map(|(seq, _)| *seq), Some(welcome.head));
+    // Numbers skip, so "syncing N of M" counts the replay the server announced, not head - since.
+    assert_eq!(
+        welcome.missed,
+        Some(replayed.len() as u64),
+        "the welcome says how many events the replay holds"
+    );
+    assert!(
+        welcome.head - since > replayed.len() as u64,
+        "Bob's own events sit between Ann's numbers, so counting by number would overstate"
+    );
     server.stop().await;
 }

@@ -220,7 +220,13 @@ export type ClientFrame<C> = { "type": "hello", token: string,
  */
 since: number | null, } | { "type": "command", id: ClientId, command: C, } | { "type": "ping", nonce: number, };
 
-export type ServerFrame<E, R> = { "type": "welcome", protocol: number, head: number, resumed: boolean, } | { "type": "event", seq: number, prev?: number, event: E, } | { "type": "reply", id: ClientId, outcome: Outcome<R>, } | { "type": "error", error: ApiError, } | { "type": "pong", nonce: number, } | { "type": "transient", event: E, };
+export type ServerFrame<E, R> = { "type": "welcome", protocol: number, head: number, resumed: boolean, 
+/**
+ * When resumed: how many events the replay holds, for catch-up progress ("syncing N of
+ * M"). Operator `seq`s skip numbers, so `head - since` would overstate it. Absent from
+ * older servers and on snapshots.
+ */
+missed?: number, } | { "type": "event", seq: number, prev?: number, event: E, } | { "type": "reply", id: ClientId, outcome: Outcome<R>, } | { "type": "error", error: ApiError, } | { "type": "pong", nonce: number, } | { "type": "transient", event: E, };
 
 export type Outcome<R> = { "status": "ok", response: R, } | { "status": "error", error: ApiError, };
 
