@@ -32,24 +32,7 @@ async fn b32_the_operator_attaches_a_file_in_the_app_and_the_visitor_receives_it
 
     let driver = Driver::start(&server.url(), data_dir.path());
     let browser = driver.session(&app_binary()).await;
-    browser
-        .wait_for_script(
-            "the console document to load",
-            "return document.readyState === 'complete'",
-        )
-        .await;
-
-    let email = browser
-        .wait_for_element("[data-testid='sign-in-email']")
-        .await;
-    browser.type_into(&email, "ann@example.com").await;
-    let password = browser.find("[data-testid='sign-in-password']").await;
-    browser.type_into(&password, "switchboard").await;
-    let submit = browser.find("[data-testid='sign-in-submit']").await;
-    browser.click(&submit).await;
-    browser
-        .wait_for_text("[data-testid='operator-name']", |text| text.contains("Ann"))
-        .await;
+    browser.sign_in("ann@example.com", "Ann").await;
 
     let mut visitor = TestVisitor::connect(&server.url(), "demo").await;
     let chat = visitor

@@ -19,25 +19,8 @@ async fn desktop_operator_signs_in_accepts_and_replies_through_the_console() {
     let driver = Driver::start(&server.url(), data_dir.path());
     let browser = driver.session(&app_binary()).await;
 
-    browser
-        .wait_for_script(
-            "the console document to load",
-            "return document.readyState === 'complete'",
-        )
-        .await;
-
     // Sign in through the console, as an operator would.
-    let email = browser
-        .wait_for_element("[data-testid='sign-in-email']")
-        .await;
-    browser.type_into(&email, "ann@example.com").await;
-    let password = browser.find("[data-testid='sign-in-password']").await;
-    browser.type_into(&password, "switchboard").await;
-    let submit = browser.find("[data-testid='sign-in-submit']").await;
-    browser.click(&submit).await;
-    browser
-        .wait_for_text("[data-testid='operator-name']", |text| text.contains("Ann"))
-        .await;
+    browser.sign_in("ann@example.com", "Ann").await;
     browser
         .screenshot(&artifacts.join("desktop-signed-in.png"))
         .await;

@@ -17,31 +17,6 @@ fn artifacts() -> PathBuf {
     folder
 }
 
-/// Waits for the console and signs in through its form.
-async fn sign_in(browser: &Browser, email: &str, name: &str) {
-    assert!(
-        std::env::var_os("DISPLAY").is_some(),
-        "the desktop test needs a display: run it through `cargo xtask test` (Xvfb + D-Bus)"
-    );
-    browser
-        .wait_for_script(
-            "the console document to load",
-            "return document.readyState === 'complete'",
-        )
-        .await;
-    let field = browser
-        .wait_for_element("[data-testid='sign-in-email']")
-        .await;
-    browser.type_into(&field, email).await;
-    let password = browser.find("[data-testid='sign-in-password']").await;
-    browser.type_into(&password, "switchboard").await;
-    let submit = browser.find("[data-testid='sign-in-submit']").await;
-    browser.click(&submit).await;
-    browser
-        .wait_for_text("[data-testid='operator-name']", |text| text.contains(name))
-        .await;
-}
-
 /// Opens the chat from the Unassigned group.
 async fn open_unassigned(browser: &Browser, chat: i64) {
     let group = browser
@@ -76,7 +51,7 @@ async fn b11_b30_b42_notes_before_joining_canned_reply_and_search_in_the_real_ap
     let artifacts = artifacts();
     let driver = Driver::start(&server.url(), data_dir.path());
     let browser = driver.session(&app_binary()).await;
-    sign_in(&browser, "ann@example.com", "Ann").await;
+    browser.sign_in("ann@example.com", "Ann").await;
 
     let mut visitor = TestVisitor::connect(&server.url(), "demo").await;
     let chat = visitor
@@ -198,7 +173,7 @@ async fn offline_banner_appears_while_the_server_is_unreachable_and_clears_when_
     let artifacts = artifacts();
     let driver = Driver::start(&proxy.url(), data_dir.path());
     let browser = driver.session(&app_binary()).await;
-    sign_in(&browser, "bob@example.com", "Bob").await;
+    browser.sign_in("bob@example.com", "Bob").await;
     // Connected: no banner.
     browser
         .wait_for_script(
@@ -252,7 +227,7 @@ async fn typing_both_ways_seen_and_a_customer_record_in_the_real_app() {
     let artifacts = artifacts();
     let driver = Driver::start(&server.url(), data_dir.path());
     let browser = driver.session(&app_binary()).await;
-    sign_in(&browser, "ann@example.com", "Ann").await;
+    browser.sign_in("ann@example.com", "Ann").await;
 
     let mut visitor = TestVisitor::connect(&server.url(), "demo").await;
     let chat = visitor.start_chat("Vera Visitor", "Parcel?").await.id;

@@ -324,23 +324,7 @@ async fn b02_a_request_muted_from_the_tray_shows_under_awaiting_in_the_console()
     std::fs::create_dir_all(&artifacts).expect("artifact folder");
     let driver = Driver::start(&server.url(), data_dir.path());
     let browser = driver.session(&app_binary()).await;
-    browser
-        .wait_for_script(
-            "the console document to load",
-            "return document.readyState === 'complete'",
-        )
-        .await;
-    let email = browser
-        .wait_for_element("[data-testid='sign-in-email']")
-        .await;
-    browser.type_into(&email, "ann@example.com").await;
-    let password = browser.find("[data-testid='sign-in-password']").await;
-    browser.type_into(&password, "switchboard").await;
-    let submit = browser.find("[data-testid='sign-in-submit']").await;
-    browser.click(&submit).await;
-    browser
-        .wait_for_text("[data-testid='operator-name']", |text| text.contains("Ann"))
-        .await;
+    browser.sign_in("ann@example.com", "Ann").await;
 
     let app_pid = app_below(driver.pid()).await;
     let bus = zbus::Connection::session().await.expect("the session bus");

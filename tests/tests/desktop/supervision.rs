@@ -54,23 +54,7 @@ async fn b21_b20_b25_supervisor_monitors_invisibly_joins_replies_and_ends_into_a
 
     let driver = Driver::start(&server.url(), data_dir.path());
     let browser = driver.session(&app_binary()).await;
-    browser
-        .wait_for_script(
-            "the console document to load",
-            "return document.readyState === 'complete'",
-        )
-        .await;
-    let email = browser
-        .wait_for_element("[data-testid='sign-in-email']")
-        .await;
-    browser.type_into(&email, "sue@example.com").await;
-    let password = browser.find("[data-testid='sign-in-password']").await;
-    browser.type_into(&password, DEMO_PASSWORD).await;
-    let submit = browser.find("[data-testid='sign-in-submit']").await;
-    browser.click(&submit).await;
-    browser
-        .wait_for_text("[data-testid='operator-name']", |text| text.contains("Sue"))
-        .await;
+    browser.sign_in("sue@example.com", "Sue").await;
 
     // Sue opens Ann's chat from "All active" and monitors it.
     let others = browser
@@ -213,23 +197,7 @@ async fn b22_supervisor_transfers_through_the_picker_and_the_accepted_chat_leave
 
     let driver = Driver::start(&server.url(), data_dir.path());
     let browser = driver.session(&app_binary()).await;
-    browser
-        .wait_for_script(
-            "the console document to load",
-            "return document.readyState === 'complete'",
-        )
-        .await;
-    let email = browser
-        .wait_for_element("[data-testid='sign-in-email']")
-        .await;
-    browser.type_into(&email, "sue@example.com").await;
-    let password = browser.find("[data-testid='sign-in-password']").await;
-    browser.type_into(&password, DEMO_PASSWORD).await;
-    let submit = browser.find("[data-testid='sign-in-submit']").await;
-    browser.click(&submit).await;
-    browser
-        .wait_for_text("[data-testid='operator-name']", |text| text.contains("Sue"))
-        .await;
+    browser.sign_in("sue@example.com", "Sue").await;
 
     // Sue takes Ann's chat over: it is hers, in My Chats.
     let others = browser

@@ -330,6 +330,28 @@ impl Browser {
     }
 
     /// Saves a screenshot; a failure to take one is reported but never fails the test.
+    /// Waits for the console to load and signs in through its form with the demo password, as
+    /// an operator would; returns once the header shows `name`.
+    pub(crate) async fn sign_in(&self, email: &str, name: &str) {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "the desktop test needs a display: run it through `cargo xtask test` (Xvfb + D-Bus)"
+        );
+        self.wait_for_script(
+            "the console document to load",
+            "return document.readyState === 'complete'",
+        )
+        .await;
+        let field = self.wait_for_element("[data-testid='sign-in-email']").await;
+        self.type_into(&field, email).await;
+        let password = self.find("[data-testid='sign-in-password']").await;
+        self.type_into(&password, "switchboard").await;
+        let submit = self.find("[data-testid='sign-in-submit']").await;
+        self.click(&submit).await;
+        self.wait_for_text("[data-testid='operator-name']", |text| text.contains(name))
+            .await;
+    }
+
     pub(crate) async fn screenshot(&self, path: &Path) {
         let shot = match self.call(reqwest::Method::GET, "/screenshot", None).await {
             Ok(shot) => shot,
