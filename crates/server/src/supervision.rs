@@ -603,12 +603,7 @@ impl Hub {
         operator: OperatorId,
         command: TransferChat,
     ) -> Result<Ack, ApiError> {
-        if command.note.chars().count() > switchboard_protocol::MAX_MESSAGE_CHARS {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                "A transfer note is at most as long as a message.",
-            ));
-        }
+        check_transfer_note(&command.note)?;
         self.transact(|effects| {
             let chat = Hub::member_chat(effects.database, operator, command.chat)?;
             require_responsible_or_supervisor(
@@ -1045,12 +1040,7 @@ impl Hub {
         operator: OperatorId,
         command: TransferToTeam,
     ) -> Result<Ack, ApiError> {
-        if command.note.chars().count() > switchboard_protocol::MAX_MESSAGE_CHARS {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                "A transfer note is at most as long as a message.",
-            ));
-        }
+        check_transfer_note(&command.note)?;
         self.transact(|effects| {
             let chat = Hub::member_chat(effects.database, operator, command.chat)?;
             require_responsible_or_supervisor(
@@ -1101,4 +1091,15 @@ impl Hub {
             Ok(Ack {})
         })
     }
+}
+
+/// A transfer note (B22), to a colleague or a team, is at most as long as a message.
+fn check_transfer_note(note: &str) -> Result<(), ApiError> {
+    if note.chars().count() > switchboard_protocol::MAX_MESSAGE_CHARS {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "A transfer note is at most as long as a message.",
+        ));
+    }
+    Ok(())
 }
