@@ -79,6 +79,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
 
 fn test() -> Result<(), Failure> {
     let mut progress = Progress::new(11);
+    shell::prefer_lean_builds();
     setup::prepare(&mut progress, setup::Purpose::Test)?;
     setup::check_everything(&mut progress)?;
     progress.finish();

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Why a step failed, in a sentence for the person at the terminal.
@@ -95,8 +96,60 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
+/// Whether cargo runs without incremental compilation (set once by [`prefer_lean_builds`]).
+static LEAN_BUILDS: AtomicBool = AtomicBool::new(false);
+
 pub fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    if LEAN_BUILDS.load(Ordering::Relaxed) && std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        command.env("CARGO_INCREMENTAL", "0");
+    }
+    command
+}
+
+/// A clean build of every target needs about this much room in the target directory (measured:
+/// 7.9 GiB with incremental compilation, less without).
+const CLEAN_BUILD_BYTES: u64 = 8 << 30;
+
+/// Turns incremental compilation off on CI and when the disk is short, and warns when even a lean
+/// build may not fit. A full disk does not fail politely: the linker dies with SIGBUS when the
+/// file it maps runs out of room, which is how a CI run of this project once ended.
+pub fn prefer_lean_builds() {
+    let free = free_bytes(&target_dir());
+    let short = free.is_some_and(|free| free < 3 * CLEAN_BUILD_BYTES);
+    if std::env::var_os("CI").is_some() || short {
+        LEAN_BUILDS.store(true, Ordering::Relaxed);
+        println!("    incremental compilation off (CI, or less than 24 GiB free)");
+    }
+    if let Some(free) = free.filter(|free| *free < CLEAN_BUILD_BYTES) {
+        println!(
+            "    warning: {:.1} GiB free where {} builds; a clean build needs about {} GiB",
+            free as f64 / f64::from(1 << 30),
+            target_dir().display(),
+            CLEAN_BUILD_BYTES >> 30
+        );
+    }
+}
+
+/// Free bytes on the file system that holds `path` (or its nearest existing parent), read from
+/// POSIX `df -Pk`; `None` where there is no `df` (Windows) or its output is unexpected.
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    let existing = path.ancestors().find(|dir| dir.exists())?;
+    let out = Command::new("df")
+        .arg("-Pk")
+        .arg(existing)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let kib: u64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 /// Runs a command to completion with inherited output, failing with its command line.
