@@ -5,6 +5,7 @@
 //! are installed, so it must compile without them.
 
 mod bench;
+mod package;
 mod setup;
 mod shell;
 
@@ -23,6 +24,8 @@ commands:
   test                      the same set-up, then every check: fmt, clippy, cargo tests, UI and
                             widget typecheck and tests, end-to-end suites (desktop app under Xvfb,
                             widget in Chromium). This is what CI runs.
+  package                   release build of the desktop app and its Linux .deb (Tauri bundler,
+                            several minutes); prints the package's path. Not part of `test`.
   bench [ring|ring-audio|core|memory|routing|all]
                             print the benchmark figures (not part of `test`).
 ";
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         "run" => run(rest),
         "test" => test(),
         "bench" => bench::bench(rest),
+        "package" => package::package(),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

@@ -5,6 +5,12 @@
 //! (a recording of the output shows the ring start and stop), and a missing device is found
 //! at start, not at the first ring. The operator may pick the output device (D03); when it is
 //! gone the default device plays and the settings show a note saying so.
+//!
+//! The sound system is probed only when needed: at start only the chosen (or default) device is
+//! opened, and the device list is read when the settings ask for it. alsa-lib's complaints on
+//! the way go to the debug log (`alsa_messages`), not the terminal.
+
+mod alsa_messages;
 
 use std::num::NonZero;
 use std::str::FromStr;
@@ -16,6 +22,7 @@ use rodio::buffer::SamplesBuffer;
 use rodio::cpal::traits::{DeviceTrait, HostTrait};
 use rodio::stream::{DeviceSinkBuilder, MixerDeviceSink};
 
+use self::alsa_messages::AlsaMessages;
 use crate::AudioOutput;
 use crate::attention::Sound;
 use crate::sounds::{OutputDevice, PreparedSounds, SoundUnavailable};
@@ -178,8 +185,25 @@ impl Drop for Ringer {
 }
 
 /// The output devices of the system's audio host (ALSA on Linux), the default one marked.
-/// Blocks: the host probes its devices.
+/// Blocks: the host probes its devices. The probe runs on a thread of its own, so alsa-lib's
+/// messages are captured there and the capture ends with it.
 pub(crate) fn output_devices() -> Vec<OutputDevice> {
+    thread::scope(|scope| {
+        thread::Builder::new()
+            .name("switchboard-audio-probe".to_owned())
+            .spawn_scoped(scope, || {
+                let mut messages = AlsaMessages::capture();
+                let devices = list_output_devices();
+                messages.flush("listing output devices");
+                devices
+            })
+            .ok()
+            .and_then(|probe| probe.join().ok())
+            .unwrap_or_default()
+    })
+}
+
+fn list_output_devices() -> Vec<OutputDevice> {
     let host = rodio::cpal::default_host();
     let default = host
         .default_output_device()
@@ -246,10 +270,64 @@ fn open(chosen: Option<&str>) -> Result<(MixerDeviceSink, Option<String>), Strin
             sink.with_error_callback(stream_error as fn(rodio::cpal::Error))
                 .open_sink_or_fallback()
         })
-        // rodio's own search also tries the other devices when the default one refuses.
-        .or_else(|_| DeviceSinkBuilder::open_default_sink())
+        .or_else(open_sound_card)
         .map_err(|error| format!("no audio output: {error}"))?;
     Ok((sink, note))
+}
+
+/// When the default device refuses, the sound cards themselves are tried. Not every ALSA
+/// device, as rodio's own search does: that opens the JACK, OSS and PulseAudio plugins too,
+/// which on a machine without them print a screenful through libraries whose printing cannot
+/// be redirected, and which would not play where the default device does not.
+fn open_sound_card(
+    refused: rodio::DeviceSinkError,
+) -> Result<MixerDeviceSink, rodio::DeviceSinkError> {
+    let Ok(devices) = rodio::cpal::default_host().output_devices() else {
+        return Err(refused);
+    };
+    let mut cards: Vec<(u8, rodio::cpal::Device)> = devices
+        .filter_map(|device| {
+            let rank = sound_card_rank(device.id().ok()?.id())?;
+            Some((rank, device))
+        })
+        .collect();
+    cards.sort_by_key(|(rank, _)| *rank);
+    cards
+        .into_iter()
+        .find_map(|(_, device)| {
+            DeviceSinkBuilder::from_device(device)
+                .and_then(|sink| {
+                    sink.with_error_callback(stream_error as fn(rodio::cpal::Error))
+                        .open_sink_or_fallback()
+                })
+                .ok()
+        })
+        .ok_or(refused)
+}
+
+/// The order in which a sound card's devices are tried (`plughw` converts any format, so it
+/// goes first); `None` for anything else (plugins, virtual devices).
+fn sound_card_rank(pcm: &str) -> Option<u8> {
+    if pcm.starts_with("plughw:") {
+        Some(0)
+    } else if pcm.starts_with("hw:") {
+        Some(1)
+    } else {
+        None
+    }
+}
+
+/// [`open`], with alsa-lib's messages on the way logged; a failure ends with its last one.
+fn open_logged(
+    chosen: Option<&str>,
+    messages: &mut AlsaMessages,
+) -> Result<(MixerDeviceSink, Option<String>), String> {
+    let opened = open(chosen);
+    let said = messages.flush("opening the audio output");
+    opened.map_err(|reason| match alsa_messages::last_message(&said) {
+        Some(cause) => format!("{reason} (ALSA: {cause})"),
+        None => reason,
+    })
 }
 
 /// A stream error (an underrun, or ALSA's `pulse` plugin failing a delay query) is passing:
@@ -273,7 +351,8 @@ fn run(
     device: Option<String>,
     opened: mpsc::Sender<Result<Option<String>, String>>,
 ) {
-    let mut sink = match open(device.as_deref()) {
+    let mut messages = AlsaMessages::capture();
+    let mut sink = match open_logged(device.as_deref(), &mut messages) {
         Ok((sink, note)) => {
             let _ = opened.send(Ok(note));
             sink
@@ -310,25 +389,27 @@ fn run(
                     }
                 }
             }
-            Command::UseDevice(device, answer) => match open(device.as_deref()) {
-                Ok((mut new_sink, note)) => {
-                    new_sink.log_on_drop(false);
-                    let ringing = player.take().map(|old| old.stop()).is_some();
-                    chimes.stop();
-                    tests.stop();
-                    sink = new_sink;
-                    chimes = rodio::Player::connect_new(sink.mixer());
-                    chimes.set_volume(sounds.volume);
-                    tests = rodio::Player::connect_new(sink.mixer());
-                    if ringing && let Some(tone) = &sounds.ring {
-                        player = Some(ring_player(&sink, tone, sounds.volume));
+            Command::UseDevice(device, answer) => {
+                match open_logged(device.as_deref(), &mut messages) {
+                    Ok((mut new_sink, note)) => {
+                        new_sink.log_on_drop(false);
+                        let ringing = player.take().map(|old| old.stop()).is_some();
+                        chimes.stop();
+                        tests.stop();
+                        sink = new_sink;
+                        chimes = rodio::Player::connect_new(sink.mixer());
+                        chimes.set_volume(sounds.volume);
+                        tests = rodio::Player::connect_new(sink.mixer());
+                        if ringing && let Some(tone) = &sounds.ring {
+                            player = Some(ring_player(&sink, tone, sounds.volume));
+                        }
+                        let _ = answer.send(Ok(note));
                     }
-                    let _ = answer.send(Ok(note));
+                    Err(reason) => {
+                        let _ = answer.send(Err(reason));
+                    }
                 }
-                Err(reason) => {
-                    let _ = answer.send(Err(reason));
-                }
-            },
+            }
             Command::Play(false) => {
                 if let Some(old) = player.take() {
                     old.stop();
@@ -504,6 +585,23 @@ mod tests {
             chime[..beep],
             "it opens on another pitch than the chime"
         );
+    }
+
+    #[test]
+    fn d03_only_sound_cards_stand_in_for_a_refusing_default_device() {
+        assert_eq!(sound_card_rank("plughw:CARD=PCH,DEV=0"), Some(0));
+        assert_eq!(sound_card_rank("hw:CARD=0,DEV=3"), Some(1));
+        for plugin in [
+            "default",
+            "jack",
+            "pulse",
+            "oss",
+            "pipewire",
+            "sysdefault:CARD=0",
+            "null",
+        ] {
+            assert_eq!(sound_card_rank(plugin), None, "{plugin} is not tried");
+        }
     }
 
     #[test]

@@ -12,22 +12,8 @@ use super::support::*;
 /// `cargo xtask test` provides.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d04_tray_lists_a_ringing_request_mutes_accepts_and_quits() {
-    assert!(
-        std::env::var_os("DISPLAY").is_some()
-            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "the tray test needs a display and a D-Bus session: run it through `cargo xtask test`"
-    );
-    install_tls_provider();
-    let server = TestServer::start().await;
-    let data_dir = tempfile::tempdir().expect("temporary app data folder");
-    let mut app = AppProcess::start(&server.url(), data_dir.path());
-    let bus = zbus::Connection::session().await.expect("the session bus");
-    let tray = TrayMenu::find(&bus, app.pid()).await;
-
-    tray.wait_for("the signed-in idle tray", |menu| {
-        menu.status() == Some("nothing waiting")
-    })
-    .await;
+    let mut setup = TraySetup::start().await;
+    let (server, tray) = (&setup.server, &setup.tray);
 
     let mut visitor = TestVisitor::connect(&server.url(), "demo").await;
     let chat = visitor
@@ -79,7 +65,7 @@ async fn d04_tray_lists_a_ringing_request_mutes_accepts_and_quits() {
     let quit = tray.layout().await.find("Quit").expect("a Quit item").id;
     tray.click(quit).await;
     assert!(
-        tokio::time::timeout(Duration::from_secs(2), app.child.wait())
+        tokio::time::timeout(Duration::from_secs(2), setup.app.child.wait())
             .await
             .is_err(),
         "Quit with a chat active must ask before ending the app"
@@ -92,7 +78,7 @@ async fn d04_tray_lists_a_ringing_request_mutes_accepts_and_quits() {
     let status = loop {
         let quit = tray.layout().await.find("Quit").expect("a Quit item").id;
         tray.click(quit).await;
-        match tokio::time::timeout(Duration::from_secs(1), app.child.wait()).await {
+        match tokio::time::timeout(Duration::from_secs(1), setup.app.child.wait()).await {
             Ok(status) => break status.expect("the app's exit status"),
             Err(_) => assert!(
                 tokio::time::Instant::now() < deadline,
@@ -108,21 +94,8 @@ async fn d04_tray_lists_a_ringing_request_mutes_accepts_and_quits() {
 /// of the app while ringing is kept next to the build output.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b02_muting_from_the_tray_moves_requests_to_awaiting_on_the_server() {
-    assert!(
-        std::env::var_os("DISPLAY").is_some()
-            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "the tray test needs a display and a D-Bus session: run it through `cargo xtask test`"
-    );
-    install_tls_provider();
-    let server = TestServer::start().await;
-    let data_dir = tempfile::tempdir().expect("temporary app data folder");
-    let app = AppProcess::start(&server.url(), data_dir.path());
-    let bus = zbus::Connection::session().await.expect("the session bus");
-    let tray = TrayMenu::find(&bus, app.pid()).await;
-    tray.wait_for("the signed-in idle tray", |menu| {
-        menu.status() == Some("nothing waiting")
-    })
-    .await;
+    let setup = TraySetup::start().await;
+    let (server, tray) = (&setup.server, &setup.tray);
     // The same operator on another device: it sees what the server decided.
     let mut other_device = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
 
@@ -213,22 +186,9 @@ async fn b02_muting_from_the_tray_moves_requests_to_awaiting_on_the_server() {
 /// tray has no tooltips).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d04_tray_icon_alternates_while_ringing_and_shows_muted_away_and_offline() {
-    assert!(
-        std::env::var_os("DISPLAY").is_some()
-            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "the tray test needs a display and a D-Bus session: run it through `cargo xtask test`"
-    );
-    install_tls_provider();
-    let server = TestServer::start().await;
-    let data_dir = tempfile::tempdir().expect("temporary app data folder");
-    let app = AppProcess::start(&server.url(), data_dir.path());
-    let bus = zbus::Connection::session().await.expect("the session bus");
-    let tray = TrayMenu::find(&bus, app.pid()).await;
+    let setup = TraySetup::start().await;
+    let (server, tray) = (&setup.server, &setup.tray);
     let looks = TrayLooks::load();
-    tray.wait_for("the signed-in idle tray", |menu| {
-        menu.status() == Some("nothing waiting")
-    })
-    .await;
     tray.wait_for_look(&looks, "the idle icon", &[Look::Idle])
         .await;
     assert_eq!(tray.label().await, "", "no badge while nothing rings");
@@ -301,7 +261,7 @@ async fn d04_tray_icon_alternates_while_ringing_and_shows_muted_away_and_offline
         .await;
 
     // The server goes away: offline.
-    server.stop().await;
+    setup.server.stop().await;
     tray.wait_for_look(&looks, "the offline icon", &[Look::Offline])
         .await;
     drop(visitor);
@@ -312,11 +272,7 @@ async fn d04_tray_icon_alternates_while_ringing_and_shows_muted_away_and_offline
 /// Awaiting, no longer under Unassigned.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b02_a_request_muted_from_the_tray_shows_under_awaiting_in_the_console() {
-    assert!(
-        std::env::var_os("DISPLAY").is_some()
-            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "the tray test needs a display and a D-Bus session: run it through `cargo xtask test`"
-    );
+    require_display_and_session_bus("the tray test");
     install_tls_provider();
     let server = TestServer::start().await;
     let data_dir = tempfile::tempdir().expect("temporary app data folder");
@@ -399,11 +355,7 @@ async fn b02_a_request_muted_from_the_tray_shows_under_awaiting_in_the_console()
 /// window to the front (the first was started hidden in the tray, as autostart does).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d07_a_second_launch_exits_and_brings_the_first_to_the_front() {
-    assert!(
-        std::env::var_os("DISPLAY").is_some()
-            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "the single-instance test needs a display and a D-Bus session: run it through `cargo xtask test`"
-    );
+    require_display_and_session_bus("the single-instance test");
     install_tls_provider();
     let server = TestServer::start().await;
     let data_dir = tempfile::tempdir().expect("temporary app data folder");
@@ -445,11 +397,7 @@ async fn d07_a_second_launch_exits_and_brings_the_first_to_the_front() {
 /// request's notification brings the window up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d05_notifications_accept_and_open_from_the_notification_server() {
-    assert!(
-        std::env::var_os("DISPLAY").is_some()
-            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "the notification test needs a display and a D-Bus session: run it through `cargo xtask test`"
-    );
+    require_display_and_session_bus("the notification test");
     install_tls_provider();
     // A private session bus: on the shared one, another test's app may already have had the
     // bus start dunst as the notification server.
@@ -544,6 +492,48 @@ async fn d05_notifications_accept_and_open_from_the_notification_server() {
         |viewable| viewable,
     )
     .await;
+}
+
+/// Fails with a clear message outside the session `cargo xtask test` provides.
+fn require_display_and_session_bus(test: &str) {
+    assert!(
+        std::env::var_os("DISPLAY").is_some()
+            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "{test} needs a display and a D-Bus session: run it through `cargo xtask test`"
+    );
+}
+
+/// What every tray test starts from: a server, the app started directly and signed in as Ann,
+/// and its tray found on the session bus and showing the signed-in idle status.
+struct TraySetup {
+    server: TestServer,
+    app: AppProcess,
+    tray: TrayMenu,
+    /// The app's data folder, held only to be deleted when the test ends. Fields drop in
+    /// order: the app ends before its folder goes.
+    _data_dir: tempfile::TempDir,
+}
+
+impl TraySetup {
+    async fn start() -> TraySetup {
+        require_display_and_session_bus("the tray test");
+        install_tls_provider();
+        let server = TestServer::start().await;
+        let data_dir = tempfile::tempdir().expect("temporary app data folder");
+        let app = AppProcess::start(&server.url(), data_dir.path());
+        let bus = zbus::Connection::session().await.expect("the session bus");
+        let tray = TrayMenu::find(&bus, app.pid()).await;
+        tray.wait_for("the signed-in idle tray", |menu| {
+            menu.status() == Some("nothing waiting")
+        })
+        .await;
+        TraySetup {
+            server,
+            app,
+            tray,
+            _data_dir: data_dir,
+        }
+    }
 }
 
 /// A session bus of the test's own, ended when dropped.
