@@ -1,7 +1,7 @@
 // Accessibility check of the console: axe-core in headless Chromium against the fake-backend web
 // build, in the states operators spend their day in (sign-in, lists, an open chat before and after
 // joining, search results, hostile text, the end dialog, invitations, attachments, the customer
-// panel, tickets and the audit log), at 100 % and at 200 % zoom (where the layout must also reflow:
+// panel, the chat actions menu and its dialogs, tickets and the audit log), at 100 % and at 200 % zoom (where the layout must also reflow:
 // nothing cut off, clipped or overlapping). A state passes when axe
 // finds no serious or critical violation; moderate and minor ones are printed as warnings.
 // Prints `N passed, N failed` and exits non-zero on any failure. Run via `npm run a11y`.
@@ -127,6 +127,29 @@ async function openEndDialog(page) {
   await page.waitForSelector('[data-testid="end-dialog"]', { timeout: STEP_TIMEOUT_MS });
 }
 
+/** The chat actions menu, opened from the keyboard (the way its arrow-key handling is reached). */
+async function openChatActions(page) {
+  await page.focus('[data-testid="chat-actions-menu"]');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('[role="menu"] [data-testid="menu-invite"]:focus', { timeout: STEP_TIMEOUT_MS });
+}
+
+/** The transfer dialog from the menu, with a colleague and a note filled in. */
+async function openTransferDialog(page) {
+  await openChatActions(page);
+  await page.click('[data-testid="menu-transfer"]');
+  await page.waitForSelector('[data-testid="collaboration-dialog"] [data-testid="colleague-picker"]', { timeout: STEP_TIMEOUT_MS });
+  await page.waitForSelector('[data-testid="colleague-picker"] option[value="2"]', { state: 'attached', timeout: STEP_TIMEOUT_MS });
+  await page.selectOption('[data-testid="colleague-picker"]', '2');
+  await page.fill('[data-testid="transfer-note"]', 'Knows <b>billing</b>');
+}
+
+async function openLeaveDialog(page) {
+  await openChatActions(page);
+  await page.click('[data-testid="leave-button"]');
+  await page.waitForSelector('[data-testid="leave-confirm"]', { timeout: STEP_TIMEOUT_MS });
+}
+
 async function openCustomerPanel(page) {
   await page.click('[data-testid="customer-panel"] > summary');
   await page.waitForSelector('[data-testid="customer-name"]', { timeout: STEP_TIMEOUT_MS });
@@ -186,6 +209,35 @@ STATES.push(
     act: openEndDialog,
   },
   {
+    name: 'chat actions menu open',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="chat-actions-menu"]',
+    act: openChatActions,
+  },
+  {
+    name: 'transfer dialog with a colleague and a note',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="chat-actions-menu"]',
+    act: openTransferDialog,
+  },
+  {
+    name: 'leave confirmation',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="chat-actions-menu"]',
+    act: openLeaveDialog,
+  },
+  {
+    name: 'supervisor with the chat actions menu open',
+    query: '?as=sue@example.com&group=unassigned&chat=4',
+    ready: '[data-testid="composer-input"]',
+    async act(page) {
+      await page.click('[data-testid="group-others-active"]');
+      await page.waitForSelector('[data-testid="chat-row-2"]', { timeout: STEP_TIMEOUT_MS });
+      await page.click('[data-testid="chat-row-2"]');
+      await openChatActions(page);
+    },
+  },
+  {
     name: 'invitation, transfer and an image attachment',
     query: '?as=ann@example.com&group=myChats&chat=2',
     ready: '[data-testid="composer-input"]',
@@ -231,6 +283,26 @@ STATES.push(
     zoom: 2,
     async act(page) {
       await openEndDialog(page);
+      await checkLayout(page);
+    },
+  },
+  {
+    name: 'chat actions menu at 200 % zoom',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="chat-actions-menu"]',
+    zoom: 2,
+    async act(page) {
+      await openChatActions(page);
+      await checkLayout(page);
+    },
+  },
+  {
+    name: 'transfer dialog at 200 % zoom',
+    query: '?as=ann@example.com&group=myChats&chat=2',
+    ready: '[data-testid="chat-actions-menu"]',
+    zoom: 2,
+    async act(page) {
+      await openTransferDialog(page);
       await checkLayout(page);
     },
   },

@@ -20,8 +20,24 @@ async function annWithActiveChat(setup?: (fake: Awaited<ReturnType<typeof render
   const user = userEvent.setup();
   await user.click(await screen.findByTestId('group-my-chats'));
   await user.click(await screen.findByTestId(`chat-row-${chat}`));
-  await screen.findByTestId('collaboration-bar');
+  await screen.findByTestId('chat-actions-menu');
   return { ...rendered, chat, user };
+}
+
+type User = ReturnType<typeof userEvent.setup>;
+
+/** Opens the chat actions menu and chooses one of its entries. */
+async function choose(user: User, entry: string): Promise<void> {
+  await user.click(screen.getByTestId('chat-actions-menu'));
+  await user.click(await screen.findByTestId(entry));
+}
+
+/** Opens the invite, transfer or reassign dialog from the menu; resolves to the dialog. */
+async function openDialog(user: User, action: 'invite' | 'transfer' | 'reassign'): Promise<HTMLElement> {
+  await choose(user, `menu-${action}`);
+  const dialog = await screen.findByTestId('collaboration-dialog');
+  expect(dialog).toHaveAttribute('data-mode', action);
+  return dialog;
 }
 
 function system(id: number, body: string): Message {
@@ -104,22 +120,27 @@ describe('collaboration (issue 7)', () => {
 
   it('b22 the_sender_sees_waiting_then_the_decline_or_timeout_reason_and_stays_responsible', async () => {
     const { fake, chat, user } = await annWithActiveChat();
-    const bar = screen.getByTestId('collaboration-bar');
-    await waitFor(() => expect(within(bar).getByRole('option', { name: 'Bob Operator' })).toBeInTheDocument());
-    await user.selectOptions(within(bar).getByTestId('colleague-picker'), String(BOB.id));
-    await user.type(within(bar).getByTestId('transfer-note'), 'Knows billing');
-    await user.click(within(bar).getByTestId('transfer-button'));
+    let dialog = await openDialog(user, 'transfer');
+    await waitFor(() => expect(within(dialog).getByRole('option', { name: 'Bob Operator' })).toBeInTheDocument());
+    await user.selectOptions(within(dialog).getByTestId('colleague-picker'), String(BOB.id));
+    await user.type(within(dialog).getByTestId('transfer-note'), 'Knows billing');
+    await user.click(within(dialog).getByTestId('transfer-button'));
     expect(fake.calls).toContain(`transferChat ${chat} 2 Knows billing`);
+    await waitFor(() => expect(screen.queryByTestId('collaboration-dialog')).toBeNull());
+    expect(screen.getByTestId('chat-actions-menu'), 'the focus goes back to the menu button').toHaveFocus();
     expect(await screen.findByTestId('sent-state')).toHaveTextContent('Waiting for Bob Operator…');
-    expect(screen.getByTestId('transfer-button'), 'one transfer at a time').toBeDisabled();
+    await user.click(screen.getByTestId('chat-actions-menu'));
+    expect(await screen.findByTestId('menu-transfer'), 'one transfer at a time').toHaveAttribute('aria-disabled', 'true');
+    await user.keyboard('{Escape}');
 
     fake.simulateInvitationOutcome(chat, 'declined');
     await waitFor(() => expect(screen.getByTestId('sent-state')).toHaveTextContent('Bob Operator declined. The chat stays with you.'));
     await user.click(screen.getByTestId('sent-dismiss'));
     await waitFor(() => expect(screen.queryByTestId('sent-state')).toBeNull());
 
-    await user.selectOptions(within(bar).getByTestId('colleague-picker'), String(BOB.id));
-    await user.click(within(bar).getByTestId('transfer-button'));
+    dialog = await openDialog(user, 'transfer');
+    await user.selectOptions(within(dialog).getByTestId('colleague-picker'), String(BOB.id));
+    await user.click(within(dialog).getByTestId('transfer-button'));
     fake.simulateInvitationOutcome(chat, 'timedOut');
     await waitFor(() => expect(screen.getByTestId('sent-state')).toHaveTextContent('Bob Operator did not answer in time.'));
     expect(screen.getByTestId('chat-view')).toHaveTextContent('Handled by Ann Operator');
@@ -127,11 +148,15 @@ describe('collaboration (issue 7)', () => {
 
   it('b22 a_transfer_to_a_team_waits_for_the_team_and_names_who_took_it', async () => {
     const { fake, chat, user } = await annWithActiveChat();
-    const picker = screen.getByTestId('colleague-picker');
+    const invite = await openDialog(user, 'invite');
+    await waitFor(() => expect(within(invite).getByRole('option', { name: 'Bob Operator' })).toBeInTheDocument());
+    expect(within(invite).queryByRole('option', { name: /Team Billing/ }), 'a team cannot be invited').toBeNull();
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByTestId('collaboration-dialog')).toBeNull());
+    const dialog = await openDialog(user, 'transfer');
+    const picker = within(dialog).getByTestId('colleague-picker');
     await waitFor(() => expect(within(picker).getByRole('option', { name: 'Team Billing' })).toBeInTheDocument());
     await user.selectOptions(picker, 'team:1');
-    expect(screen.getByTestId('invite-button'), 'a team cannot be invited').toBeDisabled();
-    expect(screen.getByTestId('reassign-button')).toBeDisabled();
     await user.type(screen.getByTestId('transfer-note'), 'Invoice 42');
     await user.click(screen.getByTestId('transfer-button'));
     expect(fake.calls).toContain(`transferToTeam ${chat} 1 Invoice 42`);
@@ -142,7 +167,8 @@ describe('collaboration (issue 7)', () => {
 
   it('b22 b23 the_picker_shows_availability_disables_offline_colleagues_and_counts_team_members_online', async () => {
     const { fake, user } = await annWithActiveChat();
-    const picker = screen.getByTestId('colleague-picker');
+    const invite = await openDialog(user, 'invite');
+    let picker = within(invite).getByTestId('colleague-picker');
     await waitFor(() => expect(within(picker).getByRole('option', { name: 'Bob Operator' })).toBeInTheDocument());
     fake.simulateColleague({ id: 2, name: 'Bob Operator', availability: 'offline', routing: true });
     fake.simulateColleague({ id: 3, name: 'Sue Supervisor', availability: 'away', routing: false });
@@ -151,7 +177,10 @@ describe('collaboration (issue 7)', () => {
     expect(within(picker).getByRole('option', { name: 'Sue Supervisor (away)' })).toBeEnabled();
     await user.selectOptions(picker, '3');
     expect(screen.getByTestId('invite-button'), 'an away colleague can be invited').toBeEnabled();
-    expect(screen.getByTestId('transfer-button'), 'but not handed the chat').toBeDisabled();
+    await user.click(screen.getByTestId('collaboration-cancel'));
+    const transfer = await openDialog(user, 'transfer');
+    picker = within(transfer).getByTestId('colleague-picker');
+    expect(within(picker).getByRole('option', { name: 'Sue Supervisor (away)' }), 'but not handed the chat').toBeDisabled();
     const billing = within(picker).getByRole('option', { name: 'Team Billing (0 online)' });
     expect(billing, 'nobody online in the team can take it').toBeDisabled();
 
@@ -165,17 +194,27 @@ describe('collaboration (issue 7)', () => {
 
   it('b23 b27 invite_and_reassign_are_keyboard_reachable', async () => {
     const { fake, chat, user } = await annWithActiveChat();
-    const picker = screen.getByTestId('colleague-picker');
+    screen.getByTestId('chat-actions-menu').focus();
+    await user.keyboard('{Enter}');
+    expect(screen.getByTestId('menu-invite')).toHaveFocus();
+    await user.keyboard('{Enter}');
+    const picker = within(await screen.findByTestId('collaboration-dialog')).getByTestId('colleague-picker');
+    await waitFor(() => expect(picker).toHaveFocus());
     await waitFor(() => expect(within(picker).getByRole('option', { name: 'Bob Operator' })).toBeInTheDocument());
-    picker.focus();
     await user.selectOptions(picker, String(BOB.id));
     await user.tab();
     expect(screen.getByTestId('invite-button')).toHaveFocus();
     await user.keyboard('{Enter}');
     await waitFor(() => expect(fake.calls).toContain(`inviteOperator ${chat} 2`));
     expect(await screen.findByTestId('sent-state')).toHaveTextContent('Waiting for Bob Operator…');
+    await waitFor(() => expect(screen.getByTestId('chat-actions-menu')).toHaveFocus());
 
-    await user.selectOptions(picker, String(BOB.id));
+    // Down opens the menu on its first entry; invite, transfer, reassign.
+    await user.keyboard('{ArrowDown}{ArrowDown}{ArrowDown}');
+    expect(screen.getByTestId('menu-reassign')).toHaveFocus();
+    await user.keyboard('{Enter}');
+    const reassign = await screen.findByTestId('collaboration-dialog');
+    await user.selectOptions(within(reassign).getByTestId('colleague-picker'), String(BOB.id));
     await user.click(screen.getByTestId('reassign-button'));
     await waitFor(() => expect(fake.calls).toContain(`reassignChat ${chat} 2`));
     // Bob is responsible now: the chat leaves Ann's chats.
@@ -184,12 +223,15 @@ describe('collaboration (issue 7)', () => {
 
   it('b15 the_reply_lock_is_toggled_and_visible_to_everyone_in_the_chat', async () => {
     const { fake, chat, user } = await annWithActiveChat();
-    const lock = screen.getByTestId('lock-button');
-    expect(lock).toHaveAttribute('aria-pressed', 'false');
+    await user.click(screen.getByTestId('chat-actions-menu'));
+    const lock = await screen.findByTestId('lock-button');
+    expect(lock).toHaveAttribute('role', 'menuitemcheckbox');
+    expect(lock).toHaveAttribute('aria-checked', 'false');
     await user.click(lock);
     await waitFor(() => expect(fake.calls).toContain(`lockReplies ${chat} true`));
     await waitFor(() => expect(screen.getByTestId('reply-lock-state')).toHaveTextContent('You locked replies'));
-    expect(screen.getByTestId('lock-button')).toHaveAttribute('aria-pressed', 'true');
+    await user.click(screen.getByTestId('chat-actions-menu'));
+    expect(await screen.findByTestId('lock-button')).toHaveAttribute('aria-checked', 'true');
     await user.click(screen.getByTestId('lock-button'));
     await waitFor(() => expect(fake.calls).toContain(`lockReplies ${chat} false`));
     await waitFor(() => expect(screen.queryByTestId('reply-lock-state')).toBeNull());
@@ -197,7 +239,11 @@ describe('collaboration (issue 7)', () => {
     // A colleague's lock is shown, and only they (or a supervisor) can lift it.
     fake.simulateReplyLock(chat, BOB);
     await waitFor(() => expect(screen.getByTestId('reply-lock-state')).toHaveTextContent('Replies locked by Bob Operator'));
-    expect(screen.getByTestId('lock-button')).toBeDisabled();
+    await user.click(screen.getByTestId('chat-actions-menu'));
+    expect(await screen.findByTestId('lock-button')).toHaveAttribute('aria-disabled', 'true');
+    await user.click(screen.getByTestId('lock-button'));
+    expect(fake.calls.filter((call) => call === `lockReplies ${chat} false`), 'a disabled entry does nothing').toHaveLength(1);
+    await user.keyboard('{Escape}');
     // My composer turns to notes and says why.
     expect(screen.getByTestId('composer-mode')).toHaveAttribute('data-mode', 'note');
     expect(screen.getByTestId('composer-hint')).toHaveTextContent('Replies locked by Bob Operator');
@@ -207,7 +253,7 @@ describe('collaboration (issue 7)', () => {
 
   it('b24 leaving_as_the_last_staff_member_says_a_ticket_will_be_created', async () => {
     const { fake, chat, user } = await annWithActiveChat();
-    await user.click(screen.getByTestId('leave-button'));
+    await choose(user, 'leave-button');
     const confirm = await screen.findByTestId('leave-confirm');
     expect(confirm).toHaveTextContent('leaving ends the chat and creates a ticket');
     expect(within(confirm).getByTestId('leave-cancel')).toHaveFocus();
@@ -265,7 +311,8 @@ describe('collaboration (issue 7)', () => {
     const user = userEvent.setup();
     await user.click(await screen.findByTestId('group-my-chats'));
     await user.click(await screen.findByTestId(`chat-row-${chat}`));
-    expect(await screen.findByTestId('subscription-button')).toHaveTextContent('Subscribe');
+    await user.click(await screen.findByTestId('chat-actions-menu'));
+    expect(await screen.findByTestId('subscription-button')).toHaveAttribute('aria-checked', 'false');
   });
 
   it('audit_log_is_shown_to_supervisors_only', async () => {

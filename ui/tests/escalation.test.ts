@@ -9,16 +9,19 @@ describe('unread escalation subscription', () => {
     const chat = fake.simulateNewChat('Maria', 'Order', 'hi');
     const user = userEvent.setup();
     await user.click(await screen.findByTestId(`chat-row-${chat}`));
-    expect(screen.queryByTestId('subscription-button'), 'a pending chat has no toggle').toBeNull();
+    expect(screen.queryByTestId('chat-actions-menu'), 'a pending chat has no toggle').toBeNull();
     await user.click(screen.getByTestId('accept-button'));
+    // The toggle is a checkbox entry of the chat actions menu: checked while subscribed.
+    await user.click(await screen.findByTestId('chat-actions-menu'));
     const toggle = await screen.findByTestId('subscription-button');
-    expect(toggle).toHaveTextContent('Unsubscribe');
+    expect(toggle).toHaveAttribute('aria-checked', 'true');
     await user.click(toggle);
     await waitFor(() => expect(fake.calls).toContain(`setSubscribed ${chat} false`));
-    await waitFor(() => expect(screen.getByTestId('subscription-button')).toHaveTextContent('Subscribe'));
-    expect(screen.getByTestId('subscription-button')).toHaveAttribute('aria-pressed', 'true');
+    await user.click(screen.getByTestId('chat-actions-menu'));
+    await waitFor(() => expect(screen.getByTestId('subscription-button')).toHaveAttribute('aria-checked', 'false'));
     await user.click(screen.getByTestId('subscription-button'));
     await waitFor(() => expect(fake.calls).toContain(`setSubscribed ${chat} true`));
-    await waitFor(() => expect(screen.getByTestId('subscription-button')).toHaveTextContent('Unsubscribe'));
+    await user.click(screen.getByTestId('chat-actions-menu'));
+    await waitFor(() => expect(screen.getByTestId('subscription-button')).toHaveAttribute('aria-checked', 'true'));
   });
 });

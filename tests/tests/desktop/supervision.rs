@@ -29,8 +29,21 @@ fn assert_visitor_never_heard_of_sue(frames: &[String]) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn b21_b20_b25_supervisor_monitors_invisibly_joins_replies_and_ends_into_a_ticket() {
+/// Both tests start the same way: Ann (a protocol client) accepts a visitor's chat, and Sue
+/// signs in to the app and opens it from "All active".
+struct AnnsChatOpenedBySue {
+    server: TestServer,
+    // Held so the app's data folder lives as long as the app.
+    _data_dir: tempfile::TempDir,
+    artifacts: std::path::PathBuf,
+    ann: TestOperator,
+    visitor: TestVisitor,
+    chat: ChatId,
+    driver: Driver,
+    browser: Browser,
+}
+
+async fn anns_chat_opened_by_sue() -> AnnsChatOpenedBySue {
     assert!(
         std::env::var_os("DISPLAY").is_some(),
         "the desktop test needs a display: run it through `cargo xtask test` (Xvfb + D-Bus)"
@@ -41,7 +54,7 @@ async fn b21_b20_b25_supervisor_monitors_invisibly_joins_replies_and_ends_into_a
     let artifacts = workspace_root().join("target/e2e-artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifact folder");
 
-    // Ann (a protocol client) is chatting with a visitor whose every frame is recorded.
+    // Ann is chatting with a visitor whose every frame is recorded.
     let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
     let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
     let chat: ChatId = visitor.start_chat("Vera Visitor", QUESTION).await.id;
@@ -55,8 +68,6 @@ async fn b21_b20_b25_supervisor_monitors_invisibly_joins_replies_and_ends_into_a
     let driver = Driver::start(&server.url(), data_dir.path());
     let browser = driver.session(&app_binary()).await;
     browser.sign_in("sue@example.com", "Sue").await;
-
-    // Sue opens Ann's chat from "All active" and monitors it.
     let others = browser
         .wait_for_element("[data-testid='group-others-active']")
         .await;
@@ -65,6 +76,45 @@ async fn b21_b20_b25_supervisor_monitors_invisibly_joins_replies_and_ends_into_a
         .wait_for_element(&format!("[data-testid='chat-row-{chat}']"))
         .await;
     browser.click(&row).await;
+    AnnsChatOpenedBySue {
+        server,
+        _data_dir: data_dir,
+        artifacts,
+        ann,
+        visitor,
+        chat,
+        driver,
+        browser,
+    }
+}
+
+/// The height of the conversation (the message list) and of the window, in CSS pixels.
+async fn message_list_height(browser: &Browser) -> (f64, f64) {
+    let measured = browser
+        .execute(
+            "const list = document.querySelector('.messages');\
+             return [list === null ? 0 : list.getBoundingClientRect().height, window.innerHeight];",
+        )
+        .await
+        .expect("measure the message list");
+    let number = |index: usize| measured[index].as_f64().expect("a number");
+    (number(0), number(1))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b21_b20_b25_supervisor_monitors_invisibly_joins_replies_and_ends_into_a_ticket() {
+    let AnnsChatOpenedBySue {
+        server,
+        _data_dir,
+        artifacts,
+        mut ann,
+        mut visitor,
+        chat,
+        driver,
+        browser,
+    } = anns_chat_opened_by_sue().await;
+
+    // Sue monitors Ann's chat.
     let monitor = browser
         .wait_for_element("[data-testid='monitor-button']")
         .await;
@@ -173,41 +223,20 @@ async fn b21_b20_b25_supervisor_monitors_invisibly_joins_replies_and_ends_into_a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b22_supervisor_transfers_through_the_picker_and_the_accepted_chat_leaves_my_chats() {
-    assert!(
-        std::env::var_os("DISPLAY").is_some(),
-        "the desktop test needs a display: run it through `cargo xtask test` (Xvfb + D-Bus)"
-    );
-    install_tls_provider();
-    let server = TestServer::start().await;
-    let data_dir = tempfile::tempdir().expect("temporary app data folder");
-    let artifacts = workspace_root().join("target/e2e-artifacts");
-    std::fs::create_dir_all(&artifacts).expect("artifact folder");
-
-    // Ann (a protocol client) has a visitor's chat; Bob (another) is online to take it.
-    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let AnnsChatOpenedBySue {
+        server,
+        _data_dir,
+        artifacts,
+        ann: _ann,
+        visitor: _visitor,
+        chat,
+        driver,
+        browser,
+    } = anns_chat_opened_by_sue().await;
+    // Bob (another protocol client) is online to take the chat.
     let mut bob = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD).await;
-    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
-    let chat: ChatId = visitor.start_chat("Vera Visitor", QUESTION).await.id;
-    ann.wait_for(
-        "Ann's ring",
-        |event| matches!(event, OperatorEvent::RingStarted { chat: ringing } if *ringing == chat),
-    )
-    .await;
-    ann.accept(chat).await.expect("Ann accepts");
-
-    let driver = Driver::start(&server.url(), data_dir.path());
-    let browser = driver.session(&app_binary()).await;
-    browser.sign_in("sue@example.com", "Sue").await;
 
     // Sue takes Ann's chat over: it is hers, in My Chats.
-    let others = browser
-        .wait_for_element("[data-testid='group-others-active']")
-        .await;
-    browser.click(&others).await;
-    let row = browser
-        .wait_for_element(&format!("[data-testid='chat-row-{chat}']"))
-        .await;
-    browser.click(&row).await;
     let take_over = browser
         .wait_for_element("[data-testid='take-over-button']")
         .await;
@@ -219,7 +248,39 @@ async fn b22_supervisor_transfers_through_the_picker_and_the_accepted_chat_leave
         .await;
     browser.click(&row).await;
 
-    // The picker knows Bob is online (issue 7) and the transfer goes to him with a note.
+    // The conversation keeps most of the window: the actions are one header row and a menu.
+    browser
+        .wait_for_element(&format!(
+            "[data-testid='chat-view'][data-chat-id='{chat}'] .messages"
+        ))
+        .await;
+    let (list, window) = message_list_height(&browser).await;
+    println!(
+        "message list {list:.0} px of a {window:.0} px window ({:.0} %)",
+        list / window * 100.0
+    );
+    // About 61 % at 1200x800; the margin is for font differences, not for a taller header.
+    assert!(
+        list >= window * 0.55,
+        "the message list has {list} px of a {window} px window"
+    );
+    browser
+        .screenshot(&artifacts.join("desktop-supervision-chat-layout.png"))
+        .await;
+
+    // Transfer from the chat actions menu: its dialog's picker knows Bob is online (issue 7)
+    // and the transfer goes to him with a note.
+    let menu = browser
+        .wait_for_element("[data-testid='chat-actions-menu']")
+        .await;
+    browser.click(&menu).await;
+    let transfer_entry = browser
+        .wait_for_element("[data-testid='menu-transfer']")
+        .await;
+    browser.click(&transfer_entry).await;
+    browser
+        .wait_for_element("[data-testid='collaboration-dialog'][data-mode='transfer']")
+        .await;
     let bob_id = bob.id();
     browser
         .wait_for_element(&format!(
