@@ -14,8 +14,20 @@ import {
 /** The part of `fetch` the widget needs, injectable for tests. */
 export type RawFetch = (
   url: string,
-  init: { method: "GET" | "POST"; headers: Record<string, string>; body?: Blob },
+  init: { method: "GET" | "POST"; headers: Record<string, string>; body?: Blob; signal?: AbortSignal },
 ) => Promise<{ ok: boolean; status: number; json(): Promise<unknown>; blob(): Promise<Blob> }>;
+
+/**
+ * A POST that reports how much of its body went out: `fetch` cannot, so the browser's is an
+ * `XMLHttpRequest`. Rejects when the request fails or `signal` aborts it.
+ */
+export type RawUpload = (
+  url: string,
+  init: { headers: Record<string, string>; body: Blob; signal: AbortSignal; progress(sent: number): void },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+
+/** How an upload ended. */
+export type UploadOutcome = { kind: "sent" } | { kind: "cancelled" } | { kind: "failed"; problem: string };
 
 const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 
@@ -29,17 +41,27 @@ export function formatSize(bytes: number): string {
   return `${bytes} B`;
 }
 
-/** Uploads a file into the visitor's open chat; resolves to a problem for the visitor, or null. */
+/** A [`RawUpload`] over `fetch`, for where only that exists: no progress until it is done. */
+export function uploadWithFetch(fetchRaw: RawFetch): RawUpload {
+  return (url, { headers, body, signal }) => fetchRaw(url, { method: "POST", headers, body, signal });
+}
+
+/**
+ * Uploads a file into the visitor's open chat. The server's refusal (size limit, a kind of file
+ * it does not take) comes back as its own words. A retry may reuse `id`: the server remembers
+ * only uploads that succeeded, so a resend after a lost answer posts nothing twice.
+ */
 export async function uploadFile(
-  fetchRaw: RawFetch,
+  upload: RawUpload,
   origin: string,
   token: string,
   file: File,
   id: ClientId,
-): Promise<string | null> {
+  signal: AbortSignal,
+  progress: (sent: number) => void,
+): Promise<UploadOutcome> {
   try {
-    const response = await fetchRaw(new URL(VISITOR_UPLOAD_ATTACHMENT_PATH, origin).toString(), {
-      method: "POST",
+    const response = await upload(new URL(VISITOR_UPLOAD_ATTACHMENT_PATH, origin).toString(), {
       headers: {
         authorization: `Bearer ${token}`,
         "content-type": file.type === "" ? "application/octet-stream" : file.type,
@@ -47,12 +69,19 @@ export async function uploadFile(
         [CLIENT_ID_HEADER]: id,
       },
       body: file,
+      signal,
+      progress,
     });
-    if (response.ok) return null;
+    if (response.ok) return { kind: "sent" };
     const error = (await response.json().catch(() => null)) as { message?: unknown } | null;
-    return typeof error?.message === "string" ? error.message : "The file could not be sent.";
+    if (typeof error?.message === "string") return { kind: "failed", problem: error.message };
+    return {
+      kind: "failed",
+      problem: response.status === 413 ? "This file is too large." : "The file could not be sent.",
+    };
   } catch {
-    return "The file could not be sent. Check your connection and try again.";
+    if (signal.aborted) return { kind: "cancelled" };
+    return { kind: "failed", problem: "The file could not be sent. Check your connection and try again." };
   }
 }
 

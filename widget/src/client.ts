@@ -3,7 +3,7 @@
 // Everything it touches outside itself (fetch, sockets, timers, randomness, storage) comes in
 // through `ClientEnvironment`, so tests drive it with fakes and no real time passes.
 
-import { AttachmentUrls, type RawFetch, uploadFile } from "./attachments";
+import { AttachmentUrls, type RawFetch, type RawUpload, uploadFile, uploadWithFetch } from "./attachments";
 import {
   type Conversation,
   addEcho,
@@ -18,6 +18,7 @@ import {
   retryEcho,
 } from "./conversation";
 import { type KeyValueStorage, RecordStore, type StoredRecord, type StoredSession, storageKey } from "./persistence";
+import { type RatingScore, RatingTracker, type RatingView } from "./rating";
 import {
   type ApiError,
   type Attachment,
@@ -97,6 +98,8 @@ export interface ClientEnvironment {
   currentPage?(): PageInfo;
   /** Raw HTTP for files (B32); without it the widget neither sends nor shows files. */
   fetchRaw?: RawFetch;
+  /** An upload that reports progress (the browser's `XMLHttpRequest`); else `fetchRaw` sends. */
+  uploadRaw?: RawUpload;
   /** `URL.createObjectURL`, for showing fetched files. */
   createObjectUrl?(blob: Blob): string;
 }
@@ -138,8 +141,32 @@ export interface WidgetView {
   typing: string[];
   /** The pre-chat form's topic (department) choices; empty hides the select. */
   topics: string[];
+  /** B33: the rating prompt's state (`rating.ts`). */
+  rating?: RatingView;
   /** A file of the visitor's is on its way (B32). */
   uploading?: boolean;
+  /** The visitor's file on its way or refused (B32); null when there is none. */
+  upload?: UploadView | null;
+}
+
+/** A file of the visitor's, as the progress bar and its buttons show it. */
+export interface UploadView {
+  name: string;
+  /** Bytes sent so far of `total`. */
+  sent: number;
+  total: number;
+  /** Why it was not sent, for a person; null while it is on its way. */
+  failure: string | null;
+}
+
+/** The file being sent: kept after a failure so "Retry" can send it again. */
+interface Upload {
+  file: File;
+  /** One id for every try, so a resend after a lost answer posts the file once. */
+  id: ClientId;
+  sent: number;
+  failure: string | null;
+  abort: AbortController | null;
 }
 
 export interface StartForm {
@@ -200,8 +227,8 @@ export class VisitorClient {
   private stopped = false;
   private composingNew = false;
   private problem: string | null = null;
-  /** Files on their way (B32). */
-  private uploading = 0;
+  /** The visitor's file on its way or refused (B32). */
+  private upload: Upload | null = null;
   private files: AttachmentUrls | null = null;
   private unread = 0;
   /** Staff typing now, each with the timer that hides them without a refresh. */
@@ -215,6 +242,8 @@ export class VisitorClient {
   private reportedPage: string | null = null;
   /** Ids of typing and read commands: fire-and-forget, their replies change nothing. */
   private readonly presenceIds = new Set<ClientId>();
+  /** B33: the visitor's rating of their newest chat (`rating.ts`). */
+  private readonly rating: RatingTracker;
 
   constructor(
     private readonly options: ClientOptions,
@@ -222,6 +251,7 @@ export class VisitorClient {
   ) {
     this.store = new RecordStore(environment.storage, storageKey(options.origin, options.embedKey));
     this.record = this.store.load();
+    this.rating = new RatingTracker(environment.storage, `${storageKey(options.origin, options.embedKey)}:rating`);
   }
 
   /**
@@ -269,23 +299,63 @@ export class VisitorClient {
       unread: this.unread,
       typing: [...this.typingStaff.keys()],
       topics: session?.topics ?? [],
-      uploading: this.uploading > 0,
+      rating: this.rating.view(session?.ratingEnabled !== false),
+      uploading: this.upload !== null && this.upload.failure === null,
+      upload:
+        this.upload === null
+          ? null
+          : {
+              name: this.upload.file.name,
+              sent: this.upload.sent,
+              total: this.upload.file.size,
+              failure: this.upload.failure,
+            },
     };
   }
 
   /** B32: sends a file into my open chat; it comes back as my message with the file. */
   attach(file: File): void {
-    const session = this.record.session;
-    const fetchRaw = this.environment.fetchRaw;
-    if (session === null || fetchRaw === undefined || !isOpenChat(session.conversation.chat)) return;
-    this.problem = null;
-    this.uploading += 1;
+    if (this.upload !== null && this.upload.failure === null) return; // One at a time.
+    this.sendFile({ file, id: this.environment.newId(), sent: 0, failure: null, abort: null });
+  }
+
+  /** B32: stops the file on its way (nothing is posted), or forgets the refused one. */
+  cancelUpload(): void {
+    this.upload?.abort?.abort();
+    this.upload = null;
     this.notify();
-    void uploadFile(fetchRaw, this.options.origin, session.token, file, this.environment.newId()).then((problem) => {
-      this.uploading -= 1;
-      if (problem !== null) this.problem = problem;
+  }
+
+  /** B32: sends the refused file again. */
+  retryUpload(): void {
+    if (this.upload !== null && this.upload.failure !== null) this.sendFile({ ...this.upload, sent: 0, failure: null, abort: null });
+  }
+
+  private sendFile(upload: Upload): void {
+    const session = this.record.session;
+    const environment = this.environment;
+    const send =
+      environment.uploadRaw ?? (environment.fetchRaw === undefined ? undefined : uploadWithFetch(environment.fetchRaw));
+    if (session === null || send === undefined || !isOpenChat(session.conversation.chat)) return;
+    const abort = new AbortController();
+    const current: Upload = { ...upload, abort };
+    this.upload = current;
+    this.notify();
+    const progress = (sent: number): void => {
+      if (this.upload !== current) return;
+      current.sent = Math.min(sent, current.file.size);
       this.notify();
-    });
+    };
+    void uploadFile(send, this.options.origin, session.token, current.file, current.id, abort.signal, progress).then(
+      (outcome) => {
+        // Cancelled, or replaced by a retry: that one reports for itself.
+        if (this.upload !== current) return;
+        current.abort = null;
+        if (outcome.kind === "failed") current.failure = outcome.problem;
+        else this.upload = null;
+        this.notify();
+      },
+    );
   }
 
   /** B32: a `blob:` URL for a file of the conversation. */
@@ -337,6 +407,24 @@ export class VisitorClient {
     });
     this.persist();
     this.ensureSession();
+    this.notify();
+  }
+
+  /** B33: rates the chat, thumbs up or down with an optional comment; resent after a reconnect. */
+  rate(chat: number, score: RatingScore, comment: string): void {
+    const trimmed = comment.trim();
+    const id = this.environment.newId();
+    this.rating.sending(chat, score, id);
+    const command: VisitorCommand = { type: "rate", chat, score, ...(trimmed === "" ? {} : { comment: trimmed }) };
+    this.inFlight.push({ id, command });
+    this.transmit({ type: "command", id, command });
+    this.ensureSession();
+    this.notify();
+  }
+
+  /** B33: the visitor closed the rating prompt of an ended chat without rating. */
+  skipRating(chat: number): void {
+    this.rating.skip(chat);
     this.notify();
   }
 
@@ -496,6 +584,7 @@ export class VisitorClient {
             visitor: session.visitor,
             liveChatName: session.liveChatName,
             topics: Array.isArray(session.topics) ? session.topics : [],
+            ratingEnabled: session.ratingEnabled !== false,
             conversation: emptyConversation(),
           },
         };
@@ -610,6 +699,11 @@ export class VisitorClient {
 
   private receiveReply(id: ClientId, outcome: ReplyOutcome): void {
     if (this.presenceIds.delete(id)) return;
+    if (this.rating.answer(id, outcome)) {
+      this.inFlight = this.inFlight.filter((item) => item.id !== id);
+      this.notify();
+      return;
+    }
     const session = this.record.session;
     const index = this.inFlight.findIndex((item) => item.id === id);
     if (index >= 0) this.inFlight.splice(index, 1);

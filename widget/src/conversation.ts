@@ -31,6 +31,8 @@ export interface MessageEntry {
   failure: string | null;
   /** Staff deleted it (B16): the text is gone and the bubble says so. */
   deleted?: boolean;
+  /** Staff changed the text (B16), when: the bubble says "(edited)", also after a reload. */
+  editedAt?: number;
   /** Files the message carries (B32). */
   attachments?: Attachment[];
 }
@@ -114,9 +116,15 @@ function applyEventBody(conversation: Conversation, event: VisitorEvent): Conver
     case "operatorLeft":
       return addNotice(conversation, leftText(event.name));
     case "messageEdited":
-      return replaceMessage(conversation, event.message.id, (entry) => ({ ...entry, body: event.message.body }));
+      return replaceMessage(conversation, event.message.id, (entry) => ({
+        ...entry,
+        body: event.message.body,
+        // An older server sends no stamp; the edit happened all the same.
+        editedAt: event.message.editedAt ?? entry.sentAt,
+      }));
     case "messageDeleted":
-      return replaceMessage(conversation, event.message, (entry) => ({
+      // Its files and "(edited)" go with its text.
+      return replaceMessage(conversation, event.message, ({ attachments: _files, editedAt: _edited, ...entry }) => ({
         ...entry,
         body: DELETED_TEXT,
         deleted: true,
@@ -340,7 +348,7 @@ export function visibleEntries(conversation: Conversation): Entry[] {
 }
 
 function messageEntry(message: VisitorMessage, key?: string): MessageEntry {
-  return {
+  const entry: MessageEntry = {
     kind: "message",
     key: key ?? `m:${message.id}`,
     id: message.id,
@@ -350,8 +358,12 @@ function messageEntry(message: VisitorMessage, key?: string): MessageEntry {
     sentAt: message.sentAt,
     delivery: "sent",
     failure: null,
-    ...(message.attachments !== undefined && message.attachments.length > 0 ? { attachments: message.attachments } : {}),
   };
+  // A snapshot holds a deleted message as a stamped placeholder (B16): it keeps its place.
+  if (message.deletedAt !== undefined) return { ...entry, body: DELETED_TEXT, deleted: true };
+  if (message.editedAt !== undefined) entry.editedAt = message.editedAt;
+  if (message.attachments !== undefined && message.attachments.length > 0) entry.attachments = message.attachments;
+  return entry;
 }
 
 function latestMessageIdBelow(entries: Entry[], limit: number): number | null {

@@ -3,6 +3,7 @@
 // The server's origin comes from the script's own `src`, so the widget talks to the server that
 // served it, whatever site it is embedded in.
 
+import type { RawUpload } from "./attachments";
 import { type ClientEnvironment, type SocketFactory, VisitorClient, randomUuid } from "./client";
 import { pageStorage } from "./persistence";
 import { HOST_ID, mountWidget } from "./view";
@@ -39,6 +40,27 @@ const browserSocket: SocketFactory = (url, handlers) => {
   };
 };
 
+/** B32: `fetch` cannot report upload progress; `XMLHttpRequest` can. */
+const browserUpload: RawUpload = (url, { headers, body, signal, progress }) =>
+  new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", url);
+    request.withCredentials = false;
+    for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
+    request.upload.addEventListener("progress", (event) => progress(event.loaded));
+    request.addEventListener("load", () =>
+      resolve({
+        ok: request.status >= 200 && request.status < 300,
+        status: request.status,
+        json: async () => JSON.parse(request.responseText) as unknown,
+      }),
+    );
+    request.addEventListener("error", () => reject(new Error("network error")));
+    request.addEventListener("abort", () => reject(new Error("aborted")));
+    signal.addEventListener("abort", () => request.abort(), { once: true });
+    request.send(body);
+  });
+
 function boot(): void {
   if (document.getElementById(HOST_ID) !== null) return; // Embedded twice: one widget is enough.
   const script = findScript();
@@ -58,6 +80,7 @@ function boot(): void {
         credentials: "omit",
       }),
     fetchRaw: (url, init) => fetch(url, { ...init, credentials: "omit" }),
+    uploadRaw: browserUpload,
     createObjectUrl: (blob) => URL.createObjectURL(blob),
     openSocket: browserSocket,
     storage: pageStorage(),

@@ -17,6 +17,8 @@ export interface StoredSession {
   liveChatName: string;
   /** The live chat's pre-chat topics; absent in records stored before topics existed. */
   topics?: string[];
+  /** B33: the live chat asks for ratings; absent in records stored before ratings existed. */
+  ratingEnabled?: boolean;
   conversation: Conversation;
 }
 

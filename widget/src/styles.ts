@@ -139,8 +139,27 @@ button { cursor: pointer; }
 }
 .ended { display: flex; flex-direction: column; align-items: center; gap: 8px; padding: 12px; border-top: 1px solid #e3e7ef; }
 .ended p { margin: 0; color: #3b4560; }
-.composer { display: flex; gap: 8px; align-items: flex-end; padding: 10px 12px; border-top: 1px solid #e3e7ef; }
-.composer .attach { border: 0; background: none; font-size: 18px; padding: 6px 2px; }
+.composer { position: relative; display: flex; gap: 8px; align-items: flex-end; padding: 10px 12px; border-top: 1px solid #e3e7ef; }
+.composer .attach, .composer .emoji { border: 0; background: none; font-size: 18px; padding: 6px 2px; }
+.emoji-picker {
+  position: absolute;
+  bottom: calc(100% + 4px);
+  left: 8px;
+  display: grid;
+  grid-template-columns: repeat(8, 34px);
+  gap: 2px;
+  padding: 6px;
+  border: 1px solid #e3e7ef;
+  border-radius: 10px;
+  background: #fff;
+  box-shadow: 0 4px 14px rgba(0, 0, 0, 0.18);
+}
+.emoji-picker button { width: 34px; height: 34px; border: 0; border-radius: 6px; background: none; font-size: 20px; }
+.emoji-picker button:is(:hover, :focus) { background: #eef2fb; }
+.upload { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 8px; padding: 6px 12px; border-top: 1px solid #e3e7ef; font-size: 13px; }
+.upload-label, .upload .problem { flex: 1 1 100%; overflow-wrap: anywhere; }
+.upload progress { flex: 1; height: 8px; }
+.message.deleted .body { font-style: italic; }
 .attachments { list-style: none; margin: 4px 0 0; padding: 0; }
 .attachments img { display: block; max-width: 200px; max-height: 160px; border-radius: 8px; }
 .attachments a { color: #2456d6; word-break: break-all; }

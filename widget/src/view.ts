@@ -4,15 +4,17 @@
 // is untrusted text. Event handlers are attached with `addEventListener`, so a strict CSP holds.
 
 import { attachmentsSignature, renderAttachments } from "./attachments";
-import type { StartForm, WidgetView } from "./client";
+import type { StartForm, UploadView, WidgetView } from "./client";
 import { type Entry, isFinished, isOpenChat, seenKey, visibleEntries } from "./conversation";
+import { createEmojiPicker } from "./emoji";
+import { type RatingActions, createRatingPrompt } from "./rating";
 import { type Attachment, MAX_MESSAGE_CHARS } from "./protocol";
 import { WIDGET_CSS } from "./styles";
 
 export const HOST_ID = "switchboard-widget";
 
 /** What the view asks of the client; `VisitorClient` implements it. */
-export interface WidgetActions {
+export interface WidgetActions extends RatingActions {
   subscribe(listener: (view: WidgetView) => void): () => void;
   setOpen(open: boolean): void;
   startChat(form: StartForm): void;
@@ -26,6 +28,10 @@ export interface WidgetActions {
   attach?(file: File): void;
   /** B32: a `blob:` URL for a file of the conversation. */
   attachmentUrl?(attachment: Attachment): Promise<string>;
+  /** B32: stops the file on its way, or forgets the refused one. */
+  cancelUpload?(): void;
+  /** B32: sends the refused file again. */
+  retryUpload?(): void;
 }
 
 export interface MountedWidget {
@@ -211,6 +217,10 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     "Send",
   ]);
   const composer = element(document, "form", { class: "composer" }, [composerInput, sendButton]);
+  // B32: emoji at the caret, only while the live chat allows them (the switch arrives live).
+  const emoji = createEmojiPicker(document, composerInput);
+  composerInput.before(emoji.toggle);
+  composer.append(emoji.popup);
   // B32: a file button next to the text; the browser's picker, nothing else, chooses the file.
   const fileInput = element(document, "input", { type: "file", hidden: "", "data-testid": "sb-file" });
   const attachButton = element(
@@ -227,6 +237,31 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     fileInput.value = "";
   });
   const attachmentUrl = actions.attachmentUrl?.bind(actions);
+  // B32: the visitor's file on its way (a progress bar and Cancel) or refused (why, and Retry).
+  const uploadLabel = element(document, "span", { id: "sb-upload-label", class: "upload-label" });
+  const uploadProgress = element(document, "progress", {
+    "data-testid": "sb-upload-progress",
+    "aria-labelledby": "sb-upload-label",
+  });
+  const uploadProblem = element(document, "p", { class: "problem", role: "alert", "data-testid": "sb-upload-problem" });
+  const uploadCancel = element(document, "button", { type: "button", class: "retry", "data-testid": "sb-upload-cancel" }, [
+    "Cancel",
+  ]);
+  const uploadRetry = element(document, "button", { type: "button", class: "retry", "data-testid": "sb-upload-retry" }, [
+    "Retry",
+  ]);
+  const uploadBox = element(document, "div", { class: "upload", "data-testid": "sb-upload", hidden: "" }, [
+    uploadLabel,
+    uploadProgress,
+    uploadProblem,
+    uploadRetry,
+    uploadCancel,
+  ]);
+  uploadCancel.addEventListener("click", () => {
+    actions.cancelUpload?.();
+    composerInput.focus();
+  });
+  uploadRetry.addEventListener("click", () => actions.retryUpload?.());
   // Polite and atomic: announced once per change, not per refresh.
   const typing = element(document, "p", {
     class: "typing",
@@ -234,11 +269,15 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     "aria-atomic": "true",
     "data-testid": "sb-typing",
   });
+  // B33: the rating prompt sits where the chat's end shows.
+  const rating = createRatingPrompt(document, actions);
   const chatView = element(document, "div", { class: "chat", hidden: "" }, [
     messages,
     typing,
     chatProblem,
+    uploadBox,
     ended,
+    rating.element,
     composer,
   ]);
 
@@ -340,6 +379,23 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     if (key) actions.retry(key);
   });
 
+  const renderUpload = (upload: UploadView | null): void => {
+    uploadBox.hidden = upload === null;
+    if (upload === null) return;
+    const sending = upload.failure === null;
+    // The file's name is the visitor's text, set as text like everything else.
+    uploadLabel.textContent = sending ? `Sending ${upload.name}…` : `${upload.name} was not sent.`;
+    uploadProgress.hidden = !sending;
+    uploadProgress.max = Math.max(upload.total, 1);
+    // Nothing counted yet (or a browser that cannot count): an indeterminate bar, not "0 %".
+    if (upload.sent > 0) uploadProgress.value = upload.sent;
+    else uploadProgress.removeAttribute("value");
+    uploadProblem.textContent = upload.failure ?? "";
+    // One button: Cancel stops the file on its way, Dismiss forgets the refused one.
+    uploadCancel.textContent = sending ? "Cancel" : "Dismiss";
+    uploadRetry.hidden = sending;
+  };
+
   const renderEntries = (entries: Entry[], seen: string | null): void => {
     const nearBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
     const wanted = new Set(entries.map((entry) => entry.key));
@@ -426,7 +482,11 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     const open = isOpenChat(chat);
     endButton.hidden = screen !== "chat" || !open;
     composer.hidden = !open;
+    emoji.setEnabled(open && chat?.emojiEnabled !== false);
+    // A refused file cannot be retried into a chat that has ended.
+    renderUpload(open ? (view.upload ?? null) : null);
     ended.hidden = open || chat === null;
+    rating.render(chat, view.rating);
     formProblem.textContent = screen === "form" ? validationProblem || (view.problem ?? "") : "";
     chatProblem.textContent = screen === "chat" ? (view.problem ?? "") : "";
 
@@ -455,7 +515,8 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
 function entrySignature(entry: Entry): string {
   if (entry.kind === "notice") return `notice|${entry.text}`;
   const author = entry.from.kind === "operator" ? entry.from.name : "";
-  return `${entry.from.kind}|${author}|${entry.delivery}|${entry.failure ?? ""}|${entry.body}|${attachmentsSignature(entry.attachments)}`;
+  const marks = `${entry.deleted === true}|${entry.editedAt ?? ""}`;
+  return `${entry.from.kind}|${author}|${entry.delivery}|${entry.failure ?? ""}|${marks}|${entry.body}|${attachmentsSignature(entry.attachments)}`;
 }
 
 function renderEntry(document: Document, entry: Entry, showAuthor: boolean, seen: boolean): HTMLLIElement {
@@ -473,7 +534,7 @@ function renderEntry(document: Document, entry: Entry, showAuthor: boolean, seen
   }
   const from = entry.from.kind;
   item.setAttribute("data-from", from);
-  item.className = `message ${from} ${entry.delivery}`;
+  item.className = `message ${from} ${entry.delivery}${entry.deleted === true ? " deleted" : ""}`;
   if (entry.from.kind === "operator") {
     const author = document.createElement("span");
     // Screen readers still hear the name on every message; only the visible label is grouped.
@@ -483,6 +544,13 @@ function renderEntry(document: Document, entry: Entry, showAuthor: boolean, seen
   }
   body.textContent = entry.body;
   item.append(body);
+  if (entry.editedAt !== undefined && entry.deleted !== true) {
+    const edited = document.createElement("span");
+    edited.className = "meta";
+    edited.setAttribute("data-testid", "sb-edited");
+    edited.textContent = "(edited)";
+    item.append(edited);
+  }
   if (entry.delivery === "pending") {
     const meta = document.createElement("span");
     meta.className = "meta";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { RawFetch } from "../src/attachments";
+import type { RawFetch, RawUpload } from "../src/attachments";
 import { VisitorClient } from "../src/client";
 import { type MountedWidget, mountWidget } from "../src/view";
 import { FakeEnvironment, chat, event, message, settle, welcome } from "./fakes";
@@ -71,17 +71,113 @@ describe("attachments in the widget (B32)", () => {
     expect(upload?.body).toBe(file);
   });
 
-  it("b32 a refusal is shown to the visitor", async () => {
-    const { root } = await chattingWidget(() => ({
-      status: 413,
-      body: { code: "tooLarge", message: "This file is too large: the limit is 10 MB." },
-    }));
+  it("b32 a refusal says why in the server's words and offers a retry with the same id", async () => {
+    let refuse = true;
+    const { root, requests } = await chattingWidget(() =>
+      refuse
+        ? { status: 413, body: { code: "tooLarge", message: "This file is too large: the limit is 10 MB." } }
+        : { status: 200, body: {} },
+    );
     const input = root.querySelector<HTMLInputElement>('[data-testid="sb-file"]');
-    Object.defineProperty(input, "files", { value: [new File(["x"], "big.pdf", { type: "application/pdf" })] });
+    Object.defineProperty(input, "files", { value: [new File(["x"], HOSTILE, { type: "application/pdf" })] });
     input?.dispatchEvent(new Event("change"));
     await settle();
     await settle();
-    expect(root.querySelector(".chat [role=alert]")?.textContent).toBe("This file is too large: the limit is 10 MB.");
+    const byTestId = (id: string) => root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+    expect(byTestId("sb-upload-problem")?.getAttribute("role")).toBe("alert");
+    expect(byTestId("sb-upload-problem")?.textContent).toBe("This file is too large: the limit is 10 MB.");
+    expect(byTestId("sb-upload")?.textContent).toContain(`${HOSTILE} was not sent.`);
+    expect(byTestId("sb-upload-progress")?.hidden).toBe(true);
+    expect(byTestId("sb-upload-cancel")?.textContent).toBe("Dismiss");
+    expect(root.querySelectorAll(".upload img")).toHaveLength(0);
+
+    refuse = false;
+    byTestId("sb-upload-retry")?.click();
+    await settle();
+    await settle();
+    expect(requests).toHaveLength(2);
+    expect(requests[1]?.headers["x-client-id"]).toBe(requests[0]?.headers["x-client-id"]);
+    expect(byTestId("sb-upload")?.hidden, "a sent file leaves no trace in the upload area").toBe(true);
+  });
+
+  it("b32 a type refusal can be dismissed", async () => {
+    const { root } = await chattingWidget(() => ({
+      status: 415,
+      body: { code: "badRequest", message: "This kind of file cannot be sent." },
+    }));
+    const input = root.querySelector<HTMLInputElement>('[data-testid="sb-file"]');
+    Object.defineProperty(input, "files", { value: [new File(["MZ"], "tool.exe")] });
+    input?.dispatchEvent(new Event("change"));
+    await settle();
+    await settle();
+    const upload = root.querySelector<HTMLElement>('[data-testid="sb-upload"]');
+    expect(upload?.textContent).toContain("This kind of file cannot be sent.");
+    const dismiss = root.querySelector<HTMLButtonElement>('[data-testid="sb-upload-cancel"]');
+    expect(dismiss?.textContent).toBe("Dismiss");
+    dismiss?.click();
+    expect(upload?.hidden).toBe(true);
+  });
+
+  it("b32 a progress bar with an accessible label follows the upload, and Cancel stops it", async () => {
+    const environment = new FakeEnvironment();
+    const uploads: { progress(sent: number): void; signal: AbortSignal; finish(status: number): void }[] = [];
+    const uploadRaw: RawUpload = (_url, init) =>
+      new Promise((resolve, reject) => {
+        init.signal.addEventListener("abort", () => reject(new Error("aborted")));
+        uploads.push({
+          progress: init.progress,
+          signal: init.signal,
+          finish: (status) => resolve({ ok: status < 300, status, json: async () => ({}) }),
+        });
+      });
+    const client = new VisitorClient(
+      { origin: "https://chat.example.com", embedKey: "demo" },
+      Object.assign(environment, { uploadRaw }),
+    );
+    client.start();
+    mounted = mountWidget(document, client);
+    document.body.append(mounted.host);
+    const root = mounted.root;
+    const byTestId = <T extends HTMLElement = HTMLElement>(id: string) => root.querySelector<T>(`[data-testid="${id}"]`);
+    byTestId("sb-launcher")?.click();
+    await settle();
+    environment.socket.handlers.open();
+    welcome(environment.socket);
+    event(environment.socket, 1, { type: "snapshot", chat: chat({ state: "active" }), messages: [] });
+
+    const attach = (name: string) => {
+      const input = byTestId<HTMLInputElement>("sb-file");
+      Object.defineProperty(input, "files", { value: [new File(["0123456789"], name)], configurable: true });
+      input?.dispatchEvent(new Event("change"));
+    };
+    attach("photo.jpg");
+    const bar = byTestId<HTMLProgressElement>("sb-upload-progress");
+    expect(byTestId("sb-upload")?.hidden).toBe(false);
+    expect(bar?.hidden).toBe(false);
+    const label = root.getElementById(bar?.getAttribute("aria-labelledby") ?? "");
+    expect(label?.textContent).toBe("Sending photo.jpg…");
+    expect(bar?.hasAttribute("value"), "indeterminate until something is counted").toBe(false);
+    expect(byTestId<HTMLButtonElement>("sb-attach")?.disabled).toBe(true);
+
+    uploads[0]?.progress(4);
+    expect(bar?.max).toBe(10);
+    expect(bar?.value).toBe(4);
+    uploads[0]?.progress(10);
+    expect(bar?.value).toBe(10);
+
+    expect(byTestId("sb-upload-cancel")?.textContent).toBe("Cancel");
+    expect(byTestId("sb-upload-retry")?.hidden).toBe(true);
+    byTestId("sb-upload-cancel")?.click();
+    expect(uploads[0]?.signal.aborted).toBe(true);
+    await settle();
+    expect(byTestId("sb-upload")?.hidden).toBe(true);
+    expect(byTestId("sb-upload-problem")?.textContent, "a cancel is no failure").toBe("");
+    expect(byTestId<HTMLButtonElement>("sb-attach")?.disabled).toBe(false);
+
+    attach("second.jpg");
+    uploads[1]?.finish(200);
+    await settle();
+    expect(byTestId("sb-upload")?.hidden).toBe(true);
   });
 
   it("b32 operator files show as an image preview and a download link, names as text", async () => {

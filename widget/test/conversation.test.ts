@@ -180,4 +180,48 @@ describe("conversation", () => {
     });
     expect(texts(unchanged)).toEqual(texts(state));
   });
+
+  it("b16 keeps '(edited)' and 'Message deleted' from a snapshot, and drops a deleted message's files", () => {
+    const live = applyEvent(emptyConversation(), 1, {
+      type: "messagePosted",
+      message: message({
+        id: 5,
+        body: "Ships Monday",
+        attachments: [{ id: "a1", name: "label.pdf", size: 3, contentType: "application/pdf" }],
+      }),
+    });
+    const edited = applyEvent(live, 2, {
+      type: "messageEdited",
+      message: message({ id: 5, body: "Ships Tuesday", editedAt: 1_700_000_009_000 }),
+    });
+    expect((edited.entries[0] as MessageEntry).editedAt).toBe(1_700_000_009_000);
+    const deleted = applyEvent(edited, 3, { type: "messageDeleted", message: 5 });
+    const gone = deleted.entries[0] as MessageEntry;
+    expect([gone.body, gone.deleted, gone.editedAt, gone.attachments]).toEqual([DELETED_TEXT, true, undefined, undefined]);
+
+    // After a reload without the stored conversation, the server's snapshot says the same.
+    const snapshot = applyEvent(emptyConversation(), 9, {
+      type: "snapshot",
+      chat: chat({ state: "active", subject: "" }),
+      messages: [
+        message({ id: 5, body: "", deletedAt: 1_700_000_010_000 }),
+        message({ id: 6, body: "Ships Wednesday", editedAt: 1_700_000_011_000 }),
+        message({ id: 7, body: "Plain" }),
+      ],
+    });
+    expect(texts(snapshot)).toEqual([`operator:${DELETED_TEXT}`, "operator:Ships Wednesday", "operator:Plain"]);
+    const [first, second, third] = snapshot.entries as MessageEntry[];
+    expect(first?.deleted).toBe(true);
+    expect(second?.editedAt).toBe(1_700_000_011_000);
+    expect(third?.editedAt).toBeUndefined();
+  });
+
+  it("b16 an edit from an older server without a stamp still counts as edited", () => {
+    const state = applyEvent(
+      applyEvent(emptyConversation(), 1, { type: "messagePosted", message: message({ id: 5, body: "a" }) }),
+      2,
+      { type: "messageEdited", message: message({ id: 5, body: "b" }) },
+    );
+    expect((state.entries[0] as MessageEntry).editedAt).toBe(message().sentAt);
+  });
 });

@@ -140,6 +140,7 @@ export function chat(overrides: Partial<VisitorChat> = {}): VisitorChat {
     subject: "Do you ship to Norway?",
     operators: [],
     createdAt: 1_700_000_000_000,
+    emojiEnabled: true,
     ...overrides,
   };
 }

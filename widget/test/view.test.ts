@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { VisitorClient } from "../src/client";
+import { EMOJI, EMOJI_COLUMNS } from "../src/emoji";
 import { HOST_ID, type MountedWidget, mountWidget } from "../src/view";
 import { FakeEnvironment, chat, commandsSent, event, message, settle, welcome } from "./fakes";
 
@@ -159,6 +160,93 @@ describe("widget view", () => {
     expect(badge?.textContent).toBe("1");
     launcher.click();
     expect(badge?.hidden).toBe(true);
+  });
+
+  it("b16 marks an edited reply '(edited)' live and after a reload, and keeps a deletion's placeholder", async () => {
+    const { socket, root, environment } = await connectedWidget();
+    event(socket, 1, { type: "snapshot", chat: chat({ state: "active", subject: "" }), messages: [] });
+    event(socket, 2, { type: "messagePosted", message: message({ id: 5, body: "Ships Monday" }) });
+    event(socket, 3, { type: "messagePosted", message: message({ id: 6, body: "Wrong chat, sorry" }) });
+    expect(root.querySelector('[data-testid="sb-edited"]')).toBeNull();
+    event(socket, 4, { type: "messageEdited", message: message({ id: 5, body: "Ships Tuesday", editedAt: 1_700_000_009_000 }) });
+    event(socket, 5, { type: "messageDeleted", message: 6 });
+    const check = (widgetRoot: ShadowRoot) => {
+      const edited = widgetRoot.querySelector('[data-key="m:5"]');
+      expect(edited?.querySelector(".body")?.textContent).toBe("Ships Tuesday");
+      expect(edited?.querySelector('[data-testid="sb-edited"]')?.textContent).toBe("(edited)");
+      const deleted = widgetRoot.querySelector('[data-key="m:6"]');
+      expect(deleted?.querySelector(".body")?.textContent).toBe("Message deleted");
+      expect(deleted?.classList.contains("deleted")).toBe(true);
+      expect(deleted?.querySelector('[data-testid="sb-edited"]')).toBeNull();
+    };
+    check(root);
+
+    // A reload: a new client and view over the same stored record, resuming from its cursor.
+    mounted?.destroy();
+    const again = new VisitorClient({ origin: "https://chat.example.com", embedKey: "demo" }, environment);
+    again.start();
+    mounted = mountWidget(document, again);
+    document.body.append(mounted.host);
+    check(mounted.root);
+    const hello = environment.socket.sent[0] as { since: number | null };
+    expect(hello).toBeUndefined(); // Not open yet: the socket sends hello on open.
+    environment.socket.handlers.open();
+    expect((environment.socket.sent[0] as { since: number | null }).since).toBe(5);
+  });
+
+  it("b32 the emoji picker shows only while the live chat allows emoji and hides live", async () => {
+    const { socket, root, byTestId } = await connectedWidget();
+    event(socket, 1, { type: "snapshot", chat: chat({ state: "active" }), messages: [] });
+    const toggle = byTestId<HTMLButtonElement>("sb-emoji");
+    const picker = byTestId("sb-emoji-picker");
+    expect(toggle.hidden).toBe(false);
+    expect(toggle.getAttribute("aria-label")).toBe("Insert emoji");
+    toggle.click();
+    expect(picker.hidden).toBe(false);
+    expect(toggle.getAttribute("aria-expanded")).toBe("true");
+    event(socket, 2, { type: "chatUpdated", chat: chat({ state: "active", emojiEnabled: false }) });
+    expect(toggle.hidden).toBe(true);
+    expect(picker.hidden, "switching emoji off closes an open picker").toBe(true);
+    event(socket, 3, { type: "chatUpdated", chat: chat({ state: "active", emojiEnabled: true }) });
+    expect(toggle.hidden).toBe(false);
+    expect(root.querySelectorAll('[data-testid="sb-emoji-picker"] button')).toHaveLength(EMOJI.length);
+  });
+
+  it("b32 the emoji grid is keyboard navigable, Escape closes only it, and a pick lands at the caret", async () => {
+    const { socket, root, byTestId, client } = await connectedWidget();
+    event(socket, 1, { type: "snapshot", chat: chat({ state: "active" }), messages: [] });
+    const composer = byTestId<HTMLTextAreaElement>("sb-composer");
+    composer.value = "Hello world";
+    composer.setSelectionRange(5, 5);
+    const toggle = byTestId<HTMLButtonElement>("sb-emoji");
+    const picker = byTestId("sb-emoji-picker");
+    toggle.click();
+    const cells = Array.from(picker.querySelectorAll("button"));
+    expect(root.activeElement).toBe(cells[0]);
+    expect(cells.filter((cell) => cell.tabIndex === 0)).toHaveLength(1);
+    const press = (key: string) => root.activeElement?.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true }));
+    press("ArrowRight");
+    expect(root.activeElement).toBe(cells[1]);
+    press("ArrowDown");
+    expect(root.activeElement).toBe(cells[1 + EMOJI_COLUMNS]);
+    expect(cells[1 + EMOJI_COLUMNS]?.tabIndex).toBe(0);
+    press("Escape");
+    expect(picker.hidden).toBe(true);
+    expect(byTestId("sb-panel").hidden, "Escape closed only the picker").toBe(false);
+    expect(root.activeElement).toBe(toggle);
+    expect(client.view.open).toBe(true);
+
+    toggle.click();
+    expect(root.activeElement, "the grid reopens where the visitor left it").toBe(cells[1 + EMOJI_COLUMNS]);
+    (root.activeElement as HTMLButtonElement).click();
+    const picked = EMOJI[1 + EMOJI_COLUMNS] ?? "";
+    expect(composer.value).toBe(`Hello${picked} world`);
+    expect(composer.selectionStart).toBe(5 + picked.length);
+    expect(picker.hidden).toBe(true);
+    expect(root.activeElement).toBe(composer);
+    // It is part of the message like typed text.
+    byTestId<HTMLButtonElement>("sb-send").click();
+    expect(commandsSent(socket).at(-1)?.command).toEqual({ type: "send", body: `Hello${picked} world` });
   });
 
   it("shows the closed state with Start a new chat, which brings back the form", async () => {
