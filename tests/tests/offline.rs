@@ -53,6 +53,32 @@ async fn scene(server: &TestServer) -> Scene {
     }
 }
 
+impl Scene {
+    /// Takes the network away and keeps it away (reconnects refused) until the core has
+    /// noticed; `refuse(false)` brings it back.
+    async fn go_offline(&self) {
+        self.proxy.refuse(true);
+        self.proxy.cut();
+        wait_for_state(&self.core, "the core to notice it is offline", reconnecting).await;
+    }
+
+    /// Sends `written` as replies one after the other in the background: each confirmed, or
+    /// queued while the link is down (both are delivered later).
+    fn send_in_background(&self, written: &[String]) -> tokio::task::JoinHandle<()> {
+        let core = self.core.clone();
+        let chat = self.chat;
+        let written = written.to_vec();
+        tokio::spawn(async move {
+            for body in written {
+                match core.send(chat, body, Visibility::Public).await {
+                    Ok(_) | Err(switchboard_core::CoreError::Queued) => {}
+                    Err(error) => panic!("a reply failed: {error}"),
+                }
+            }
+        })
+    }
+}
+
 fn connected(state: &CoreState) -> bool {
     state.connection == ConnectionState::Connected
 }
@@ -124,9 +150,7 @@ async fn d01_two_hundred_replies_written_offline_arrive_once_and_in_order() {
     let core = scene.core.clone();
 
     // The network goes away and stays away while Ann keeps writing.
-    scene.proxy.refuse(true);
-    scene.proxy.cut();
-    wait_for_state(&core, "the core to notice it is offline", reconnecting).await;
+    scene.go_offline().await;
     let written = replies(200, "offline reply");
     for body in &written {
         let queued = core
@@ -172,20 +196,7 @@ async fn d01_a_link_cut_mid_send_with_duplicated_frames_loses_and_doubles_nothin
     scene.proxy.duplicate_to_client(true);
 
     let written = replies(60, "reply");
-    let sender = {
-        let core = core.clone();
-        let chat = scene.chat;
-        let written = written.clone();
-        tokio::spawn(async move {
-            for body in written {
-                // Confirmed, or queued when the link is down: both are delivered later.
-                match core.send(chat, body, Visibility::Public).await {
-                    Ok(_) | Err(switchboard_core::CoreError::Queued) => {}
-                    Err(error) => panic!("a reply failed: {error}"),
-                }
-            }
-        })
-    };
+    let sender = scene.send_in_background(&written);
     // Cut mid-stream once some replies went through, and refuse reconnects for a while.
     scene
         .visitor
@@ -193,9 +204,7 @@ async fn d01_a_link_cut_mid_send_with_duplicated_frames_loses_and_doubles_nothin
             matches!(event, VisitorEvent::MessagePosted { message } if message.body == "reply 009")
         })
         .await;
-    scene.proxy.refuse(true);
-    scene.proxy.cut();
-    wait_for_state(&core, "the core to notice the cut", reconnecting).await;
+    scene.go_offline().await;
     scene.proxy.refuse(false);
     sender.await.expect("the sender finishes");
     wait_for_empty_outbox(&core).await;
@@ -213,19 +222,7 @@ async fn d02_a_server_restart_with_replies_in_flight_loses_and_doubles_nothing()
     let core = scene.core.clone();
 
     let written = replies(40, "in flight");
-    let sender = {
-        let core = core.clone();
-        let chat = scene.chat;
-        let written = written.clone();
-        tokio::spawn(async move {
-            for body in written {
-                match core.send(chat, body, Visibility::Public).await {
-                    Ok(_) | Err(switchboard_core::CoreError::Queued) => {}
-                    Err(error) => panic!("a reply failed: {error}"),
-                }
-            }
-        })
-    };
+    let sender = scene.send_in_background(&written);
     scene
         .visitor
         .wait_for("the fifth reply", |event| {
@@ -301,9 +298,7 @@ async fn d01_a_command_the_server_refuses_is_kept_failed_with_its_reason_until_d
 
     // Offline, Ann ends the chat and then, still offline, replies in it: the end goes first,
     // so the server refuses the reply for good.
-    scene.proxy.refuse(true);
-    scene.proxy.cut();
-    wait_for_state(&core, "offline", reconnecting).await;
+    scene.go_offline().await;
     assert!(matches!(
         core.end_chat(scene.chat).await,
         Err(switchboard_core::CoreError::Queued)
@@ -369,13 +364,9 @@ async fn d01_d02_random_fault_schedules_lose_and_double_nothing_either_way() {
             match fault {
                 0 => {}
                 1 => scene.proxy.cut(),
-                2 => {
-                    scene.proxy.refuse(true);
-                    scene.proxy.cut();
-                    // Written once the core knows it is offline, the replies are queued at once
-                    // (before, each would wait for its reply through the refusals).
-                    wait_for_state(&core, "the core to notice the cut", reconnecting).await;
-                }
+                // Written once the core knows it is offline, the replies are queued at once
+                // (before, each would wait for its reply through the refusals).
+                2 => scene.go_offline().await,
                 3 => {
                     scene.proxy.duplicate_to_server(random.bool());
                     scene.proxy.duplicate_to_client(random.bool());

@@ -285,7 +285,8 @@ impl Attention {
             | OperatorEvent::VisitorsOnSite { .. }
             | OperatorEvent::VisitorUpdated { .. }
             | OperatorEvent::VisitorLeft { .. }
-            | OperatorEvent::MessageDeleted { .. } => {}
+            | OperatorEvent::MessageDeleted { .. }
+            | OperatorEvent::ChatRated { .. } => {}
         }
         effects
     }

@@ -9,8 +9,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_protocol::{
-    ApiError, Article, Author, Availability, CannedResponse, ChatHistory, ChatId, ChatState,
-    ChatSummary, Message, MessageId, OperatorEvent, OperatorProfile, OperatorRef, RingStopReason,
+    ApiError, Article, Author, Availability, CannedResponse, ChatHistory, ChatId, ChatRating,
+    ChatState, ChatSummary, Message, MessageId, OperatorEvent, OperatorProfile, OperatorRef,
+    RingStopReason,
 };
 
 use crate::error::CoreError;
@@ -23,6 +24,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/002_outbox_state_and_search.sql"),
     include_str!("../migrations/003_message_search.sql"),
     include_str!("../migrations/004_visitor_read.sql"),
+    include_str!("../migrations/005_chat_ratings.sql"),
 ];
 
 /// Most search results returned per kind; the console shows a short list.
@@ -271,6 +273,7 @@ impl Store for Cache {
             "DELETE FROM meta; DELETE FROM chats; DELETE FROM messages;
              DELETE FROM ringing; DELETE FROM awaiting; DELETE FROM loaded_histories;
              DELETE FROM outbox; DELETE FROM chats_search; DELETE FROM visitor_reads;
+             DELETE FROM chat_ratings;
              INSERT INTO messages_search (messages_search) VALUES ('delete-all');
              DELETE FROM search_terms;",
         )?;
@@ -281,8 +284,9 @@ impl Store for Cache {
         let ringing = self.id_set("SELECT chat FROM ringing")?;
         let awaiting = self.id_set("SELECT chat FROM awaiting")?;
         let mut statement = self.connection.prepare(
-            "SELECT chats.summary, chats.unread, visitor_reads.up_to
+            "SELECT chats.summary, chats.unread, visitor_reads.up_to, chat_ratings.rating
                  FROM chats LEFT JOIN visitor_reads ON visitor_reads.chat = chats.id
+                 LEFT JOIN chat_ratings ON chat_ratings.chat = chats.id
                  ORDER BY chats.updated_at DESC, chats.id DESC",
         )?;
         let rows = statement.query_map([], |row| {
@@ -290,11 +294,12 @@ impl Store for Cache {
                 row.get::<_, String>(0)?,
                 row.get::<_, u32>(1)?,
                 row.get::<_, Option<i64>>(2)?,
+                row.get::<_, Option<String>>(3)?,
             ))
         })?;
         let mut chats = Vec::new();
         for row in rows {
-            let (summary, unread, visitor_read) = row?;
+            let (summary, unread, visitor_read, rating) = row?;
             let Ok(summary) = serde_json::from_str::<ChatSummary>(&summary) else {
                 continue;
             };
@@ -304,6 +309,7 @@ impl Store for Cache {
                 summary,
                 unread,
                 visitor_read_up_to: visitor_read.map(MessageId),
+                rating: parse_rating(rating),
             });
         }
         Ok(chats)
@@ -401,7 +407,8 @@ impl Store for Cache {
         const CHAT_COLUMNS: &str = "SELECT chats.summary, chats.unread,
                 EXISTS (SELECT 1 FROM ringing WHERE ringing.chat = chats.id),
                 EXISTS (SELECT 1 FROM awaiting WHERE awaiting.chat = chats.id),
-                (SELECT up_to FROM visitor_reads WHERE visitor_reads.chat = chats.id)
+                (SELECT up_to FROM visitor_reads WHERE visitor_reads.chat = chats.id),
+                (SELECT rating FROM chat_ratings WHERE chat_ratings.chat = chats.id)
              FROM chats_search JOIN chats ON chats.id = chats_search.rowid
              WHERE chats_search MATCH ?1";
         let mut statement = match chat {
@@ -420,11 +427,12 @@ impl Store for Cache {
                     row.get::<_, bool>(2)?,
                     row.get::<_, bool>(3)?,
                     row.get::<_, Option<i64>>(4)?,
+                    row.get::<_, Option<String>>(5)?,
                 ))
             })?;
         let mut chats = Vec::new();
         for row in rows {
-            let (summary, unread, ringing, awaiting, visitor_read) = row?;
+            let (summary, unread, ringing, awaiting, visitor_read, rating) = row?;
             if let Ok(summary) = serde_json::from_str::<ChatSummary>(&summary) {
                 chats.push(CachedChat {
                     summary,
@@ -432,6 +440,7 @@ impl Store for Cache {
                     ringing,
                     awaiting,
                     visitor_read_up_to: visitor_read.map(MessageId),
+                    rating: parse_rating(rating),
                 });
             }
         }
@@ -627,6 +636,19 @@ fn apply_event(
         | OperatorEvent::ColleagueChanged { .. } => {}
         // Teams (issue 3) are for transfer-to-team; the cache does not keep them yet.
         OperatorEvent::TeamsChanged { .. } => {}
+        OperatorEvent::ChatRated { rating } => {
+            let json = serde_json::to_string(rating)
+                .map_err(|error| CoreError::Protocol(error.to_string()))?;
+            // B33: the newest rating wins; a replayed older one changes nothing.
+            let changed = transaction.execute(
+                "INSERT INTO chat_ratings (chat, rated_at, rating) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (chat) DO UPDATE SET rated_at = excluded.rated_at,
+                     rating = excluded.rating
+                 WHERE excluded.rated_at >= chat_ratings.rated_at",
+                params![rating.chat.0, rating.rated_at.0, json],
+            )?;
+            applied.chats_changed |= changed > 0;
+        }
         OperatorEvent::StaffEmojiChanged { live_chat, enabled } => {
             // The switch lives in the profile the console reads (`staffEmoji`), so it changes
             // there; the next sign-in brings the same value from the server.
@@ -689,6 +711,11 @@ fn apply_event(
         }
     }
     Ok(applied)
+}
+
+/// A cached rating (B33); one written by another version that no longer parses is no rating.
+fn parse_rating(json: Option<String>) -> Option<ChatRating> {
+    json.and_then(|json| serde_json::from_str(&json).ok())
 }
 
 fn read_meta<T: DeserializeOwned>(connection: &Connection, key: &str) -> Option<T> {
@@ -1057,6 +1084,76 @@ mod tests {
         assert_eq!(left, 0);
     }
 
+    #[test]
+    fn b33_a_rating_is_cached_with_the_chat_and_survives_a_restart_and_a_snapshot() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut cache = Cache::open(folder.path()).unwrap();
+        cache.set_operator(&profile()).unwrap();
+        let summary = ChatSummary {
+            id: ChatId(7),
+            live_chat: switchboard_protocol::LiveChatId(1),
+            state: ChatState::Closed,
+            channel: switchboard_protocol::Channel::Web,
+            visitor: switchboard_protocol::VisitorProfile {
+                id: switchboard_protocol::VisitorId(3),
+                name: "Maria".to_owned(),
+                email: None,
+                page_url: None,
+                location: None,
+                country: None,
+                language: None,
+                time_zone: None,
+                topic: None,
+            },
+            subject: "Help".to_owned(),
+            responsible: None,
+            created_at: Timestamp(1),
+            updated_at: Timestamp(1),
+        };
+        let upsert = OperatorEvent::ChatUpserted {
+            chat: summary.clone(),
+        };
+        cache.apply(1, &upsert).unwrap();
+        let rating = |score, at: i64| ChatRating {
+            chat: ChatId(7),
+            score,
+            comment: Some("<script>alert(1)</script>".to_owned()),
+            rated_at: Timestamp(at),
+        };
+        let rated = |rating| OperatorEvent::ChatRated { rating };
+        let good = rating(switchboard_protocol::RatingScore::Good, 10);
+        let bad = rating(switchboard_protocol::RatingScore::Bad, 20);
+        assert!(cache.apply(2, &rated(good.clone())).unwrap().chats_changed);
+        assert!(cache.apply(3, &rated(bad.clone())).unwrap().chats_changed);
+        // A replayed older rating does not undo the visitor's later change.
+        assert!(!cache.apply(4, &rated(good)).unwrap().chats_changed);
+        drop(cache);
+
+        let mut reopened = Cache::open(folder.path()).unwrap();
+        assert_eq!(reopened.chats().unwrap()[0].rating, Some(bad.clone()));
+        reopened
+            .apply(
+                5,
+                &OperatorEvent::Snapshot {
+                    chats: vec![summary],
+                    ringing: Vec::new(),
+                    availability: Availability::Online,
+                },
+            )
+            .unwrap();
+        assert_eq!(reopened.chats().unwrap()[0].rating, Some(bad.clone()));
+        assert_eq!(
+            reopened.search("maria", None).unwrap().chats[0].rating,
+            Some(bad)
+        );
+        reopened.clear().unwrap();
+        let left: i64 = reopened
+            .connection
+            .query_row("SELECT COUNT(*) FROM chat_ratings", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "signing out forgets ratings");
+    }
+
     /// A database as schema version `version` left it: the migrations up to it (append-only,
     /// so they rebuild that exact schema) plus the frozen fixture of data that version wrote.
     fn database_at_version(folder: &Path, version: usize) {
@@ -1097,6 +1194,9 @@ mod tests {
             assert!(chats[0].ringing && chats[1].unread == 1, "{context}");
             let seen = (version >= 4).then_some(MessageId(43));
             assert_eq!(chats[1].visitor_read_up_to, seen, "{context}");
+            let rated = chats[1].rating.as_ref().map(|rating| rating.score);
+            let expected = (version >= 5).then_some(switchboard_protocol::RatingScore::Good);
+            assert_eq!(rated, expected, "{context}");
             let bodies: Vec<String> = cache
                 .messages(ChatId(7))
                 .unwrap()

@@ -175,6 +175,16 @@ pub(crate) struct Inner {
     site_visitors: Mutex<visitors::SiteVisitorList>,
 }
 
+/// The console's chat list, counters and ringing requests, read together (see
+/// [`Inner::console_view`]).
+#[derive(Default)]
+struct ConsoleView {
+    chats: Vec<ConsoleChat>,
+    counters: Counters,
+    /// Oldest first; exactly the chats listed as ringing, so `counters.ringing` is its length.
+    ringing: Vec<RingingRequest>,
+}
+
 /// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent
 /// (SQLite transactions roll back on their own), so a panic elsewhere is no reason to stop.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -350,6 +360,10 @@ impl Core {
         let operator = response.operator;
         self.inner.stop_link().await;
         self.inner.fail_pending();
+        // The previous session ends before its profile is replaced: a refresh of that profile
+        // still on its way (a restored session's `GET /me`) then finds it gone and changes
+        // nothing, instead of writing the previous person over this one.
+        lock(&self.inner.session).take();
         lock(&self.inner.cache).set_operator(&operator)?;
 
         let secrets = self.inner.secrets.clone();
@@ -398,25 +412,24 @@ impl Core {
     /// The full current state for the console, read from the cache.
     pub fn state(&self) -> CoreState {
         let signed_in = lock(&self.inner.session).is_some();
-        let (chats, counters, operator, availability) = if !signed_in {
+        let (operator, availability) = if !signed_in {
             // The cache may still hold a previous session (e.g. the keychain is locked right
             // now); without a session none of it is shown.
-            (Vec::new(), Counters::default(), None, Availability::Offline)
+            (None, Availability::Offline)
         } else {
             let cache = lock(&self.inner.cache);
-            let operator = cache.operator();
-            let (chats, counters) =
-                state::console_view(cache.chats().unwrap_or_default(), operator.as_ref());
             let availability = cache.availability().unwrap_or(Availability::Offline);
-            (chats, counters, operator, availability)
+            (cache.operator(), availability)
         };
+        let view = self.inner.console_view();
         CoreState {
             connection: self.inner.connection.borrow().clone(),
             keychain: lock(&self.inner.keychain).clone(),
             operator,
             availability,
-            chats,
-            counters,
+            chats: view.chats,
+            counters: view.counters,
+            ringing_requests: view.ringing,
             ringer: lock(&self.inner.ringer_state).clone(),
             ringer_muted: self.inner.ringer_muted.load(Ordering::SeqCst),
             outbox: if signed_in {
@@ -736,9 +749,10 @@ impl Core {
         self.inner.update_ringer();
     }
 
-    /// Requests ringing for me, oldest first (tray menu, keyboard shortcuts).
+    /// Requests ringing for me, oldest first (tray menu, keyboard shortcuts). Read the same
+    /// way as the console's ringing counter, so the two agree.
     pub fn ringing_requests(&self) -> Vec<RingingRequest> {
-        lock(&self.inner.attention).ringing()
+        self.inner.console_view().ringing
     }
 
     /// Accepts the oldest ringing request (the app-wide shortcut). `None` when nothing rings.
@@ -800,14 +814,42 @@ impl Inner {
         let _ = self.events.send(event);
     }
 
-    /// The console's chat list; empty without a session, whatever the cache still holds.
-    fn console_chats(&self) -> (Vec<ConsoleChat>, Counters) {
+    /// The console's chat list, its counters and the ringing requests; empty without a
+    /// session, whatever the cache still holds.
+    ///
+    /// What rings is the attention machine's alone: the cache applies an event a moment before
+    /// the machine sees it, so taking the counter from the cache and the list from the machine
+    /// let the header and the tray disagree for an instant. Both now come from one read of the
+    /// machine (and one of the cache): a request counts only while its chat is listed pending.
+    fn console_view(&self) -> ConsoleView {
         if lock(&self.session).is_none() {
-            return (Vec::new(), Counters::default());
+            return ConsoleView::default();
         }
-        let cache = lock(&self.cache);
-        let operator = cache.operator();
-        state::console_view(cache.chats().unwrap_or_default(), operator.as_ref())
+        let (mut chats, operator) = {
+            let cache = lock(&self.cache);
+            (cache.chats().unwrap_or_default(), cache.operator())
+        };
+        let requests = lock(&self.attention).ringing();
+        let ringing: std::collections::HashSet<ChatId> =
+            requests.iter().map(|request| request.chat).collect();
+        for chat in &mut chats {
+            chat.ringing = ringing.contains(&chat.summary.id);
+        }
+        let (chats, counters) = state::console_view(chats, operator.as_ref());
+        let listed: std::collections::HashSet<ChatId> = chats
+            .iter()
+            .filter(|chat| chat.ringing)
+            .map(|chat| chat.summary.id)
+            .collect();
+        let ringing = requests
+            .into_iter()
+            .filter(|request| listed.contains(&request.chat))
+            .collect();
+        ConsoleView {
+            chats,
+            counters,
+            ringing,
+        }
     }
 
     fn emit_chats(&self) {
@@ -1287,7 +1329,16 @@ impl Inner {
             .await
         {
             Ok(operator) => {
-                if lock(&self.cache).set_operator(&operator).is_ok() {
+                // Only for the session it was asked for: the person may have signed out or in
+                // as someone else meanwhile. Checked and written under the session lock, so a
+                // sign-in cannot come in between.
+                let session = lock(&self.session);
+                let current = session
+                    .as_ref()
+                    .is_some_and(|session| session.token.expose() == token.expose());
+                let stored = current && lock(&self.cache).set_operator(&operator).is_ok();
+                drop(session);
+                if stored {
                     self.emit(CoreEvent::Session {
                         operator: Some(operator),
                         keychain: lock(&self.keychain).clone(),
@@ -1357,8 +1408,11 @@ async fn publish_chats(inner: std::sync::Weak<Inner>, changed: Arc<Notify>) {
         let Some(inner) = inner.upgrade() else {
             return;
         };
-        let (chats, counters) = inner.console_chats();
-        inner.emit(CoreEvent::Chats { chats, counters });
+        let view = inner.console_view();
+        inner.emit(CoreEvent::Chats {
+            chats: view.chats,
+            counters: view.counters,
+        });
     }
 }
 

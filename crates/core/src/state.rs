@@ -88,6 +88,10 @@ pub struct ConsoleChat {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub visitor_read_up_to: Option<MessageId>,
+    /// The visitor's rating of the chat (B33), kept in the cache; absent until they rate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub rating: Option<switchboard_protocol::ChatRating>,
 }
 
 /// The console's counters (B41); the tray shows the same numbers. The group counts (`unassigned`,
@@ -171,6 +175,10 @@ pub struct CoreState {
     pub availability: Availability,
     pub chats: Vec<ConsoleChat>,
     pub counters: Counters,
+    /// Requests ringing for me, oldest first (the tray's list): exactly the chats listed as
+    /// ringing, so `counters.ringing` is always its length.
+    #[serde(default)]
+    pub ringing_requests: Vec<crate::RingingRequest>,
     pub ringer: RingerState,
     pub ringer_muted: bool,
     /// Commands not yet confirmed by the server, oldest first.
@@ -270,6 +278,7 @@ pub(crate) struct CachedChat {
     pub ringing: bool,
     pub awaiting: bool,
     pub visitor_read_up_to: Option<MessageId>,
+    pub rating: Option<switchboard_protocol::ChatRating>,
 }
 
 /// Which list a chat belongs in, seen by operator `me`.
@@ -334,6 +343,7 @@ pub(crate) fn console_view(
                 awaiting,
                 group,
                 visitor_read_up_to: chat.visitor_read_up_to,
+                rating: chat.rating,
             }
         })
         .collect();
@@ -388,6 +398,7 @@ mod tests {
             ringing: false,
             awaiting: false,
             visitor_read_up_to: None,
+            rating: None,
         }
     }
 

@@ -25,6 +25,12 @@ pub enum SentState {
     Declined,
     /// Nobody answered within the server's invitation timeout.
     TimedOut,
+    /// The chat ended before an answer came.
+    ChatEnded,
+    /// Answered (or run out) while this operator was away, long enough ago that the server's
+    /// event log no longer says which; the chat is still with this operator. A transfer found
+    /// taken by its colleague is `Accepted` instead.
+    AnsweredWhileAway,
 }
 
 /// An invitation or transfer this operator sent, shown in its chat until dismissed.
@@ -70,11 +76,20 @@ pub struct Collaboration {
 }
 
 impl Collaboration {
-    /// Forgets everything about a chat that is no longer live.
+    /// Forgets everything about a chat that is no longer live, except why what this operator
+    /// sent got no answer: that stays until dismissed (or the next snapshot).
     fn forget_chat(&mut self, chat: ChatId) {
         self.invitations
             .retain(|invitation| invitation.chat != chat);
-        self.sent.retain(|sent| sent.chat != chat);
+        self.sent.retain_mut(|sent| {
+            if sent.chat != chat {
+                return true;
+            }
+            if sent.state == SentState::Waiting {
+                sent.state = SentState::ChatEnded;
+            }
+            sent.state == SentState::ChatEnded
+        });
         self.reply_locks.retain(|lock| lock.chat != chat);
         self.unsubscribed
             .retain(|unsubscribed| *unsubscribed != chat);
@@ -113,8 +128,17 @@ impl Collaboration {
                     .collect();
                 self.invitations
                     .retain(|invitation| live.contains(&invitation.chat));
-                self.sent.retain(|sent| live.contains(&sent.chat));
                 self.reply_locks.retain(|lock| live.contains(&lock.chat));
+                // Outcomes already shown of chats no longer live go; what still waited was
+                // decided while this operator was away (the log no longer reaches back, or
+                // there would be no snapshot), and the snapshot shows how where it can.
+                self.sent
+                    .retain(|sent| live.contains(&sent.chat) || sent.state == SentState::Waiting);
+                for sent in &mut self.sent {
+                    if sent.state == SentState::Waiting {
+                        settle_from_snapshot(sent, chats, me);
+                    }
+                }
             }
             OperatorEvent::ChatUpserted { chat }
                 if matches!(chat.state, ChatState::Closed | ChatState::Abandoned) =>
@@ -152,19 +176,21 @@ impl Collaboration {
             OperatorEvent::OpenInvitations { received, sent } => {
                 self.invitations = received.clone();
                 // What is still waiting per the server stays waiting; a waiting one it no longer
-                // lists was answered or ran out while the log could not tell us which, so it
-                // goes. Settled ones stay until dismissed.
-                self.sent.retain(|mine| {
-                    mine.state != SentState::Waiting
-                        || sent.iter().any(|open| {
-                            open.chat == mine.chat
-                                && open.kind == mine.kind
-                                && match mine.team {
-                                    Some(team) => open.team == Some(team),
-                                    None => mine.operator == Some(open.to.id),
-                                }
-                        })
-                });
+                // lists was answered or ran out while the log could not tell us which: it says
+                // so until dismissed, like every settled one.
+                for mine in &mut self.sent {
+                    let open = sent.iter().any(|open| {
+                        open.chat == mine.chat
+                            && open.kind == mine.kind
+                            && match mine.team {
+                                Some(team) => open.team == Some(team),
+                                None => mine.operator == Some(open.to.id),
+                            }
+                    });
+                    if mine.state == SentState::Waiting && !open {
+                        mine.state = SentState::AnsweredWhileAway;
+                    }
+                }
                 // Sent from another device (or before the cache was reset): learn it.
                 for open in sent {
                     if self.sent.iter().all(|mine| mine.chat != open.chat) {
@@ -204,6 +230,30 @@ impl Collaboration {
             _ => {}
         }
         *self != before
+    }
+}
+
+/// Settles a sent invitation that still waited when a snapshot came, from what the snapshot
+/// shows: its chat ended, or a transfer's chat now has the colleague (or, for a team, a member)
+/// responsible. Anything else waits for the open invitations that follow the snapshot.
+fn settle_from_snapshot(sent: &mut SentInvitation, chats: &[ChatSummary], me: Option<OperatorId>) {
+    let Some(chat) = chats.iter().find(|chat| chat.id == sent.chat) else {
+        sent.state = SentState::ChatEnded;
+        return;
+    };
+    match chat.state {
+        ChatState::Closed | ChatState::Abandoned => sent.state = SentState::ChatEnded,
+        ChatState::Active if sent.kind == InvitationKind::Transfer => {
+            if let Some(responsible) = &chat.responsible
+                && Some(responsible.id) != me
+                && (sent.team.is_some() || sent.operator == Some(responsible.id))
+            {
+                sent.state = SentState::Accepted;
+                sent.to = responsible.name.clone();
+                sent.operator = Some(responsible.id);
+            }
+        }
+        ChatState::Active | ChatState::Pending => {}
     }
 }
 
@@ -692,11 +742,13 @@ mod tests {
             chats,
             vec![
                 (1, SentState::Waiting),
+                // Answered while away: it stays, saying so, until dismissed.
+                (2, SentState::AnsweredWhileAway),
                 (3, SentState::Declined),
                 (4, SentState::Waiting)
             ]
         );
-        assert_eq!(state.sent[2].team, Some(TeamId(3)));
-        assert_eq!(state.sent[2].operator, None);
+        assert_eq!(state.sent[3].team, Some(TeamId(3)));
+        assert_eq!(state.sent[3].operator, None);
     }
 }

@@ -117,3 +117,28 @@ fn lock_outbox_again(data_dir: &std::path::Path, frame: &str) {
         .outbox_add("queued-reply-1", frame, now().0)
         .expect("queue again");
 }
+
+/// A restored session's profile refresh that answers after someone else signed in on this core
+/// (the in-process tests' second core restores the first one's token from the shared memory
+/// store) must not put the previous person's profile over the new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_profile_refresh_of_a_previous_session_changes_nothing() {
+    let server = TestServer::start().await;
+    let data = tempfile::tempdir().expect("a data folder");
+    let core = Core::start(config(&server, data.path()))
+        .await
+        .expect("start");
+    core.sign_in(ANN, DEMO_PASSWORD)
+        .await
+        .expect("Ann signs in");
+    let anns_token = core.inner.token().expect("Ann's session");
+    core.sign_in(switchboard_server::test_support::BOB, DEMO_PASSWORD)
+        .await
+        .expect("Bob signs in");
+    // Ann's `GET /me`, answered only now.
+    core.inner.clone().refresh_profile(anns_token).await;
+    let operator = core.state().operator.expect("signed in");
+    assert_eq!(operator.name, "Bob Operator");
+    core.shutdown().await;
+    server.stop().await;
+}

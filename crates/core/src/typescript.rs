@@ -16,6 +16,7 @@ const PROTOCOL_IMPORTS: &[&str] = &[
     "ApiError",
     "Availability",
     "ChatId",
+    "ChatRating",
     "ChatSummary",
     "Colleague",
     "Invitation",

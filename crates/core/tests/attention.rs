@@ -2,6 +2,8 @@
 //! the console even when nothing rings, the shortcuts act on the oldest ringing request, rings
 //! stop when another operator accepts, and an unfocused operator is notified and flashed.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use switchboard_core::protocol::{ChatId, ChatState};
@@ -24,6 +26,29 @@ async fn core(server: &TestServer, data: &tempfile::TempDir) -> Core {
     })
     .await
     .expect("the core starts")
+}
+
+/// A server with Ann's and Bob's cores started (not signed in yet), each on its own folder.
+struct TwoCores {
+    server: TestServer,
+    ann: Core,
+    bob: Core,
+    /// Kept for as long as the cores run: dropping a folder deletes their caches.
+    _folders: [tempfile::TempDir; 2],
+}
+
+async fn two_cores() -> TwoCores {
+    let server = TestServer::start().await;
+    let ann_data = tempfile::tempdir().expect("a data folder");
+    let bob_data = tempfile::tempdir().expect("a data folder");
+    let ann = core(&server, &ann_data).await;
+    let bob = core(&server, &bob_data).await;
+    TwoCores {
+        server,
+        ann,
+        bob,
+        _folders: [ann_data, bob_data],
+    }
 }
 
 /// The first event `matches` accepts, or a failure after [`WAIT`].
@@ -92,7 +117,6 @@ async fn b02_shortcuts_mute_then_accept_the_oldest_ringing_request() {
     core.wait_until(WAIT, |state| state.counters.ringing == 2)
         .await
         .expect("both ring");
-    wait_for_ringing_requests(&core, 2).await;
     let order: Vec<ChatId> = core
         .ringing_requests()
         .iter()
@@ -118,11 +142,12 @@ async fn b02_shortcuts_mute_then_accept_the_oldest_ringing_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d03_the_ring_stops_when_another_operator_accepts() {
-    let server = TestServer::start().await;
-    let ann_data = tempfile::tempdir().expect("a data folder");
-    let bob_data = tempfile::tempdir().expect("a data folder");
-    let ann = core(&server, &ann_data).await;
-    let bob = core(&server, &bob_data).await;
+    let TwoCores {
+        server,
+        ann,
+        bob,
+        _folders,
+    } = two_cores().await;
     ann.sign_in(ANN, DEMO_PASSWORD).await.expect("ann signs in");
     bob.sign_in(BOB, DEMO_PASSWORD).await.expect("bob signs in");
     let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
@@ -132,13 +157,13 @@ async fn d03_the_ring_stops_when_another_operator_accepts() {
             .await
             .expect("it rings for both");
     }
-    wait_for_ringing_requests(&ann, 1).await;
+    assert_eq!(ann.ringing_requests().len(), 1);
     let summary = bob.accept(chat).await.expect("bob accepts");
     assert_eq!(summary.state, ChatState::Active);
     ann.wait_until(WAIT, |state| state.counters.ringing == 0)
         .await
         .expect("the ring stops for ann");
-    wait_for_ringing_requests(&ann, 0).await;
+    assert!(ann.ringing_requests().is_empty());
     ann.shutdown().await;
     bob.shutdown().await;
 }
@@ -253,11 +278,12 @@ async fn bobs_chat(server: &TestServer, ann: &Core, bob: &Core) -> (TestVisitor,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d05_an_invitation_to_me_notifies_and_can_be_accepted() {
-    let server = TestServer::start().await;
-    let ann_data = tempfile::tempdir().expect("a data folder");
-    let bob_data = tempfile::tempdir().expect("a data folder");
-    let ann = core(&server, &ann_data).await;
-    let bob = core(&server, &bob_data).await;
+    let TwoCores {
+        server,
+        ann,
+        bob,
+        _folders,
+    } = two_cores().await;
     let (_visitor, chat) = bobs_chat(&server, &ann, &bob).await;
     let ann_id = ann.state().operator.expect("signed in").id;
     ann.set_window_focused(false);
@@ -294,11 +320,12 @@ async fn d05_an_invitation_to_me_notifies_and_can_be_accepted() {
 async fn b26_a_colleagues_note_mentioning_me_notifies_me() {
     use switchboard_core::protocol::Visibility;
 
-    let server = TestServer::start().await;
-    let ann_data = tempfile::tempdir().expect("a data folder");
-    let bob_data = tempfile::tempdir().expect("a data folder");
-    let ann = core(&server, &ann_data).await;
-    let bob = core(&server, &bob_data).await;
+    let TwoCores {
+        server,
+        ann,
+        bob,
+        _folders,
+    } = two_cores().await;
     let (_visitor, chat) = bobs_chat(&server, &ann, &bob).await;
     let ann_name = ann.state().operator.expect("signed in").name;
     ann.set_window_focused(false);
@@ -329,17 +356,129 @@ async fn b26_a_colleagues_note_mentioning_me_notifies_me() {
     bob.shutdown().await;
 }
 
-/// Waits until the attention machine lists `count` ringing requests. The counters come from the
-/// cache and the list from the attention machine, which sees the ring event a moment after the
-/// chat's summary has reached the cache, so the two can differ for an instant.
-async fn wait_for_ringing_requests(core: &switchboard_core::Core, count: usize) {
-    let deadline = std::time::Instant::now() + WAIT;
-    while core.ringing_requests().len() != count {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {count} ringing requests; have {:?}",
-            core.ringing_requests()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+/// Checks one state the console could be given: the header's ringing counter, the chats marked
+/// ringing and the tray's ringing list name the same requests.
+fn assert_ringing_agrees(state: &switchboard_core::CoreState) {
+    let mut marked: Vec<ChatId> = state
+        .chats
+        .iter()
+        .filter(|chat| chat.ringing)
+        .map(|chat| chat.summary.id)
+        .collect();
+    marked.sort();
+    let mut listed: Vec<ChatId> = state
+        .ringing_requests
+        .iter()
+        .map(|request| request.chat)
+        .collect();
+    listed.sort();
+    assert_eq!(
+        state.counters.ringing as usize,
+        listed.len(),
+        "the counter and the ringing list differ: {:?} vs {listed:?}",
+        state.counters
+    );
+    assert_eq!(
+        marked, listed,
+        "the chats marked ringing and the list differ"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b41_the_ringing_counter_and_the_ringing_list_agree_on_every_update() {
+    let TwoCores {
+        server,
+        ann,
+        bob,
+        _folders,
+    } = two_cores().await;
+    ann.sign_in(ANN, DEMO_PASSWORD).await.expect("ann signs in");
+    bob.sign_in(BOB, DEMO_PASSWORD).await.expect("bob signs in");
+
+    // Every update the console is sent is checked as it arrives, and a thread reads the state
+    // as often as it can in between, the way the tray's timer may at any moment.
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (ann, stop) = (ann.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0_u64;
+            while !stop.load(Ordering::SeqCst) {
+                assert_ringing_agrees(&ann.state());
+                reads += 1;
+                std::thread::yield_now();
+            }
+            reads
+        })
+    };
+    let mut events = ann.subscribe();
+    let (finished, mut until_finished) = tokio::sync::watch::channel(false);
+    let watcher = {
+        let ann = ann.clone();
+        tokio::spawn(async move {
+            let mut updates = 0_u64;
+            loop {
+                let event = tokio::select! {
+                    _ = until_finished.changed() => return updates,
+                    event = events.recv() => event,
+                };
+                match event {
+                    Ok(CoreEvent::Chats { chats, counters }) => {
+                        let marked = chats.iter().filter(|chat| chat.ringing).count();
+                        assert_eq!(counters.ringing as usize, marked);
+                        assert_ringing_agrees(&ann.state());
+                        updates += 1;
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        assert_ringing_agrees(&ann.state());
+                    }
+                    Err(broadcast::error::RecvError::Closed) => panic!("the core stopped"),
+                }
+            }
+        })
+    };
+
+    // The burst: six requests, then mutes and accepts by either operator and a visitor
+    // leaving, without waiting in between.
+    let mut visitors = Vec::new();
+    let mut chats = Vec::new();
+    for number in 0..6 {
+        let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+        let chat = visitor
+            .start_chat(&format!("Visitor {number}"), "burst")
+            .await;
+        chats.push(chat.id);
+        visitors.push(visitor);
     }
+    ann.wait_until(WAIT, |state| state.counters.ringing == 6)
+        .await
+        .expect("all six ring for ann");
+    let (mine, bobs) = tokio::join!(
+        async {
+            ann.mute(chats[0]).await.expect("ann mutes one");
+            ann.mute(chats[1]).await.expect("ann mutes another");
+            ann.accept(chats[2]).await.expect("ann accepts one")
+        },
+        async {
+            bob.accept(chats[3]).await.expect("bob accepts one");
+            bob.accept(chats[4]).await.expect("bob accepts another")
+        },
+    );
+    assert_eq!(mine.state, ChatState::Active);
+    assert_eq!(bobs.state, ChatState::Active);
+    visitors[5].leave().await;
+    let settled = ann
+        .wait_until(WAIT, |state| state.counters.ringing == 0)
+        .await
+        .expect("nothing rings any more");
+    assert_eq!(settled.counters.awaiting, 2, "{:?}", settled.counters);
+    assert!(ann.ringing_requests().is_empty());
+
+    stop.store(true, Ordering::SeqCst);
+    let reads = reader.join().expect("every state read agreed");
+    assert!(reads > 0);
+    finished.send_replace(true);
+    let updates = watcher.await.expect("every update agreed");
+    assert!(updates > 0, "the console was sent updates");
+    ann.shutdown().await;
+    bob.shutdown().await;
 }

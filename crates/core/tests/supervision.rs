@@ -345,3 +345,112 @@ async fn b22_b23_invitations_and_colleagues_availability_reach_the_console_after
     bob.shutdown().await;
     server.stop().await;
 }
+
+/// Makes the server's operator event log start after everything stored so far, as if it had
+/// been trimmed: a client whose cursor is older gets a snapshot instead of a replay.
+fn trim_operator_log(server: &TestServer) {
+    let database =
+        rusqlite::Connection::open(server.database_path()).expect("open the server database");
+    database
+        .busy_timeout(WAIT)
+        .expect("wait for the server's writes");
+    database
+        .execute(
+            "UPDATE operator_event_log SET trimmed_through = (SELECT MAX(id) FROM operator_events)",
+            [],
+        )
+        .expect("trim the operator log");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b22_b23_what_was_decided_while_away_shows_why_after_a_snapshot() {
+    let server = TestServer::start().await;
+    let data = tempfile::tempdir().expect("a data folder");
+    let config = CoreConfig {
+        server_url: server.url(),
+        data_dir: data.path().to_owned(),
+        credentials: CredentialStore::Memory,
+        audio: AudioOutput::Disabled,
+    };
+    let ann = Core::start(config.clone()).await.expect("start the core");
+    ann.sign_in(ANN, DEMO_PASSWORD).await.expect("Ann signs in");
+    let mut bob = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD).await;
+
+    // Three chats of Ann's: one transferred to Bob, Bob invited into the other two.
+    let mut visitors = Vec::new();
+    let mut chats = Vec::new();
+    for name in ["Wile E.", "Road Runner", "Marvin"] {
+        let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+        let chat = visitor.start_chat(name, "Anvil").await.id;
+        ann.wait_until(WAIT, |state| {
+            state
+                .chats
+                .iter()
+                .any(|console| console.summary.id == chat && console.ringing)
+        })
+        .await
+        .expect("Ann's ring");
+        ann.accept(chat).await.expect("Ann accepts");
+        visitors.push(visitor);
+        chats.push(chat);
+    }
+    let (taken, declined, ended) = (chats[0], chats[1], chats[2]);
+    ann.transfer(taken, bob.id(), "Knows anvils".to_owned())
+        .await
+        .expect("Ann transfers");
+    ann.invite(declined, bob.id()).await.expect("Ann invites");
+    ann.invite(ended, bob.id()).await.expect("Ann invites");
+    assert!(
+        ann.collaboration()
+            .sent
+            .iter()
+            .all(|sent| sent.state == SentState::Waiting)
+    );
+
+    // Ann's app goes away; meanwhile Bob takes the transfer, declines an invitation and a
+    // visitor leaves. Then the log no longer reaches back to Ann's cursor.
+    ann.shutdown().await;
+    drop(ann);
+    bob.command(AnswerInvitation {
+        chat: taken,
+        accept: true,
+    })
+    .await
+    .expect("Bob takes the transfer");
+    bob.command(AnswerInvitation {
+        chat: declined,
+        accept: false,
+    })
+    .await
+    .expect("Bob declines");
+    visitors[2].leave().await;
+    trim_operator_log(&server);
+
+    // Back with a cursor the server cannot resume from: a snapshot, and each outcome says why.
+    let ann = Core::start(config).await.expect("the core restarts");
+    let shown = collaboration_where(&ann, "every outcome", |state| {
+        state.sent.len() == 3
+            && state
+                .sent
+                .iter()
+                .all(|sent| sent.state != SentState::Waiting)
+    })
+    .await;
+    let outcome = |chat: ChatId| {
+        shown
+            .sent
+            .iter()
+            .find(|sent| sent.chat == chat)
+            .unwrap_or_else(|| panic!("chat {chat} is still listed: {shown:?}"))
+    };
+    assert_eq!(outcome(taken).state, SentState::Accepted, "{shown:?}");
+    assert_eq!(outcome(taken).to, "Bob Operator", "taken by Bob");
+    assert_eq!(outcome(declined).state, SentState::AnsweredWhileAway);
+    assert_eq!(outcome(ended).state, SentState::ChatEnded);
+
+    // Shown until dismissed.
+    ann.dismiss_sent(taken);
+    assert_eq!(ann.collaboration().sent.len(), 2);
+    ann.shutdown().await;
+    server.stop().await;
+}

@@ -146,6 +146,10 @@ pub struct VisitorSessionResponse {
     /// The pre-chat form's topic (department) choices; empty hides the select.
     #[serde(default)]
     pub topics: Vec<String>,
+    /// Whether the widget asks for a rating when the chat ends and offers "Rate this chat"
+    /// during it (B33); on unless the live chat switched it off.
+    #[serde(default = "rating_enabled_default")]
+    pub rating_enabled: bool,
 }
 
 impl std::fmt::Debug for VisitorSessionResponse {
@@ -156,6 +160,11 @@ impl std::fmt::Debug for VisitorSessionResponse {
             .field("live_chat_name", &self.live_chat_name)
             .finish()
     }
+}
+
+/// Serde default of [`VisitorSessionResponse::rating_enabled`] for older servers.
+fn rating_enabled_default() -> bool {
+    true
 }
 
 endpoint!(
@@ -393,6 +402,8 @@ pub enum AuditAction {
     Invited,
     /// Became responsible through an accepted transfer (B22); `previous` is the sender.
     Transferred,
+    /// The chat's visitor rated it (B33); `actor` is the operator responsible for it then.
+    Rated,
 }
 
 /// One entry of a live chat's audit log: who did what to which chat, and when.
@@ -524,6 +535,24 @@ endpoint!(
     /// `OperatorEvent::StaffEmojiChanged` when the staff switch changes, and their profile's
     /// `staffEmoji` says the same on their next sign-in or start.
     SaveEmojiSettings: Post "/api/v1/live-chats/{id}/emoji", EmojiSettings => EmojiSettings
+);
+
+/// A live chat's rating switch (B33): whether visitors are asked to rate their chats.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RatingSettings {
+    pub enabled: bool,
+}
+
+endpoint!(
+    /// `GET /api/v1/live-chats/{id}/rating` (member of the live chat).
+    GetRatingSettings: Get "/api/v1/live-chats/{id}/rating", () => RatingSettings
+);
+
+endpoint!(
+    /// `POST /api/v1/live-chats/{id}/rating` (supervisor): switches rating prompts on or off for
+    /// visitor sessions opened from then on.
+    SaveRatingSettings: Post "/api/v1/live-chats/{id}/rating", RatingSettings => RatingSettings
 );
 
 /// A customer record (B34): a visitor staff chose to remember. Their later chats show it, since a

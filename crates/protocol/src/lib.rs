@@ -576,6 +576,10 @@ pub enum OperatorEvent {
     /// A colleague's availability or routing switch changed; sent to the staff of every live
     /// chat they share. Replaces the colleague with the same id.
     ColleagueChanged { colleague: Colleague },
+    /// The chat's visitor rated it (B33), or replaced their rating: sent to the chat's staff
+    /// (responsible operator, participants and the live chat's supervisors). Replaces the
+    /// rating the client knows for that chat. The comment is the visitor's text: show it as text.
+    ChatRated { rating: ChatRating },
 }
 
 /// A message as the visitor sees it: the type has no way to carry a note.
@@ -590,6 +594,16 @@ pub struct VisitorMessage {
     /// Files posted with the message (B32); a note's never get here, as notes never do.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// When staff last changed the text (B16), so "(edited)" survives reloads; absent when never
+    /// edited and in messages from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub edited_at: Option<Timestamp>,
+    /// When staff deleted the message (B16): body and files are gone, the widget shows a
+    /// placeholder in its place, also after a snapshot. Absent for live messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub deleted_at: Option<Timestamp>,
 }
 
 /// Who wrote a message, as the visitor sees it.
@@ -615,6 +629,15 @@ pub struct VisitorChat {
     /// Staff currently in the chat, by display name, in join order.
     pub operators: Vec<String>,
     pub created_at: Timestamp,
+    /// Whether the widget offers its emoji picker (B32): the live chat's visitor emoji switch.
+    /// A change reaches open chats as `ChatUpdated`; on for messages from older servers.
+    #[serde(default = "emoji_enabled_default")]
+    pub emoji_enabled: bool,
+}
+
+/// Serde default of [`VisitorChat::emoji_enabled`] for older servers.
+fn emoji_enabled_default() -> bool {
+    true
 }
 
 /// Events on a visitor's stream.
@@ -1138,6 +1161,49 @@ commands! {
     Typing(VisitorTyping) -> Ack;
     MarkRead(VisitorMarkRead) -> Ack;
     PageView(VisitorPageView) -> Ack;
+    Rate(RateChat) -> ChatRating;
+}
+
+/// Longest comment of a chat rating (B33), in characters; longer ones are refused.
+pub const MAX_RATING_COMMENT_CHARS: usize = 500;
+/// How long after its first rating a visitor may still change it (B33): a later rating within
+/// this window replaces the earlier one, after it the rating stands.
+pub const RATING_CHANGE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The visitor's verdict on a chat (B33): thumbs up or thumbs down, the two-way scale
+/// LiveChat and Zendesk use, quick enough that visitors answer it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum RatingScore {
+    /// 👍 good.
+    Good,
+    /// 👎 bad.
+    Bad,
+}
+
+/// A chat's rating by its visitor (B33).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatRating {
+    pub chat: ChatId,
+    pub score: RatingScore,
+    /// The visitor's optional comment: hostile text like any message, at most
+    /// [`MAX_RATING_COMMENT_CHARS`] characters.
+    pub comment: Option<String>,
+    pub rated_at: Timestamp,
+}
+
+/// The visitor rates their chat (B33), during it or after it ended. Only the visitor's own chat;
+/// a second rating within [`RATING_CHANGE_WINDOW_MS`] replaces the first. Refused with
+/// `forbidden` when the live chat switched ratings off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RateChat {
+    pub chat: ChatId,
+    pub score: RatingScore,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub comment: Option<String>,
 }
 
 /// Frames an operator client sends.

@@ -61,6 +61,7 @@ fn visitor_chat() -> VisitorChat {
         subject: "Pricing question".into(),
         operators: vec!["Ann Operator".into()],
         created_at: Timestamp(1_700_000_000_000),
+        emoji_enabled: true,
     }
 }
 
@@ -74,6 +75,8 @@ fn visitor_message() -> VisitorMessage {
         body: "Hi Maria".into(),
         sent_at: Timestamp(1_700_000_031_000),
         attachments: Vec::new(),
+        edited_at: None,
+        deleted_at: None,
     }
 }
 
@@ -379,6 +382,7 @@ fn rest_bodies() {
                 visitor: VisitorId(11),
                 live_chat_name: "Acme website".into(),
                 topics: vec!["Billing".into()],
+                rating_enabled: true,
             }
         )
     );
@@ -556,6 +560,7 @@ fn secrets_are_redacted_in_debug_output() {
         visitor: VisitorId(1),
         live_chat_name: "x".into(),
         topics: Vec::new(),
+        rating_enabled: true,
     };
     assert!(!format!("{response:?}").contains("tok-secret"));
 }
@@ -883,6 +888,42 @@ fn attachment_wire_types() {
 }
 
 #[test]
+fn visitor_edits_deletions_and_emoji_switch_wire_type() {
+    assert_json_snapshot!(
+        "visitor_edits_deletions_and_emoji_switch",
+        (
+            VisitorMessage {
+                body: "Hi Maria, corrected".into(),
+                edited_at: Some(Timestamp(1_700_000_032_000)),
+                ..visitor_message()
+            },
+            VisitorMessage {
+                body: String::new(),
+                deleted_at: Some(Timestamp(1_700_000_033_000)),
+                ..visitor_message()
+            },
+            VisitorChat {
+                emoji_enabled: false,
+                ..visitor_chat()
+            },
+        )
+    );
+    let older: VisitorMessage = serde_json::from_str(
+        r#"{"id":1,"clientId":null,"from":{"kind":"system"},"body":"hi","sentAt":3}"#,
+    )
+    .expect("an older visitor message still parses");
+    assert_eq!((older.edited_at, older.deleted_at), (None, None));
+    let older: VisitorChat = serde_json::from_str(
+        r#"{"id":1,"state":"pending","subject":"Hi","operators":[],"createdAt":3}"#,
+    )
+    .expect("an older visitor chat still parses");
+    assert!(
+        older.emoji_enabled,
+        "the widget's emoji picker is on unless the live chat switches it off"
+    );
+}
+
+#[test]
 fn messages_from_older_servers_have_no_attachments() {
     let older = r#"{"id":1,"chat":2,"clientId":null,"author":{"kind":"system"},"visibility":"public","body":"hi","sentAt":3}"#;
     let message: Message = serde_json::from_str(older).expect("an older message still parses");
@@ -1032,4 +1073,31 @@ fn b50_visitors_on_site_wire_types() {
             ],
         )
     );
+}
+
+#[test]
+fn b33_chat_rating_wire_types() {
+    let rating = ChatRating {
+        chat: ChatId(7),
+        score: RatingScore::Good,
+        comment: Some("Quick and <b>kind</b>".into()),
+        rated_at: Timestamp(1_700_000_000_000),
+    };
+    assert_json_snapshot!(
+        "chat_rating",
+        (
+            VisitorCommand::from(RateChat {
+                chat: ChatId(7),
+                score: RatingScore::Bad,
+                comment: None,
+            }),
+            VisitorResponse::Rate(rating.clone()),
+            OperatorEvent::ChatRated { rating },
+            RatingSettings { enabled: false },
+        )
+    );
+    let older: VisitorSessionResponse =
+        serde_json::from_str(r#"{"token":"t","visitor":1,"liveChatName":"Acme"}"#)
+            .expect("an older session response still parses");
+    assert!(older.rating_enabled, "ratings are on unless switched off");
 }

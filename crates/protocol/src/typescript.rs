@@ -90,6 +90,10 @@ pub fn render() -> String {
         VisitorTyping::decl(&config),
         VisitorMarkRead::decl(&config),
         VisitorPageView::decl(&config),
+        RatingScore::decl(&config),
+        ChatRating::decl(&config),
+        RateChat::decl(&config),
+        RatingSettings::decl(&config),
         SiteVisitor::decl(&config),
         VisitorCommand::decl(&config),
         VisitorResponse::decl(&config),
@@ -140,7 +144,8 @@ pub fn render() -> String {
          export const ATTACHMENT_PATH = \"{ATTACHMENT_PATH}\";\n\
          export const ATTACHMENT_NAME_HEADER = \"{ATTACHMENT_NAME_HEADER}\";\n\
          export const CLIENT_ID_HEADER = \"{CLIENT_ID_HEADER}\";\n\
-         export const DEFAULT_ATTACHMENT_MAX_BYTES = {DEFAULT_ATTACHMENT_MAX_BYTES};\n\n",
+         export const DEFAULT_ATTACHMENT_MAX_BYTES = {DEFAULT_ATTACHMENT_MAX_BYTES};\n\
+         export const MAX_RATING_COMMENT_CHARS = {MAX_RATING_COMMENT_CHARS};\n\n",
         CreateVisitorSession::PATH
     ));
     for declaration in declarations {

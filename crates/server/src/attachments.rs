@@ -20,7 +20,7 @@ use serde::Deserialize;
 use switchboard_protocol::{
     ATTACHMENT_NAME_HEADER, ApiError, Attachment, AttachmentId, CLIENT_ID_HEADER, ChatId,
     ChatState, ClientId, EmojiSettings, ErrorCode, LiveChatId, Message, MessageId, OperatorEvent,
-    OperatorId, Outcome, Visibility, VisitorId, VisitorMessage,
+    OperatorId, Outcome, Visibility, VisitorEvent, VisitorId, VisitorMessage,
 };
 use tokio::io::AsyncWriteExt;
 
@@ -30,6 +30,9 @@ use crate::storage::{self, ChatRow, NewAuthor, StoreError, StoreResult};
 
 /// Longest kept file name, in characters.
 const MAX_NAME_CHARS: usize = 200;
+/// Largest declared size of a too-large upload whose body is still read (and dropped) before
+/// it is refused, so the client reliably gets the refusal; beyond it the connection is cut.
+const REFUSED_BODY_READ_LIMIT: u64 = 64 * 1024 * 1024;
 /// How much of a file the type sniffing reads.
 const SNIFF_BYTES: usize = 8 * 1024;
 /// Types a browser shows inline as an image without running anything.
@@ -263,6 +266,73 @@ fn insert(
         ],
     )?;
     Ok(())
+}
+
+/// Deletes the rows of a message's attachments (its deletion, B16) and returns their ids. The
+/// files go only after the commit ([`remove_files`]): a crash in between leaves files without
+/// rows, which the start-up sweep ([`sweep_orphans`]) removes; never a row without its file.
+pub(crate) fn delete_of_message(
+    connection: &Connection,
+    message: MessageId,
+) -> StoreResult<Vec<AttachmentId>> {
+    let mut statement =
+        connection.prepare_cached("DELETE FROM attachments WHERE message_id = ?1 RETURNING id")?;
+    let ids = statement
+        .query_map([message.0], |row| Ok(AttachmentId(row.get(0)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ids)
+}
+
+/// The attachments folder of the server using this database: next to its file, as
+/// [`AttachmentStore::beside`] puts it. `None` for a database without a file.
+pub(crate) fn folder_of(database: &Connection) -> Option<PathBuf> {
+    let path = database.path().filter(|path| !path.is_empty())?;
+    Some(AttachmentStore::beside(Path::new(path), 0).folder)
+}
+
+/// Removes stored files whose rows are gone; a file already missing is not an error.
+pub(crate) fn remove_files(folder: &Path, ids: &[AttachmentId]) {
+    for id in ids {
+        match std::fs::remove_file(folder.join(&id.0)) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => tracing::warn!(%error, attachment = %id.0, "could not remove a file"),
+        }
+    }
+}
+
+/// Removes the files in `folder` that no attachment row names (left by a crash between a
+/// deletion's commit and its file removal, or between an upload's file and its row). Run at
+/// start-up, before any upload can be under way; returns how many went.
+pub fn sweep_orphans(connection: &Connection, folder: &Path) -> StoreResult<usize> {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(error) => {
+            return Err(StoreError::Invalid(format!(
+                "cannot list the attachments folder: {error}"
+            )));
+        }
+    };
+    let mut known =
+        connection.prepare_cached("SELECT EXISTS (SELECT 1 FROM attachments WHERE id = ?1)")?;
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        // Only names uploads get (random hex ids): anything else was not put there by us.
+        let an_id = !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_hexdigit());
+        if !is_file || !an_id || known.query_row([&name], |row| row.get::<_, bool>(0))? {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Ok(()) => removed += 1,
+            Err(error) => tracing::warn!(%error, file = %name, "could not remove an orphan file"),
+        }
+    }
+    Ok(removed)
 }
 
 /// What a download needs to decide who may have it.
@@ -507,7 +577,15 @@ async fn receive(
 ) -> Result<(AttachmentId, u64), HttpError> {
     let declared_length = header_text(headers, header::CONTENT_LENGTH.as_str())
         .and_then(|length| length.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > store.max_bytes) {
+    if let Some(length) = declared_length.filter(|length| *length > store.max_bytes) {
+        // The refusal is read before it is sent, up to a bound: a connection closed with
+        // request bytes unread is reset by the kernel, and a client still writing its body
+        // then sees a broken connection instead of this answer (and keeps the file queued to
+        // retry, as if the server were unreachable).
+        if length <= REFUSED_BODY_READ_LIMIT {
+            let mut stream = body.into_data_stream();
+            while let Some(Ok(_)) = stream.next().await {}
+        }
         return Err(too_large(store));
     }
     tokio::fs::create_dir_all(&store.folder)
@@ -865,11 +943,36 @@ pub(crate) async fn save_emoji(
                     },
                 )?;
             }
+            // Widgets of open chats show or hide their picker at once. It travels in the chat
+            // itself (logged `ChatUpdated`), so a resume or a snapshot says the same.
+            if before.visitors != settings.visitors {
+                for (chat, visitor) in open_chats(effects.database, live_chat)? {
+                    if let Some(chat) = storage::visitor_chat(effects.database, chat)? {
+                        effects.notify_visitor(visitor, &VisitorEvent::ChatUpdated { chat })?;
+                    }
+                }
+            }
             Ok(emoji_settings(effects.database, live_chat)?)
         })
     })
     .await
     .map(axum::Json)
+}
+
+/// The live chat's pending and active chats with their visitors.
+fn open_chats(
+    connection: &Connection,
+    live_chat: LiveChatId,
+) -> StoreResult<Vec<(ChatId, VisitorId)>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT id, visitor_id FROM chats WHERE live_chat_id = ?1 AND state IN ('pending', 'active')",
+    )?;
+    let chats = statement
+        .query_map([live_chat.0], |row| {
+            Ok((ChatId(row.get(0)?), VisitorId(row.get(1)?)))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(chats)
 }
 
 fn live_chat_id(text: &str) -> Result<LiveChatId, HttpError> {

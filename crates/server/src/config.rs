@@ -45,6 +45,9 @@ pub struct Config {
     /// How long a visitor whose last page with the widget closed still counts as on site (B50),
     /// so a reload or a move to another page is not "left" and "arrived".
     pub visitor_leave_grace_ms: i64,
+    /// Visitors with no chat, no customer record and no activity for this many days are
+    /// deleted with their sessions (B50); 0 keeps them forever.
+    pub visitor_retention_days: i64,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             smtp: None,
             attachment_max_bytes: switchboard_protocol::DEFAULT_ATTACHMENT_MAX_BYTES,
             visitor_leave_grace_ms: 30_000,
+            visitor_retention_days: 30,
         }
     }
 }
@@ -109,6 +113,7 @@ struct FileConfig {
     attachment_max_bytes: Option<u64>,
     smtp_port: Option<u16>,
     smtp_from: Option<String>,
+    visitor_retention_days: Option<i64>,
 }
 
 /// Values given on the command line; `None` keeps what file and environment said.
@@ -184,6 +189,9 @@ impl Config {
                         .unwrap_or_else(|| "Switchboard <switchboard@localhost>".to_owned()),
                 });
             }
+            if let Some(days) = parsed.visitor_retention_days {
+                config.visitor_retention_days = days.max(0);
+            }
             if let Some(seconds) = parsed.visitor_grace_seconds {
                 config.visitor_grace_seconds = seconds.max(0);
             }
@@ -193,6 +201,11 @@ impl Config {
                 "SWITCHBOARD_BIND" => config.bind = parse_address(&name, &value)?,
                 "SWITCHBOARD_DATABASE" => config.database = PathBuf::from(value),
                 "SWITCHBOARD_WIDGET_DIR" => config.widget_dir = Some(PathBuf::from(value)),
+                "SWITCHBOARD_VISITOR_RETENTION_DAYS" => {
+                    if let Ok(days) = value.trim().parse::<i64>() {
+                        config.visitor_retention_days = days.max(0);
+                    }
+                }
                 "SWITCHBOARD_ATTACHMENT_MAX_BYTES" => {
                     if let Ok(bytes) = value.trim().parse() {
                         config.attachment_max_bytes = bytes;
@@ -254,6 +267,22 @@ mod tests {
             config.demo,
             "demo from the file survives when no flag says otherwise"
         );
+    }
+
+    #[test]
+    fn b50_visitor_retention_defaults_to_30_days_and_0_keeps_forever() {
+        assert_eq!(Config::default().visitor_retention_days, 30);
+        let directory = tempfile::tempdir().expect("temp dir");
+        let file = directory.path().join("server.toml");
+        std::fs::write(&file, "visitor_retention_days = 0\n").expect("write config");
+        let config = Config::load(Some(&file), Vec::new(), Overrides::default()).expect("loads");
+        assert_eq!(config.visitor_retention_days, 0);
+        let environment = vec![(
+            "SWITCHBOARD_VISITOR_RETENTION_DAYS".to_owned(),
+            "7".to_owned(),
+        )];
+        let config = Config::load(Some(&file), environment, Overrides::default()).expect("loads");
+        assert_eq!(config.visitor_retention_days, 7);
     }
 
     #[test]

@@ -72,9 +72,10 @@ impl Hub {
         operator: OperatorId,
         command: DeleteMessage,
     ) -> Result<Ack, ApiError> {
-        self.transact(|effects| {
+        let removed = self.transact(|effects| {
             let (message, chat) = Self::own_message(effects.database, operator, command.message)?;
             storage::delete_message(effects.database, message.id, effects.now)?;
+            let files = crate::attachments::delete_of_message(effects.database, message.id)?;
             effects.notify_members(
                 chat.live_chat,
                 &OperatorEvent::MessageDeleted {
@@ -90,7 +91,14 @@ impl Hub {
                     },
                 )?;
             }
-            Ok(Ack {})
-        })
+            Ok(files)
+        })?;
+        // After the commit: a crash before this leaves orphan files, swept at the next start.
+        if !removed.is_empty()
+            && let Some(folder) = crate::attachments::folder_of(self.database())
+        {
+            crate::attachments::remove_files(&folder, &removed);
+        }
+        Ok(Ack {})
     }
 }

@@ -154,6 +154,10 @@ pub fn router(state: AppState) -> Router {
             post(crate::attachments::operator_upload).layer(DefaultBodyLimit::disable()),
         )
         .route(
+            switchboard_protocol::GetRatingSettings::PATH,
+            get(crate::rating::get_settings).post(crate::rating::save_settings),
+        )
+        .route(
             switchboard_protocol::GetEmojiSettings::PATH,
             get(crate::attachments::get_emoji).post(crate::attachments::save_emoji),
         )

@@ -882,6 +882,7 @@ impl Hub {
                 .policy(live_chat)
                 .map(|policy| policy.topics.clone())
                 .unwrap_or_default(),
+            rating_enabled: crate::rating::rating_enabled(&self.database, live_chat)?,
         })
     }
 
@@ -1132,7 +1133,7 @@ impl Hub {
             let (chat, messages) = match chat {
                 Some(chat) => (
                     storage::visitor_chat(&hub.database, chat)?,
-                    storage::visitor_messages(&hub.database, chat)?,
+                    storage::visitor_history(&hub.database, chat)?,
                 ),
                 None => (None, Vec::new()),
             };
@@ -1141,6 +1142,7 @@ impl Hub {
         })?;
         let connection = self.register(stream, outbox);
         self.transact(|effects| {
+            crate::retention::touch(effects.database, visitor, effects.now)?;
             crate::tickets::mark_visitor_back(effects.database, visitor)?;
             if let Some(chat) = storage::open_chat_of_visitor(effects.database, visitor)?
                 && effects.router.visitor_back(chat)
@@ -1152,7 +1154,7 @@ impl Hub {
         Ok(connection)
     }
 
-    fn visitor_connected(&self, visitor: VisitorId) -> bool {
+    pub(crate) fn visitor_connected(&self, visitor: VisitorId) -> bool {
         self.connections.contains_key(&Stream::Visitor(visitor))
     }
 
@@ -1164,6 +1166,7 @@ impl Hub {
         // The visitor's last connection closed: a pending chat is abandoned unless they come
         // back within the grace period (a reload or a network blip).
         let result = self.transact(|effects| {
+            crate::retention::touch(effects.database, visitor, effects.now)?;
             crate::tickets::mark_visitor_away(effects.database, visitor, effects.now)?;
             if let Some(chat) = storage::open_chat_of_visitor(effects.database, visitor)?
                 && let Some(end) = effects.router.visitor_away(chat, effects.now)
@@ -1433,6 +1436,9 @@ impl Hub {
             VisitorCommand::PageView(command) => hub
                 .page_view(visitor, live_chat, command)
                 .map(VisitorResponse::PageView),
+            VisitorCommand::Rate(command) => {
+                hub.rate_chat(visitor, command).map(VisitorResponse::Rate)
+            }
         })
     }
 

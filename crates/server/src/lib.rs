@@ -20,6 +20,8 @@ mod http;
 mod hub;
 pub mod mail;
 mod presence;
+mod rating;
+pub mod retention;
 pub mod routing;
 pub mod server;
 mod session;

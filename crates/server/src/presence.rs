@@ -9,7 +9,8 @@
 //!
 //! Read state is lasting and logged: the visitor learns the responsible operator read their
 //! messages (`VisitorEvent::Read`, from `MarkRead`, see `escalation.rs`), and staff learn the
-//! visitor saw their replies (`OperatorEvent::VisitorRead`).
+//! visitor saw their replies (`OperatorEvent::VisitorRead`). Both sides' marks are stored with
+//! the chat (`read_up_to`, `visitor_read_up_to`), so a restart never repeats one.
 
 use std::collections::HashMap;
 
@@ -33,8 +34,6 @@ const TYPING_FORWARD_INTERVAL_MS: i64 = TYPING_REFRESH_MS / 2;
 pub struct Presence {
     /// Per typist and chat: when `typing: true` was last forwarded and the state forwarded.
     typing: HashMap<(Stream, ChatId), (Timestamp, bool)>,
-    /// How far each chat's visitor was last reported to have read, to forward only progress.
-    visitor_read: HashMap<ChatId, MessageId>,
 }
 
 impl Presence {
@@ -166,25 +165,28 @@ impl Hub {
                 "There is no such message.",
             ));
         }
-        if self
-            .presence
-            .visitor_read
-            .get(&chat.id)
-            .is_some_and(|&read| read >= command.up_to)
-        {
-            return Ok(Ack {});
-        }
         self.transact(|effects| {
-            effects.notify_members(
-                chat.live_chat,
-                &OperatorEvent::VisitorRead {
-                    chat: chat.id,
-                    up_to: command.up_to,
-                },
-            )?;
+            // The mark is stored with the chat and compared in the same transaction, so only
+            // progress is announced, across restarts too.
+            let moved = effects
+                .database
+                .prepare_cached(
+                    "UPDATE chats SET visitor_read_up_to = ?2
+                     WHERE id = ?1 AND visitor_read_up_to < ?2",
+                )
+                .and_then(|mut statement| statement.execute((chat.id.0, command.up_to.0)))
+                .map_err(StoreError::from)?;
+            if moved > 0 {
+                effects.notify_members(
+                    chat.live_chat,
+                    &OperatorEvent::VisitorRead {
+                        chat: chat.id,
+                        up_to: command.up_to,
+                    },
+                )?;
+            }
             Ok(())
         })?;
-        self.presence.visitor_read.insert(chat.id, command.up_to);
         Ok(Ack {})
     }
 }

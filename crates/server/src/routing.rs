@@ -805,8 +805,9 @@ impl Router {
                     pending.offer = Some((next, deadline));
                 }
                 self.ringing.entry(chat).or_default().insert(next);
+                let stamp = self.next_offer_stamp(now);
                 if let Some(facts) = self.operators.get_mut(&next) {
-                    facts.last_offered = Some(now);
+                    facts.last_offered = Some(stamp);
                 }
                 decisions.push(Decision::Offer {
                     operator: next,
@@ -815,6 +816,18 @@ impl Router {
                 });
             }
         }
+    }
+
+    /// The "last offered" stamp of a new offer (B05): the time, but always later than every
+    /// earlier stamp, so offers stay in the order they were made even when two fall in one
+    /// millisecond or the wall clock steps back (a loaded VM's clock gets corrected). The
+    /// stored stamp follows the same rule (`routing::context::set_last_offered`).
+    fn next_offer_stamp(&self, now: Timestamp) -> Timestamp {
+        self.operators
+            .values()
+            .filter_map(|facts| facts.last_offered)
+            .max()
+            .map_or(now, |latest| Timestamp(now.0.max(latest.0 + 1)))
     }
 
     fn holds_offer(&self, operator: OperatorId) -> bool {

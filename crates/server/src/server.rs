@@ -61,10 +61,18 @@ impl Server {
     pub async fn start(config: Config) -> Result<Server, ServerError> {
         let database_path = config.database.clone();
         let demo = config.demo;
+        let attachments_folder =
+            crate::attachments::AttachmentStore::beside(&config.database, 0).folder;
         let database = tokio::task::spawn_blocking(move || {
             let mut database = storage::open(&database_path)?;
             if demo {
                 storage::seed_demo(&mut database)?;
+            }
+            // Before serving, so no upload is between its file and its row.
+            match crate::attachments::sweep_orphans(&database, &attachments_folder) {
+                Ok(0) => {}
+                Ok(swept) => tracing::info!(swept, "removed attachment files without a message"),
+                Err(error) => tracing::warn!(error = ?error, "could not sweep attachment files"),
             }
             Ok::<_, StoreError>(database)
         })
@@ -130,6 +138,13 @@ impl Server {
             config.visitor_inactivity_seconds.max(1) * 1000,
             shutdown_signal.clone(),
         ));
+        if config.visitor_retention_days > 0 {
+            tokio::spawn(prune_visitors(
+                hub.clone(),
+                config.visitor_retention_days,
+                shutdown_signal.clone(),
+            ));
+        }
         let app = http::router(state);
         let mut signal = shutdown_signal;
         let task = tokio::spawn(async move {
@@ -181,6 +196,30 @@ impl Server {
             StoreError::Invalid(format!("no live chat has the embed key {embed_key:?}"))
         })?;
         hub.create_operator(email, name, &hash, live_chat)
+    }
+
+    /// Runs visitor retention (B50) as of `now`, batch after batch until nothing more is due,
+    /// as the hourly task does; returns how many visitors went. For tests and tools with their
+    /// own clock.
+    pub fn prune_visitors(
+        &self,
+        now: switchboard_protocol::Timestamp,
+        retention_days: i64,
+    ) -> Result<usize, StoreError> {
+        let Some(cutoff) = crate::retention::cutoff(now, retention_days) else {
+            return Ok(0);
+        };
+        let mut deleted = 0;
+        loop {
+            let batch = self
+                .hub
+                .lock()
+                .prune_visitors(cutoff, crate::retention::BATCH)?;
+            deleted += batch.deleted;
+            if !batch.more {
+                return Ok(deleted);
+            }
+        }
     }
 
     /// Stops accepting connections, closes the WebSocket sessions and waits for the server to
@@ -263,6 +302,52 @@ async fn run_checkpoints(path: std::path::PathBuf, mut stop: watch::Receiver<boo
         match checkpointed {
             Ok(back) => connection = back,
             Err(_) => return,
+        }
+    }
+}
+
+/// How often expired visitors are looked for (B50), besides once at start.
+const RETENTION_PERIOD: Duration = Duration::from_secs(60 * 60);
+
+/// B50: deletes visitors without chat, customer record or recent activity, hourly and once at
+/// start. Each batch is its own short transaction under the hub lock, and the lock is released
+/// between batches so chats and connections go on meanwhile.
+async fn prune_visitors(hub: SharedHub, retention_days: i64, mut stop: watch::Receiver<bool>) {
+    loop {
+        let mut deleted = 0;
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let Some(cutoff) = crate::retention::cutoff(storage::now(), retention_days) else {
+                return;
+            };
+            let hub = hub.clone();
+            let batch = tokio::task::spawn_blocking(move || {
+                hub.lock().prune_visitors(cutoff, crate::retention::BATCH)
+            })
+            .await;
+            match batch {
+                Ok(Ok(batch)) => {
+                    deleted += batch.deleted;
+                    if !batch.more {
+                        break;
+                    }
+                }
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "failed to prune expired visitors");
+                    break;
+                }
+                Err(_) => return,
+            }
+            tokio::task::yield_now().await;
+        }
+        if deleted > 0 {
+            tracing::info!(deleted, retention_days, "pruned expired visitors");
+        }
+        tokio::select! {
+            _ = stop.wait_for(|stopping| *stopping) => return,
+            () = tokio::time::sleep(RETENTION_PERIOD) => {}
         }
     }
 }

@@ -28,6 +28,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_attachments.sql"),
     include_str!("migrations/0010_customers.sql"),
     include_str!("migrations/0011_team_transfers.sql"),
+    include_str!("migrations/0012_visitor_retention.sql"),
+    include_str!("migrations/0013_chat_ratings.sql"),
 ];
 
 /// Events kept per stream; older ones are trimmed, and a client behind them gets a snapshot.
@@ -733,7 +735,7 @@ pub fn insert_visitor(
     now: Timestamp,
 ) -> StoreResult<VisitorId> {
     connection.execute(
-        "INSERT INTO visitors (live_chat_id, created_at) VALUES (?1, ?2)",
+        "INSERT INTO visitors (live_chat_id, created_at, last_seen_at) VALUES (?1, ?2, ?2)",
         params![live_chat.0, now.0],
     )?;
     Ok(VisitorId(connection.last_insert_rowid()))
@@ -1006,12 +1008,18 @@ pub fn visitor_chat(connection: &Connection, chat: ChatId) -> StoreResult<Option
     if summary.state == ChatState::Active {
         operators.extend(crate::supervision::participant_names(connection, chat)?);
     }
+    let emoji_enabled = connection.query_row(
+        "SELECT visitor_emoji FROM live_chats WHERE id = ?1",
+        [summary.live_chat.0],
+        |row| row.get(0),
+    )?;
     Ok(Some(VisitorChat {
         id: summary.id,
         state: summary.state,
         subject: summary.subject,
         operators,
         created_at: summary.created_at,
+        emoji_enabled,
     }))
 }
 
@@ -1109,6 +1117,37 @@ pub fn visitor_messages(connection: &Connection, chat: ChatId) -> StoreResult<Ve
         .collect())
 }
 
+/// The visitor's history of a chat for a snapshot: [`visitor_messages`] plus each deleted public
+/// message as an empty placeholder with its `deleted_at` (B16), so "Message deleted" stays in
+/// place after a reload. A deleted message keeps neither its text nor its files.
+pub fn visitor_history(connection: &Connection, chat: ChatId) -> StoreResult<Vec<VisitorMessage>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT id, deleted_at FROM messages WHERE chat_id = ?1 AND deleted_at IS NOT NULL",
+    )?;
+    let deleted = statement
+        .query_map([chat.0], |row| {
+            Ok((MessageId(row.get(0)?), Timestamp(row.get(1)?)))
+        })?
+        .collect::<Result<std::collections::HashMap<_, _>, _>>()?;
+    Ok(messages_where(connection, "m.chat_id = ?1", chat.0)?
+        .iter()
+        .filter_map(|message| {
+            // The same gate as every other path: a deleted note stays invisible.
+            let visible = visitor_message(message)?;
+            Some(match deleted.get(&message.id) {
+                Some(&deleted_at) => VisitorMessage {
+                    body: String::new(),
+                    attachments: Vec::new(),
+                    edited_at: None,
+                    deleted_at: Some(deleted_at),
+                    ..visible
+                },
+                None => visible,
+            })
+        })
+        .collect())
+}
+
 /// The visitor's view of a message; `None` for a note, which must never reach a visitor.
 pub fn visitor_message(message: &Message) -> Option<VisitorMessage> {
     if message.visibility != Visibility::Public {
@@ -1126,6 +1165,8 @@ pub fn visitor_message(message: &Message) -> Option<VisitorMessage> {
         body: message.body.clone(),
         sent_at: message.sent_at,
         attachments: message.attachments.clone(),
+        edited_at: message.edited_at,
+        deleted_at: None,
     })
 }
 

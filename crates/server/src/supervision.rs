@@ -76,6 +76,7 @@ fn action_name(action: AuditAction) -> &'static str {
         AuditAction::Reassigned => "reassigned",
         AuditAction::Invited => "invited",
         AuditAction::Transferred => "transferred",
+        AuditAction::Rated => "rated",
     }
 }
 
@@ -87,6 +88,7 @@ fn parse_action(name: &str) -> StoreResult<AuditAction> {
         "reassigned" => Ok(AuditAction::Reassigned),
         "invited" => Ok(AuditAction::Invited),
         "transferred" => Ok(AuditAction::Transferred),
+        "rated" => Ok(AuditAction::Rated),
         other => Err(StoreError::Invalid(format!("unknown audit action {other}"))),
     }
 }
@@ -526,6 +528,71 @@ fn active_member_target(
     Ok(storage::operator_ref(connection, target)?)
 }
 
+/// The sender's side of an invitation (B23) or a transfer (B22), to a colleague or a team: the
+/// sender may send it (anyone in the chat invites; the responsible operator transfers; a
+/// supervisor does both) and the chat is active. Returns the chat.
+fn sendable_chat(
+    connection: &Connection,
+    operator: OperatorId,
+    chat: ChatId,
+    kind: InvitationKind,
+) -> Result<ChatRow, ApiError> {
+    let chat = Hub::member_chat(connection, operator, chat)?;
+    match kind {
+        InvitationKind::Invite => {
+            require_in_chat_or_supervisor(
+                connection,
+                &chat,
+                operator,
+                "Join the chat before inviting someone into it.",
+            )?;
+        }
+        InvitationKind::Transfer => require_responsible_or_supervisor(
+            connection,
+            &chat,
+            operator,
+            "Only the operator responsible for this chat or a supervisor can transfer it.",
+        )?,
+    }
+    if chat.state != ChatState::Active {
+        return Err(not_active());
+    }
+    Ok(chat)
+}
+
+/// The checks an invitation (B23) and a transfer (B22) to one colleague share: those of
+/// [`sendable_chat`], and the target is a member not already where it would put them (and, to
+/// take the chat over, online). Returns the chat.
+fn checked_invitation(
+    connection: &Connection,
+    operator: OperatorId,
+    chat: ChatId,
+    target: OperatorId,
+    kind: InvitationKind,
+) -> Result<ChatRow, ApiError> {
+    let chat = sendable_chat(connection, operator, chat, kind)?;
+    let target_ref = active_member_target(connection, &chat, target)?;
+    let already = match kind {
+        InvitationKind::Invite => {
+            in_chat(connection, &chat, target)?.then_some("That operator is already in this chat.")
+        }
+        InvitationKind::Transfer => (chat.responsible == Some(target))
+            .then_some("That operator is already responsible for this chat."),
+    };
+    if let Some(refusal) = already {
+        return Err(ApiError::new(ErrorCode::Conflict, refusal));
+    }
+    if kind == InvitationKind::Transfer
+        && storage::availability(connection, target)? != Availability::Online
+    {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("{} is not online.", target_ref.name),
+        ));
+    }
+    Ok(chat)
+}
+
 impl Hub {
     /// B27: the responsible operator or a supervisor hands the chat to another member, who is
     /// responsible at once; the previous operator leaves. The visitor is told both.
@@ -568,20 +635,13 @@ impl Hub {
         command: InviteOperator,
     ) -> Result<Ack, ApiError> {
         self.transact(|effects| {
-            let chat = Hub::member_chat(effects.database, operator, command.chat)?;
-            require_in_chat_or_supervisor(
+            let chat = checked_invitation(
                 effects.database,
-                &chat,
                 operator,
-                "Join the chat before inviting someone into it.",
+                command.chat,
+                command.operator,
+                InvitationKind::Invite,
             )?;
-            active_member_target(effects.database, &chat, command.operator)?;
-            if in_chat(effects.database, &chat, command.operator)? {
-                return Err(ApiError::new(
-                    ErrorCode::Conflict,
-                    "That operator is already in this chat.",
-                ));
-            }
             record(effects, &chat, operator, AuditAction::Invited, None)?;
             send_invitation(
                 effects,
@@ -605,26 +665,13 @@ impl Hub {
     ) -> Result<Ack, ApiError> {
         check_transfer_note(&command.note)?;
         self.transact(|effects| {
-            let chat = Hub::member_chat(effects.database, operator, command.chat)?;
-            require_responsible_or_supervisor(
+            let chat = checked_invitation(
                 effects.database,
-                &chat,
                 operator,
-                "Only the operator responsible for this chat or a supervisor can transfer it.",
+                command.chat,
+                command.operator,
+                InvitationKind::Transfer,
             )?;
-            let target = active_member_target(effects.database, &chat, command.operator)?;
-            if chat.responsible == Some(command.operator) {
-                return Err(ApiError::new(
-                    ErrorCode::Conflict,
-                    "That operator is already responsible for this chat.",
-                ));
-            }
-            if storage::availability(effects.database, command.operator)? != Availability::Online {
-                return Err(ApiError::new(
-                    ErrorCode::Conflict,
-                    format!("{} is not online.", target.name),
-                ));
-            }
             let note = command.note.trim();
             send_invitation(
                 effects,
@@ -1042,16 +1089,12 @@ impl Hub {
     ) -> Result<Ack, ApiError> {
         check_transfer_note(&command.note)?;
         self.transact(|effects| {
-            let chat = Hub::member_chat(effects.database, operator, command.chat)?;
-            require_responsible_or_supervisor(
+            let chat = sendable_chat(
                 effects.database,
-                &chat,
                 operator,
-                "Only the operator responsible for this chat or a supervisor can transfer it.",
+                command.chat,
+                InvitationKind::Transfer,
             )?;
-            if chat.state != ChatState::Active {
-                return Err(not_active());
-            }
             let team = crate::teams::team(effects.database, command.team)?
                 .filter(|team| team.live_chat == chat.live_chat)
                 .ok_or_else(|| {

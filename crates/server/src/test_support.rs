@@ -111,6 +111,17 @@ impl TestServer {
             .expect("create a test operator")
     }
 
+    /// Runs visitor retention (B50) as if it were `now`; returns how many visitors went.
+    pub fn prune_visitors(
+        &self,
+        now: switchboard_protocol::Timestamp,
+        retention_days: i64,
+    ) -> usize {
+        self.server
+            .prune_visitors(now, retention_days)
+            .expect("visitor retention runs")
+    }
+
     /// Cuts every live WebSocket session; the server keeps running and accepts reconnects.
     pub fn drop_connections(&self) {
         self.server.drop_connections();

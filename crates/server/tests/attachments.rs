@@ -597,3 +597,111 @@ async fn b32_a_supervisor_switches_staff_emoji_off() {
         "the console learns it from the profile"
     );
 }
+
+#[tokio::test]
+async fn b32_the_visitor_emoji_switch_reaches_open_chats_at_once() {
+    let server = TestServer::start().await;
+    let sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
+    let live_chat = sue.profile().live_chats[0].id;
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let started = visitor.start_chat("Wile E.", "Do you sell rockets?").await;
+    assert!(
+        started.emoji_enabled,
+        "the widget's picker is on by default"
+    );
+    let url = format!(
+        "{}{}",
+        server.url(),
+        GetEmojiSettings::PATH.replace("{id}", &live_chat.to_string())
+    );
+    let off = EmojiSettings {
+        staff: true,
+        visitors: false,
+    };
+    let saved: EmojiSettings = post_json(&url, &off, Some(sue.token()))
+        .await
+        .expect("the supervisor switches the visitors' picker off");
+    assert_eq!(saved, off);
+    // The open chat's widget hides its picker without a reload.
+    visitor
+        .wait_for("the chat without emoji", |event| {
+            matches!(event, VisitorEvent::ChatUpdated { chat }
+                if chat.id == started.id && !chat.emoji_enabled)
+        })
+        .await;
+    // A snapshot (a widget that lost its cursor) says the same.
+    visitor.reconnect_since(None).await;
+    match visitor.snapshot() {
+        Some(VisitorEvent::Snapshot {
+            chat: Some(chat), ..
+        }) => assert!(!chat.emoji_enabled, "the snapshot keeps the switch"),
+        other => panic!("expected a snapshot with the chat, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn b16_deleting_a_message_removes_its_file_and_a_restart_sweeps_orphans() {
+    let server = TestServer::start().await;
+    let (mut ann, _bob, _visitor, chat) = active_chat(&server).await;
+    let deleted = operator_upload(
+        &server,
+        chat,
+        Visibility::Public,
+        &Upload::new(ann.token(), "old.png", "image/png", PNG),
+    )
+    .await
+    .expect("first photo");
+    let kept = operator_upload(
+        &server,
+        chat,
+        Visibility::Public,
+        &Upload::new(ann.token(), "new.png", "image/png", PNG),
+    )
+    .await
+    .expect("second photo");
+    assert_eq!(stored_files(&server), 2);
+
+    match ann
+        .command(switchboard_protocol::DeleteMessage {
+            message: deleted.id,
+        })
+        .await
+    {
+        Ok(switchboard_protocol::OperatorResponse::DeleteMessage(_)) => {}
+        other => panic!("delete answered with {other:?}"),
+    }
+    assert_eq!(
+        stored_files(&server),
+        1,
+        "the deleted message's file is gone"
+    );
+    let token = ann.token().to_owned();
+    assert_eq!(
+        download(&server, &deleted.attachments[0], Some(&token))
+            .await
+            .status,
+        404
+    );
+
+    // A crash between a deletion's commit and its file removal leaves a file without a row.
+    let folder = server
+        .database_path()
+        .parent()
+        .expect("the database has a folder")
+        .join("attachments");
+    std::fs::write(folder.join("0123456789abcdef"), b"left behind").expect("an orphan file");
+    // Not a name uploads get: not the server's to remove.
+    std::fs::write(folder.join("README.txt"), b"someone else's").expect("a foreign file");
+    assert_eq!(stored_files(&server), 3);
+    let server = server.restart().await;
+    assert_eq!(
+        stored_files(&server),
+        2,
+        "the start-up sweep removed the orphan"
+    );
+    assert!(folder.join("README.txt").exists());
+    let still_there = download(&server, &kept.attachments[0], Some(&token)).await;
+    assert_eq!(still_there.status, 200);
+    assert_eq!(still_there.bytes, PNG);
+    server.stop().await;
+}

@@ -249,3 +249,70 @@ async fn b16_the_edit_time_is_stored_and_comes_back_with_the_history() {
         "only the edited message carries an edit time"
     );
 }
+
+#[tokio::test]
+async fn b16_a_visitor_snapshot_keeps_edited_and_deleted_marks_and_no_notes() {
+    let server = TestServer::start().await;
+    let (mut ann, _bob, mut visitor, chat) = active_chat(&server).await;
+    let edited = ann
+        .send(chat, "Your anvil ships Monday", Visibility::Public)
+        .await
+        .expect("Ann replies");
+    let deleted = ann
+        .send(chat, "Oops, wrong chat", Visibility::Public)
+        .await
+        .expect("Ann replies again");
+    let note = ann
+        .send(chat, "psst: he ordered twelve", Visibility::Note)
+        .await
+        .expect("Ann writes a note");
+    let edited_at = edit(&mut ann, edited.id, "Your anvil ships Tuesday")
+        .await
+        .expect("Ann edits her reply")
+        .edited_at
+        .expect("the edit is stamped");
+    edit(&mut ann, note.id, "psst: he ordered thirteen")
+        .await
+        .expect("Ann edits her note");
+    delete(&mut ann, deleted.id)
+        .await
+        .expect("Ann deletes her reply");
+    delete(&mut ann, note.id)
+        .await
+        .expect("Ann deletes her note");
+    visitor
+        .wait_for("the deletion", |event| {
+            matches!(event, VisitorEvent::MessageDeleted { message } if *message == deleted.id)
+        })
+        .await;
+
+    // A widget without a cursor (a reload on another device, a trimmed log) gets a snapshot.
+    visitor.reconnect_since(None).await;
+    let messages = match visitor.snapshot() {
+        Some(VisitorEvent::Snapshot { messages, .. }) => messages.clone(),
+        other => panic!("expected a snapshot, got {other:?}"),
+    };
+    let find = |id: MessageId| messages.iter().find(|message| message.id == id);
+    let shown = find(edited.id).expect("the edited reply is in the snapshot");
+    assert_eq!(shown.body, "Your anvil ships Tuesday");
+    assert_eq!(shown.edited_at, Some(edited_at), "\"(edited)\" survives");
+    assert_eq!(shown.deleted_at, None);
+    let gone = find(deleted.id).expect("the deleted reply keeps its place");
+    assert!(gone.deleted_at.is_some(), "\"Message deleted\" survives");
+    assert_eq!(gone.body, "", "a deleted message keeps no text");
+    assert!(gone.attachments.is_empty());
+    assert!(find(note.id).is_none(), "a note is never in the snapshot");
+    assert!(
+        messages
+            .iter()
+            .filter(|message| message.id != edited.id)
+            .all(|message| message.edited_at.is_none()),
+        "only the edited message carries an edit time"
+    );
+    for frame in visitor.raw_frames() {
+        assert!(
+            !frame.contains("psst"),
+            "a visitor frame leaks the note: {frame}"
+        );
+    }
+}

@@ -260,3 +260,60 @@ async fn b21_a_monitoring_supervisors_reading_marks_nothing_read() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn b12_a_visitor_read_mark_is_announced_once_even_across_a_restart() {
+    let server = TestServer::start().await;
+    let (mut ann, mut visitor, chat) = active_chat(&server).await;
+    let greeting = ann
+        .send(chat, "Let me look.", Visibility::Public)
+        .await
+        .expect("Ann greets");
+    let answer = ann
+        .send(chat, "It left this morning.", Visibility::Public)
+        .await
+        .expect("Ann answers");
+    visitor_mark_read(&mut visitor, answer.id)
+        .await
+        .expect("the visitor reads the answer");
+    ann.wait_for(
+        "the visitor's read mark",
+        |event| matches!(event, OperatorEvent::VisitorRead { up_to, .. } if *up_to == answer.id),
+    )
+    .await;
+
+    let server = server.restart().await;
+    ann.socket().wait_closed().await;
+    visitor.socket().wait_closed().await;
+    ann.reconnect().await;
+    visitor.reconnect().await;
+    // The widget marks what it shows again after a reload: the same mark, and an older one,
+    // are no news.
+    visitor_mark_read(&mut visitor, answer.id)
+        .await
+        .expect("the same mark again");
+    visitor_mark_read(&mut visitor, greeting.id)
+        .await
+        .expect("an older mark");
+    let later = ann
+        .send(chat, "It arrives tomorrow.", Visibility::Public)
+        .await
+        .expect("Ann writes again");
+    visitor_mark_read(&mut visitor, later.id)
+        .await
+        .expect("the visitor reads on");
+    let first_after_restart = ann
+        .wait_for("the next read mark", |event| {
+            matches!(event, OperatorEvent::VisitorRead { .. })
+        })
+        .await;
+    assert_eq!(
+        first_after_restart,
+        OperatorEvent::VisitorRead {
+            chat,
+            up_to: later.id
+        },
+        "the mark the visitor repeated after the restart was not announced again"
+    );
+    server.stop().await;
+}

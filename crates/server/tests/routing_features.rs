@@ -73,6 +73,47 @@ async fn sign_in_all(server: &TestServer) -> (TestOperator, TestOperator, TestOp
     )
 }
 
+/// Ann, Bob and Sue signed in; Sue, the supervisor, takes no chats herself.
+async fn sign_in_sue_not_routing(
+    server: &TestServer,
+) -> (TestOperator, TestOperator, TestOperator) {
+    let (ann, bob, mut sue) = sign_in_all(server).await;
+    sue.set_routing(None, false)
+        .await
+        .expect("Sue stops routing");
+    (ann, bob, sue)
+}
+
+/// Like [`sign_in_sue_not_routing`], with the demo live chat offering chats one operator at a
+/// time (B05).
+async fn sign_in_offer_mode(server: &TestServer) -> (TestOperator, TestOperator, TestOperator) {
+    let (ann, bob, sue) = sign_in_sue_not_routing(server).await;
+    sue.save_routing_settings(&server.url(), DEMO_LIVE_CHAT, &settings(RoutingMode::Offer))
+        .await
+        .expect("offer mode");
+    (ann, bob, sue)
+}
+
+/// A visitor behind a proxy that says France, with this browser context, starts a chat; what
+/// staff see of it.
+async fn chat_behind_a_french_proxy(
+    server: &TestServer,
+    language: Option<&str>,
+    time_zone: &str,
+) -> ChatSummary {
+    let (_ann, _bob, mut sue) = sign_in_all(server).await;
+    let mut visitor =
+        TestVisitor::connect_with_headers(&server.url(), DEMO_EMBED_KEY, &[("CF-IPCountry", "FR")])
+            .await;
+    let chat = start_with_context(&mut visitor, None, language, Some(time_zone))
+        .await
+        .expect("chat");
+    match sue.wait_for("the chat", upserted(chat)).await {
+        OperatorEvent::ChatUpserted { chat } => chat,
+        other => panic!("{other:?}"),
+    }
+}
+
 fn with_path(server: &TestServer, path: &str, id: i64) -> String {
     format!("{}{}", server.url(), path.replace("{id}", &id.to_string()))
 }
@@ -244,10 +285,7 @@ async fn b04_teams_are_managed_by_supervisors_validated_and_announced_to_members
 #[tokio::test]
 async fn b04_a_rule_routes_to_a_team_and_follows_its_membership() {
     let server = TestServer::start().await;
-    let (mut ann, mut bob, mut sue) = sign_in_all(&server).await;
-    sue.set_routing(None, false)
-        .await
-        .expect("Sue stops routing");
+    let (mut ann, mut bob, sue) = sign_in_sue_not_routing(&server).await;
     let team = create_team(&server, &sue, "Billing", vec![bob.id()])
         .await
         .expect("team");
@@ -360,17 +398,7 @@ async fn b04_a_trusted_proxy_country_header_takes_precedence_over_the_time_zone(
         config.country_header = Some("CF-IPCountry".into());
     })
     .await;
-    let (_ann, _bob, mut sue) = sign_in_all(&server).await;
-    let mut visitor =
-        TestVisitor::connect_with_headers(&server.url(), DEMO_EMBED_KEY, &[("CF-IPCountry", "FR")])
-            .await;
-    let chat = start_with_context(&mut visitor, None, Some("de-DE"), Some("Europe/Berlin"))
-        .await
-        .expect("chat");
-    let summary = match sue.wait_for("the chat", upserted(chat)).await {
-        OperatorEvent::ChatUpserted { chat } => chat,
-        other => panic!("{other:?}"),
-    };
+    let summary = chat_behind_a_french_proxy(&server, Some("de-DE"), "Europe/Berlin").await;
     assert_eq!(summary.visitor.country.as_deref(), Some("FR"));
     assert_eq!(summary.visitor.location.as_deref(), Some("France"));
     server.stop().await;
@@ -379,17 +407,7 @@ async fn b04_a_trusted_proxy_country_header_takes_precedence_over_the_time_zone(
 #[tokio::test]
 async fn b04_without_configuration_a_country_header_is_ignored() {
     let server = TestServer::start().await;
-    let (_ann, _bob, mut sue) = sign_in_all(&server).await;
-    let mut visitor =
-        TestVisitor::connect_with_headers(&server.url(), DEMO_EMBED_KEY, &[("CF-IPCountry", "FR")])
-            .await;
-    let chat = start_with_context(&mut visitor, None, None, Some("Europe/Berlin"))
-        .await
-        .expect("chat");
-    let summary = match sue.wait_for("the chat", upserted(chat)).await {
-        OperatorEvent::ChatUpserted { chat } => chat,
-        other => panic!("{other:?}"),
-    };
+    let summary = chat_behind_a_french_proxy(&server, None, "Europe/Berlin").await;
     assert_eq!(summary.visitor.country.as_deref(), Some("DE"));
     assert_eq!(summary.visitor.location.as_deref(), Some("Berlin, Germany"));
     server.stop().await;
@@ -398,13 +416,7 @@ async fn b04_without_configuration_a_country_header_is_ignored() {
 #[tokio::test]
 async fn b05_the_offer_shows_approximate_location_subject_group_and_created_time() {
     let server = TestServer::start().await;
-    let (mut ann, _bob, mut sue) = sign_in_all(&server).await;
-    sue.save_routing_settings(&server.url(), DEMO_LIVE_CHAT, &settings(RoutingMode::Offer))
-        .await
-        .expect("offer mode");
-    sue.set_routing(None, false)
-        .await
-        .expect("Sue stops routing");
+    let (mut ann, _bob, _sue) = sign_in_offer_mode(&server).await;
     let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
     let chat = start_with_context(&mut visitor, None, Some("en-US"), Some("America/New_York"))
         .await
@@ -423,14 +435,8 @@ async fn b05_the_offer_shows_approximate_location_subject_group_and_created_time
 #[tokio::test]
 async fn b05_least_recently_offered_survives_a_server_restart() {
     let server = TestServer::start().await;
-    let (mut ann, mut bob, mut sue) = sign_in_all(&server).await;
+    let (mut ann, mut bob, _sue) = sign_in_offer_mode(&server).await;
     assert!(ann.id() < bob.id(), "the demo seed creates Ann before Bob");
-    sue.save_routing_settings(&server.url(), DEMO_LIVE_CHAT, &settings(RoutingMode::Offer))
-        .await
-        .expect("offer mode");
-    sue.set_routing(None, false)
-        .await
-        .expect("Sue stops routing");
     // Bob is offered first (Ann's routing is off), then Ann: Ann is the most recently offered.
     ann.set_routing(None, false).await.expect("Ann pauses");
     let mut first = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
@@ -464,10 +470,7 @@ async fn b05_least_recently_offered_survives_a_server_restart() {
 #[tokio::test]
 async fn b08_rules_on_the_visitor_context_still_route_a_pending_chat_after_a_restart() {
     let server = TestServer::start().await;
-    let (mut ann, mut bob, mut sue) = sign_in_all(&server).await;
-    sue.set_routing(None, false)
-        .await
-        .expect("Sue stops routing");
+    let (mut ann, mut bob, sue) = sign_in_sue_not_routing(&server).await;
     let mut routed = settings(RoutingMode::RingAll);
     routed.topics = vec!["Sales".into()];
     let mut by_topic = rule("Sales desk", RuleField::Topic, RuleMatch::Equals, "Sales");

@@ -102,6 +102,30 @@ async fn active_chat(
     (ann, bob, sue, visitor, chat)
 }
 
+/// The visitor is told Sue joined.
+async fn sue_joined(visitor: &mut TestVisitor) {
+    visitor
+        .wait_for(
+            "Sue joined",
+            |event| matches!(event, VisitorEvent::OperatorJoined { name } if name == SUE_NAME),
+        )
+        .await;
+}
+
+/// The visitor is told Sue joined, then sees these two names as the chat's staff.
+async fn sue_joins_the_visitors_list(visitor: &mut TestVisitor, expected: [&str; 2]) {
+    sue_joined(visitor).await;
+    match visitor
+        .wait_for("the participant list", |event| {
+            matches!(event, VisitorEvent::ChatUpdated { chat } if chat.operators.len() == 2)
+        })
+        .await
+    {
+        VisitorEvent::ChatUpdated { chat } => assert_eq!(chat.operators, expected),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
 /// Asserts that no frame the visitor received mentions the supervisor or the whisper.
 fn assert_nothing_leaked(frames: &[String]) {
     assert!(!frames.is_empty(), "the visitor received frames");
@@ -176,12 +200,7 @@ async fn b21_monitor_is_invisible_to_the_visitor_in_every_frame_and_snapshot() {
 
     // The check can fail: once Sue joins visibly, her name reaches the visitor.
     join(&mut sue, chat).await.expect("Sue joins");
-    visitor
-        .wait_for(
-            "Sue joined",
-            |event| matches!(event, VisitorEvent::OperatorJoined { name } if name == SUE_NAME),
-        )
-        .await;
+    sue_joined(&mut visitor).await;
     assert!(
         visitor
             .raw_frames()
@@ -273,24 +292,7 @@ async fn b20_join_is_visible_to_everyone_and_both_operators_can_reply() {
         Some("Ann Operator"),
         "joining does not take responsibility"
     );
-    visitor
-        .wait_for(
-            "Sue joined",
-            |event| matches!(event, VisitorEvent::OperatorJoined { name } if name == SUE_NAME),
-        )
-        .await;
-    match visitor
-        .wait_for("the participant list", |event| {
-            matches!(event, VisitorEvent::ChatUpdated { chat } if chat.operators.len() == 2)
-        })
-        .await
-    {
-        VisitorEvent::ChatUpdated { chat } => assert_eq!(
-            chat.operators,
-            vec!["Ann Operator".to_owned(), SUE_NAME.to_owned()]
-        ),
-        other => panic!("unexpected {other:?}"),
-    }
+    sue_joins_the_visitors_list(&mut visitor, ["Ann Operator", SUE_NAME]).await;
     ann.wait_for("the join message", posted_joined()).await;
 
     sue.send(chat, "Supervisor here, happy to help.", Visibility::Public)
@@ -350,24 +352,7 @@ async fn take_over_makes_the_supervisor_responsible_and_the_previous_operator_st
         summary.responsible.map(|operator| operator.name).as_deref(),
         Some(SUE_NAME)
     );
-    visitor
-        .wait_for(
-            "Sue joined",
-            |event| matches!(event, VisitorEvent::OperatorJoined { name } if name == SUE_NAME),
-        )
-        .await;
-    match visitor
-        .wait_for("the participant list", |event| {
-            matches!(event, VisitorEvent::ChatUpdated { chat } if chat.operators.len() == 2)
-        })
-        .await
-    {
-        VisitorEvent::ChatUpdated { chat } => assert_eq!(
-            chat.operators,
-            vec![SUE_NAME.to_owned(), "Ann Operator".to_owned()]
-        ),
-        other => panic!("unexpected {other:?}"),
-    }
+    sue_joins_the_visitors_list(&mut visitor, [SUE_NAME, "Ann Operator"]).await;
     // Ann stayed as a participant: she can still reply; Sue can now end the chat, Ann cannot.
     ann.send(chat, "Still here.", Visibility::Public)
         .await
@@ -910,14 +895,10 @@ async fn smtp_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
     (port, receiver)
 }
 
-fn ticket_path(id: i64) -> String {
-    GetTicket::PATH.replace("{id}", &id.to_string())
-}
-
-#[tokio::test]
-async fn b25_ending_a_chat_opens_a_ticket_staff_update_it_and_the_emailed_transcript_has_no_notes()
+/// A demo server that mails transcripts to a local SMTP sink, and the sink's inbox.
+async fn server_mailing_transcripts() -> (TestServer, tokio::sync::mpsc::UnboundedReceiver<String>)
 {
-    let (port, mut inbox) = smtp_sink().await;
+    let (port, inbox) = smtp_sink().await;
     let server = TestServer::start_tweaked(|config| {
         config.smtp = Some(SmtpSettings {
             host: "127.0.0.1".to_owned(),
@@ -926,9 +907,14 @@ async fn b25_ending_a_chat_opens_a_ticket_staff_update_it_and_the_emailed_transc
         });
     })
     .await;
-    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
-    let bob = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD).await;
-    let mut sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
+    (server, inbox)
+}
+
+/// A visitor who left their email address starts a chat, and Ann accepts it.
+async fn chat_with_an_email_address(
+    server: &TestServer,
+    ann: &mut TestOperator,
+) -> (TestVisitor, ChatId) {
     let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
     let chat = match visitor
         .command(StartChat {
@@ -948,6 +934,21 @@ async fn b25_ending_a_chat_opens_a_ticket_staff_update_it_and_the_emailed_transc
     };
     ann.wait_for("Ann's ring", rings(chat)).await;
     ann.accept(chat).await.expect("Ann accepts");
+    (visitor, chat)
+}
+
+fn ticket_path(id: i64) -> String {
+    GetTicket::PATH.replace("{id}", &id.to_string())
+}
+
+#[tokio::test]
+async fn b25_ending_a_chat_opens_a_ticket_staff_update_it_and_the_emailed_transcript_has_no_notes()
+{
+    let (server, mut inbox) = server_mailing_transcripts().await;
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let bob = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD).await;
+    let mut sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
+    let (_visitor, chat) = chat_with_an_email_address(&server, &mut ann).await;
     monitor(&mut sue, chat).await.expect("Sue monitors");
     sue.send(chat, WHISPER, Visibility::Note)
         .await
@@ -1629,36 +1630,10 @@ async fn upload(server: &TestServer, token: &str, path: String, name: &str) -> s
 
 #[tokio::test]
 async fn b25_the_emailed_transcript_names_public_files_and_omits_notes_their_files_and_monitors() {
-    let (port, mut inbox) = smtp_sink().await;
-    let server = TestServer::start_tweaked(|config| {
-        config.smtp = Some(SmtpSettings {
-            host: "127.0.0.1".to_owned(),
-            port,
-            from: "Acme Support <support@acme.example>".to_owned(),
-        });
-    })
-    .await;
+    let (server, mut inbox) = server_mailing_transcripts().await;
     let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
     let mut sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
-    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
-    let chat = match visitor
-        .command(StartChat {
-            name: "Wile E.".to_owned(),
-            email: Some("wile@example.com".to_owned()),
-            question: "Where is my anvil?".to_owned(),
-            page_url: None,
-            topic: None,
-            language: None,
-            time_zone: None,
-        })
-        .await
-        .expect("start the chat")
-    {
-        VisitorResponse::Start(chat) => chat.id,
-        other => panic!("unexpected {other:?}"),
-    };
-    ann.wait_for("Ann's ring", rings(chat)).await;
-    ann.accept(chat).await.expect("Ann accepts");
+    let (visitor, chat) = chat_with_an_email_address(&server, &mut ann).await;
     monitor(&mut sue, chat).await.expect("Sue monitors");
     sue.send(chat, WHISPER, Visibility::Note)
         .await

@@ -1,7 +1,7 @@
 // Generated from crates/core by ts-rs. Do not edit: run
 // `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-core` after changing the Rust types.
 
-import type { ApiError, Availability, ChatId, ChatSummary, Colleague, Invitation, InvitationKind, OperatorRef, OperatorId, TeamId, Message, MessageId, OperatorCommand, OperatorProfile, SiteVisitor, Timestamp, Visibility } from "./protocol";
+import type { ApiError, Availability, ChatId, ChatRating, ChatSummary, Colleague, Invitation, InvitationKind, OperatorRef, OperatorId, TeamId, Message, MessageId, OperatorCommand, OperatorProfile, SiteVisitor, Timestamp, Visibility } from "./protocol";
 
 export type ConnectionState = { "type": "signedOut" } | { "type": "connecting" } | { "type": "connected" } | { "type": "offline" } | { "type": "reconnecting", at: Timestamp, } | { "type": "upgradeRequired" };
 
@@ -28,7 +28,11 @@ awaiting: boolean, group: ChatGroup,
  * The visitor has seen the staff's messages up to this one ("Seen"); kept in the cache,
  * so it survives an app restart. Absent until the visitor reads something.
  */
-visitorReadUpTo?: MessageId, };
+visitorReadUpTo?: MessageId, 
+/**
+ * The visitor's rating of the chat (B33), kept in the cache; absent until they rate it.
+ */
+rating?: ChatRating, };
 
 export type Counters = { 
 /**
@@ -73,7 +77,12 @@ chats: Array<ConsoleChat>,
  */
 messages: Array<Message>, };
 
-export type CoreState = { connection: ConnectionState, keychain: KeychainState, operator: OperatorProfile | null, availability: Availability, chats: Array<ConsoleChat>, counters: Counters, ringer: RingerState, ringerMuted: boolean, 
+export type CoreState = { connection: ConnectionState, keychain: KeychainState, operator: OperatorProfile | null, availability: Availability, chats: Array<ConsoleChat>, counters: Counters, 
+/**
+ * Requests ringing for me, oldest first (the tray's list): exactly the chats listed as
+ * ringing, so `counters.ringing` is always its length.
+ */
+ringingRequests: Array<RingingRequest>, ringer: RingerState, ringerMuted: boolean, 
 /**
  * Commands not yet confirmed by the server, oldest first.
  */
@@ -165,7 +174,7 @@ devices: Array<OutputDevice>,
  */
 fallback: string | null, };
 
-export type SentState = { "type": "waiting" } | { "type": "accepted" } | { "type": "declined" } | { "type": "timedOut" };
+export type SentState = { "type": "waiting" } | { "type": "accepted" } | { "type": "declined" } | { "type": "timedOut" } | { "type": "chatEnded" } | { "type": "answeredWhileAway" };
 
 export type SentInvitation = { chat: ChatId, kind: InvitationKind, 
 /**

@@ -138,6 +138,8 @@ export class FakeBackend implements Backend {
   private readonly unread = new Map<ChatId, number>();
   /** How far each chat's visitor has read, as the core's cache keeps it. */
   private readonly visitorReads = new Map<ChatId, MessageId>();
+  /** B33: each chat's rating, as the core caches it from `ChatRated`. */
+  private readonly ratings = new Map<ChatId, import('./protocol').ChatRating>();
   /** Staff who joined a chat besides its responsible operator (B20). */
   private readonly participants = new Map<ChatId, Set<number>>();
   private readonly ticketList: Ticket[] = [];
@@ -177,6 +179,11 @@ export class FakeBackend implements Backend {
       counters,
       ringer: this.ringerState(chats),
       ringerMuted: this.ringerMuted,
+      // Like the core: exactly the chats listed as ringing, oldest first.
+      ringingRequests: chats
+        .filter((chat) => chat.ringing)
+        .map((chat) => ({ chat: chat.summary.id, since: chat.summary.createdAt }))
+        .sort((left, right) => left.since - right.since || left.chat - right.chat),
       outbox: this.outbox,
       sync: this.sync,
     });
@@ -886,6 +893,18 @@ export class FakeBackend implements Backend {
     this.emit({ type: 'visitorRead', chat, upTo });
   }
 
+  /** B33: the visitor rates the chat; the server adds a staff-only system note and `ChatRated`. */
+  simulateRating(chat: ChatId, score: 'good' | 'bad', comment: string | null): void {
+    this.requireSummary(chat);
+    const replaced = this.ratings.has(chat);
+    this.ratings.set(chat, { chat, score, comment, ratedAt: this.now() });
+    const verdict = score === 'good' ? '👍 good' : '👎 bad';
+    const lead = replaced ? 'Visitor changed the rating to' : 'Visitor rated:';
+    const body = comment === null ? `${lead} ${verdict}` : `${lead} ${verdict} — ${comment}`;
+    this.post(chat, { kind: 'system' }, 'note', body, null);
+    this.emitChats();
+  }
+
   simulateAcceptedBy(chat: ChatId, operator: OperatorRef): void {
     const summary = this.requireSummary(chat);
     summary.state = 'active';
@@ -1056,6 +1075,7 @@ export class FakeBackend implements Backend {
       const ringing = summary.state === 'pending' && !awaiting && this.availability === 'online';
       const unread = group === 'myChats' ? (this.unread.get(summary.id) ?? 0) : 0;
       const visitorReadUpTo = this.visitorReads.get(summary.id);
+      const rating = this.ratings.get(summary.id);
       chats.push({
         summary: clone(summary),
         unread,
@@ -1063,6 +1083,7 @@ export class FakeBackend implements Backend {
         awaiting,
         group,
         ...(visitorReadUpTo === undefined ? {} : { visitorReadUpTo }),
+        ...(rating === undefined ? {} : { rating: clone(rating) }),
       });
       if (group === 'unassigned') counters.unassigned += 1;
       if (group === 'myChats') counters.myChats += 1;

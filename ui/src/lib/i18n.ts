@@ -149,6 +149,8 @@ export const messages = {
     unsubscribe: 'Unsubscribe',
     subscribe: 'Subscribe',
     subscriptionHint: 'Alerts when visitor messages stay unread',
+    unreadAlerts: 'Alerts for unread messages',
+    actions: 'Chat actions',
     actionFailed: 'That did not work.',
     messagesLabel: (visitor: string) => `Conversation with ${visitor}`,
     noMessages: 'No messages yet.',
@@ -189,6 +191,12 @@ export const messages = {
   },
   channel: {
     name: (channel: Channel) => channelNames[channel],
+  },
+  rating: {
+    // B33: the same words the server's system note uses ("Visitor rated: 👍 good — …").
+    score: (score: 'good' | 'bad') => (score === 'good' ? '👍 good' : '👎 bad'),
+    label: (score: 'good' | 'bad') => (score === 'good' ? 'Visitor rated the chat good' : 'Visitor rated the chat bad'),
+    badge: 'Visitor rated:',
   },
   customer: {
     title: 'Visitor details',
@@ -392,6 +400,9 @@ export const messages = {
     accepted: (name: string) => `${name} accepted.`,
     declined: (name: string) => `${name} declined. The chat stays with you.`,
     timedOut: (name: string) => `${name} did not answer in time. The chat stays with you.`,
+    chatEnded: (name: string) => `The chat ended before ${name} answered.`,
+    answeredWhileAway: (name: string) =>
+      `${name} answered, or the time ran out, while you were offline. The chat stays with you.`,
     dismiss: 'Dismiss',
     invitationsLabel: 'Invitations',
     invitedBy: (name: string) => `${name} invites you to join`,
@@ -401,6 +412,21 @@ export const messages = {
     acceptInvitation: 'Accept',
     declineInvitation: 'Decline',
     failed: 'That did not work. Please try again.',
+    chooseColleague: 'Choose a colleague',
+    colleagueOrTeam: 'Colleague or team',
+    inviteItem: 'Invite a colleague…',
+    transferItem: 'Transfer…',
+    reassignItem: 'Reassign…',
+    leaveItem: 'Leave chat…',
+    leaveQuestion: 'Leave this chat? Your colleagues stay in it.',
+    inviteTitle: 'Invite a colleague',
+    transferTitle: 'Transfer this chat',
+    reassignTitle: 'Reassign this chat',
+    inviteHint: 'They join the conversation; the chat stays with its operator.',
+    transferHint: 'Only an online colleague, or a team with someone online, can take the chat. The note is for staff only.',
+    reassignHint: 'The chat moves at once; the colleague does not need to accept.',
+    transferWaiting: 'A transfer is waiting for an answer.',
+    lockHeldByOther: 'A colleague holds the lock.',
   },
   endDialog: {
     title: 'End chat',
@@ -425,7 +451,7 @@ export const messages = {
     who: 'Who',
     what: 'What',
     chat: 'Chat',
-    action: (action: 'monitored' | 'joined' | 'tookOver' | 'reassigned' | 'invited' | 'transferred', previous: string | null) =>
+    action: (action: 'monitored' | 'joined' | 'tookOver' | 'reassigned' | 'invited' | 'transferred' | 'rated', previous: string | null) =>
       ({
         monitored: 'monitored',
         joined: 'joined',
@@ -433,6 +459,7 @@ export const messages = {
         reassigned: previous === null ? 'reassigned' : `reassigned from ${previous}`,
         invited: 'invited a colleague',
         transferred: previous === null ? 'accepted a transfer' : `accepted a transfer from ${previous}`,
+        rated: 'was rated by the visitor',
       })[action],
   },
   ticketDetail: {

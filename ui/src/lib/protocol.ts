@@ -14,6 +14,7 @@ export const ATTACHMENT_PATH = "/api/v1/attachments/{id}";
 export const ATTACHMENT_NAME_HEADER = "x-attachment-name";
 export const CLIENT_ID_HEADER = "x-client-id";
 export const DEFAULT_ATTACHMENT_MAX_BYTES = 10485760;
+export const MAX_RATING_COMMENT_CHARS = 500;
 
 export type ChatId = number;
 
@@ -196,13 +197,23 @@ export type Colleague = { id: OperatorId, name: string, availability: Availabili
  */
 routing: boolean, };
 
-export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, } | { "type": "invitationExpired", chat: ChatId, kind: InvitationKind, operator: OperatorRef, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "unreadEscalation", chat: ChatId, messages: Array<Message>, } | { "type": "teamsChanged", teams: Array<Team>, } | { "type": "staffEmojiChanged", liveChat: LiveChatId, enabled: boolean, } | { "type": "visitorTyping", chat: ChatId, typing: boolean, } | { "type": "visitorRead", chat: ChatId, upTo: MessageId, } | { "type": "visitorsOnSite", visitors: Array<SiteVisitor>, } | { "type": "visitorArrived", visitor: SiteVisitor, } | { "type": "visitorUpdated", visitor: SiteVisitor, } | { "type": "visitorLeft", liveChat: LiveChatId, visitor: VisitorId, } | { "type": "openInvitations", received: Array<Invitation>, sent: Array<OutgoingInvitation>, } | { "type": "colleaguesChanged", colleagues: Array<Colleague>, } | { "type": "colleagueChanged", colleague: Colleague, };
+export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, } | { "type": "invitationExpired", chat: ChatId, kind: InvitationKind, operator: OperatorRef, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "unreadEscalation", chat: ChatId, messages: Array<Message>, } | { "type": "teamsChanged", teams: Array<Team>, } | { "type": "staffEmojiChanged", liveChat: LiveChatId, enabled: boolean, } | { "type": "visitorTyping", chat: ChatId, typing: boolean, } | { "type": "visitorRead", chat: ChatId, upTo: MessageId, } | { "type": "visitorsOnSite", visitors: Array<SiteVisitor>, } | { "type": "visitorArrived", visitor: SiteVisitor, } | { "type": "visitorUpdated", visitor: SiteVisitor, } | { "type": "visitorLeft", liveChat: LiveChatId, visitor: VisitorId, } | { "type": "openInvitations", received: Array<Invitation>, sent: Array<OutgoingInvitation>, } | { "type": "colleaguesChanged", colleagues: Array<Colleague>, } | { "type": "colleagueChanged", colleague: Colleague, } | { "type": "chatRated", rating: ChatRating, };
 
 export type VisitorMessage = { id: MessageId, clientId: ClientId | null, from: VisitorSideAuthor, body: string, sentAt: Timestamp, 
 /**
  * Files posted with the message (B32); a note's never get here, as notes never do.
  */
-attachments: Array<Attachment>, };
+attachments: Array<Attachment>, 
+/**
+ * When staff last changed the text (B16), so "(edited)" survives reloads; absent when never
+ * edited and in messages from older servers.
+ */
+editedAt?: Timestamp, 
+/**
+ * When staff deleted the message (B16): body and files are gone, the widget shows a
+ * placeholder in its place, also after a snapshot. Absent for live messages.
+ */
+deletedAt?: Timestamp, };
 
 export type VisitorSideAuthor = { "kind": "me" } | { "kind": "operator", name: string, } | { "kind": "system" };
 
@@ -210,7 +221,12 @@ export type VisitorChat = { id: ChatId, state: ChatState, subject: string,
 /**
  * Staff currently in the chat, by display name, in join order.
  */
-operators: Array<string>, createdAt: Timestamp, };
+operators: Array<string>, createdAt: Timestamp, 
+/**
+ * Whether the widget offers its emoji picker (B32): the live chat's visitor emoji switch.
+ * A change reaches open chats as `ChatUpdated`; on for messages from older servers.
+ */
+emojiEnabled: boolean, };
 
 export type VisitorEvent = { "type": "snapshot", chat: VisitorChat | null, messages: Array<VisitorMessage>, } | { "type": "chatUpdated", chat: VisitorChat, } | { "type": "messagePosted", message: VisitorMessage, } | { "type": "operatorJoined", name: string, } | { "type": "operatorLeft", name: string, } | { "type": "messageEdited", message: VisitorMessage, } | { "type": "messageDeleted", message: MessageId, } | { "type": "operatorTyping", name: string, typing: boolean, } | { "type": "read", upTo: MessageId, };
 
@@ -318,6 +334,19 @@ export type VisitorPageView = { url: string, title?: string, referrer?: string,
  */
 timeZone?: string, };
 
+export type RatingScore = "good" | "bad";
+
+export type ChatRating = { chat: ChatId, score: RatingScore, 
+/**
+ * The visitor's optional comment: hostile text like any message, at most
+ * [`MAX_RATING_COMMENT_CHARS`] characters.
+ */
+comment: string | null, ratedAt: Timestamp, };
+
+export type RateChat = { chat: ChatId, score: RatingScore, comment?: string, };
+
+export type RatingSettings = { enabled: boolean, };
+
 export type SiteVisitor = { visitor: VisitorId, liveChat: LiveChatId, 
 /**
  * The name given in the pre-chat form of their latest chat, if they ever started one.
@@ -344,9 +373,9 @@ pagesViewed: number,
  */
 inChat: boolean, };
 
-export type VisitorCommand = { "type": "start" } & StartChat | { "type": "send" } & VisitorSend | { "type": "leave" } & LeaveChat | { "type": "typing" } & VisitorTyping | { "type": "markRead" } & VisitorMarkRead | { "type": "pageView" } & VisitorPageView;
+export type VisitorCommand = { "type": "start" } & StartChat | { "type": "send" } & VisitorSend | { "type": "leave" } & LeaveChat | { "type": "typing" } & VisitorTyping | { "type": "markRead" } & VisitorMarkRead | { "type": "pageView" } & VisitorPageView | { "type": "rate" } & RateChat;
 
-export type VisitorResponse = { "type": "start" } & VisitorChat | { "type": "send" } & VisitorMessage | { "type": "leave" } & VisitorChat | { "type": "typing" } & Ack | { "type": "markRead" } & Ack | { "type": "pageView" } & Ack;
+export type VisitorResponse = { "type": "start" } & VisitorChat | { "type": "send" } & VisitorMessage | { "type": "leave" } & VisitorChat | { "type": "typing" } & Ack | { "type": "markRead" } & Ack | { "type": "pageView" } & Ack | { "type": "rate" } & ChatRating;
 
 export type Health = { status: string, protocol: number, version: string, };
 
@@ -370,7 +399,12 @@ liveChatName: string,
 /**
  * The pre-chat form's topic (department) choices; empty hides the select.
  */
-topics: Array<string>, };
+topics: Array<string>, 
+/**
+ * Whether the widget asks for a rating when the chat ends and offers "Rate this chat"
+ * during it (B33); on unless the live chat switched it off.
+ */
+ratingEnabled: boolean, };
 
 export type CapacityOverride = { operator: OperatorId, 
 /**
@@ -436,7 +470,7 @@ url: string, body: string, };
 
 export type ArticleSearch = { query: string, };
 
-export type AuditAction = "monitored" | "joined" | "tookOver" | "reassigned" | "invited" | "transferred";
+export type AuditAction = "monitored" | "joined" | "tookOver" | "reassigned" | "invited" | "transferred" | "rated";
 
 export type AuditEntry = { chat: ChatId, action: AuditAction, actor: OperatorRef, 
 /**

@@ -156,14 +156,18 @@ pub fn proxy_country(connection: &Connection, visitor: VisitorId) -> StoreResult
     )?)
 }
 
-/// B05 fairness: when the operator was last offered a chat.
+/// B05 fairness: when the operator was last offered a chat. Like the router's stamp, always
+/// later than every stored one, so the order of offers survives a restart even when the wall
+/// clock stepped back between them.
 pub fn set_last_offered(
     connection: &Connection,
     operator: OperatorId,
     at: Timestamp,
 ) -> StoreResult<()> {
     connection.execute(
-        "UPDATE operators SET last_offered_at = ?2 WHERE id = ?1",
+        "UPDATE operators SET last_offered_at =
+             MAX(?2, (SELECT COALESCE(MAX(last_offered_at) + 1, ?2) FROM operators))
+         WHERE id = ?1",
         params![operator.0, at.0],
     )?;
     Ok(())

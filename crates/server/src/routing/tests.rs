@@ -286,6 +286,26 @@ fn b05_the_next_operator_is_the_least_recently_offered_then_the_least_busy() {
 }
 
 #[test]
+fn b05_offers_keep_their_order_when_the_clock_steps_back_or_stands_still() {
+    let mut router = router(RoutingMode::Offer);
+    router.chat_queued(ChatId(1), PendingChat::new(SITE), at(10));
+    router.accepted(ChatId(1), ANN, at(11));
+    router.active_chat_finished(ANN, at(12));
+    // The wall clock was corrected backwards before Bob's offer.
+    assert_eq!(
+        router.chat_queued(ChatId(2), PendingChat::new(SITE), at(5)),
+        vec![offer(BOB, ChatId(2), at(35))]
+    );
+    router.accepted(ChatId(2), BOB, at(5));
+    router.active_chat_finished(BOB, at(5));
+    // Bob was offered after Ann, whatever the clock said: Ann is next.
+    assert_eq!(
+        router.chat_queued(ChatId(3), PendingChat::new(SITE), at(5)),
+        vec![offer(ANN, ChatId(3), at(35))]
+    );
+}
+
+#[test]
 fn b05_an_offered_operator_going_away_moves_the_offer_on_without_turning_routing_off() {
     let mut router = router(RoutingMode::Offer);
     router.chat_queued(CHAT, PendingChat::new(SITE), START);
