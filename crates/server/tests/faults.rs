@@ -414,6 +414,64 @@ async fn the_demo_page_embeds_the_widget_and_widget_js_is_served_from_the_widget
 }
 
 #[tokio::test]
+async fn widget_js_is_gzipped_and_revalidated_by_etag_until_it_changes() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let bundle = "console.log('the widget');\n".repeat(200);
+    std::fs::write(directory.path().join("widget.js"), &bundle).expect("write widget");
+    let server = TestServer::start_with(Config {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database: directory.path().join("widget.sqlite3"),
+        widget_dir: Some(directory.path().to_owned()),
+        ..Config::default()
+    })
+    .await;
+    let url = format!("{}/widget.js", server.url());
+    let client = reqwest::Client::new();
+
+    let first = client
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("widget");
+    assert!(first.status().is_success());
+    assert_eq!(first.headers()["content-encoding"], "gzip");
+    let tag = first.headers()["etag"].to_str().expect("etag").to_owned();
+    let compressed = first.bytes().await.expect("body");
+    assert!(
+        compressed.len() * 4 < bundle.len(),
+        "{} gzipped bytes for {} plain",
+        compressed.len(),
+        bundle.len()
+    );
+
+    let plain = client.get(&url).send().await.expect("widget");
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.text().await.expect("body"), bundle);
+
+    let revalidated = client
+        .get(&url)
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .expect("widget");
+    assert_eq!(revalidated.status().as_u16(), 304);
+    assert!(revalidated.bytes().await.expect("body").is_empty());
+
+    std::fs::write(directory.path().join("widget.js"), "console.log('new');").expect("rewrite");
+    let changed = client
+        .get(&url)
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .expect("widget");
+    assert_eq!(changed.status().as_u16(), 200, "a new bundle is sent again");
+    assert_ne!(changed.headers()["etag"].to_str().expect("etag"), tag);
+    assert_eq!(changed.text().await.expect("body"), "console.log('new');");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn stopping_the_server_closes_live_sessions() {
     let server = TestServer::start().await;
     let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
