@@ -15,6 +15,15 @@ const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const RUN_LIMIT_MS = 300_000;
 const STEP_TIMEOUT_MS = 20_000;
 
+/** Sue opens Ann's active chat from "All active" and monitors it (B21). */
+async function monitorAnnsChat(page) {
+  await page.click('[data-testid="group-others-active"]');
+  await page.waitForSelector('[data-testid="chat-row-2"]', { timeout: STEP_TIMEOUT_MS });
+  await page.click('[data-testid="chat-row-2"]');
+  await page.click('[data-testid="monitor-button"]');
+  await page.waitForSelector('[data-testid="monitoring-banner"]', { timeout: STEP_TIMEOUT_MS });
+}
+
 /** Each state: a URL query and optional interaction after the console is ready. */
 const STATES = [
   { name: 'sign-in form', query: '' },
@@ -265,9 +274,47 @@ STATES.push(
     async act(page) {
       await page.click('[data-testid="audit-toggle"]');
       await page.waitForFunction(() => document.querySelector('[data-testid="audit-toggle"]')?.getAttribute('aria-pressed') === 'true', undefined, { timeout: STEP_TIMEOUT_MS });
+      // B33: the rating switch above the log, checked once its setting has loaded.
+      await page.waitForSelector('[data-testid="rating-switch-toggle"]:not([disabled])', { timeout: STEP_TIMEOUT_MS });
     },
   },
+  {
+    name: 'header settings disclosure open (send shortcut and sounds)',
+    query: '?as=ann@example.com',
+    ready: '[data-testid="header-settings-button"]',
+    async act(page) {
+      await page.click('[data-testid="header-settings-button"]');
+      await page.waitForSelector('[data-testid="send-shortcut-select"]', { state: 'visible', timeout: STEP_TIMEOUT_MS });
+    },
+  },
+  {
+    name: 'supervisor monitoring a chat (one-line bar)',
+    query: '?as=sue@example.com&group=unassigned&chat=4',
+    ready: '[data-testid="composer-input"]',
+    act: monitorAnnsChat,
+  },
   // The same views at 200 % zoom, each also checked for reflow (nothing cut off or overlapping).
+  {
+    name: 'supervisor monitoring a chat at 200 % zoom',
+    query: '?as=sue@example.com&group=unassigned&chat=4',
+    ready: '[data-testid="composer-input"]',
+    zoom: 2,
+    async act(page) {
+      await monitorAnnsChat(page);
+      await checkLayout(page);
+    },
+  },
+  {
+    name: 'header settings disclosure at 200 % zoom',
+    query: '?as=ann@example.com',
+    ready: '[data-testid="header-settings-button"]',
+    zoom: 2,
+    async act(page) {
+      await page.click('[data-testid="header-settings-button"]');
+      await page.waitForSelector('[data-testid="send-shortcut-select"]', { state: 'visible', timeout: STEP_TIMEOUT_MS });
+      await checkLayout(page);
+    },
+  },
   { name: 'chat lists at 200 % zoom (supervisor)', query: '?as=sue@example.com', ready: '[data-testid="chat-list"]', zoom: 2, act: checkLayout },
   {
     name: 'pending chat before joining at 200 % zoom',

@@ -42,6 +42,7 @@ describe('sound settings (D03)', () => {
   it('d03 sound_settings_are_saved_and_a_file_that_does_not_play_is_explained', async () => {
     const { fake } = await renderConsole({ signedInAs: 'ann@example.com' });
     const user = userEvent.setup();
+    await user.click(screen.getByTestId('header-settings-button'));
     await user.click(screen.getByText('Sounds'));
     await user.selectOptions(await screen.findByTestId('sound-message'), 'off');
     await user.selectOptions(screen.getByTestId('sound-ring'), 'file');
@@ -66,6 +67,7 @@ describe('sound settings (D03)', () => {
   it('d03 every_event_has_its_own_sound_with_a_test_button_and_the_new_visitor_sound_is_off_by_default', async () => {
     const { fake } = await renderConsole({ signedInAs: 'ann@example.com' });
     const user = userEvent.setup();
+    await user.click(screen.getByTestId('header-settings-button'));
     await user.click(screen.getByText('Sounds'));
     expect(await screen.findByTestId('sound-newVisitor')).toHaveValue('off');
     expect(screen.getByTestId('sound-newVisitor-test')).toBeDisabled();
@@ -92,6 +94,7 @@ describe('sound settings (D03)', () => {
     ];
     const { fake } = await renderConsole({ signedInAs: 'ann@example.com', outputDevices: devices });
     const user = userEvent.setup();
+    await user.click(screen.getByTestId('header-settings-button'));
     await user.click(screen.getByText('Sounds'));
     await screen.findByRole('option', { name: 'USB Headset' });
     await user.selectOptions(screen.getByTestId('sound-device'), 'USB Headset');
@@ -111,6 +114,7 @@ describe('sound settings (D03)', () => {
     expect(await screen.findByTestId('ringer-disabled')).toHaveTextContent('switched off');
     expect(screen.queryByTestId('ringer-no-device')).toBeNull();
     const user = userEvent.setup();
+    await user.click(screen.getByTestId('header-settings-button'));
     await user.click(screen.getByText('Sounds'));
     const why = await screen.findByTestId('sound-unavailable');
     expect(why).toHaveAttribute('data-reason', 'disabled');
@@ -121,6 +125,7 @@ describe('sound settings (D03)', () => {
     await renderConsole({ signedInAs: 'ann@example.com', ringerNoDevice: 'no audio output: no device' });
     expect(await screen.findByTestId('ringer-no-device')).toHaveTextContent('No sound device');
     const user = userEvent.setup();
+    await user.click(screen.getByTestId('header-settings-button'));
     await user.click(screen.getByText('Sounds'));
     const why = await screen.findByTestId('sound-unavailable');
     expect(why).toHaveAttribute('data-reason', 'noDevice');

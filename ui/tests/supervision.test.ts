@@ -38,6 +38,26 @@ describe('supervision (issue 7)', () => {
     await waitFor(() => expect(screen.getByTestId('composer-mode')).toHaveAttribute('data-mode', 'public'));
   });
 
+  it('b21 the_monitoring_line_names_the_operator_and_stop_ends_monitoring_here', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'sue@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Order');
+    fake.simulateAcceptedBy(chat, ANN);
+    const user = await openChat(chat);
+    await user.click(await screen.findByTestId('monitor-button'));
+    const line = await screen.findByTestId('monitoring-banner');
+    expect(line).toHaveTextContent('Monitoring invisibly — the visitor and Ann do not see you');
+    // Join, Take over and Stop sit in the same bar as the line.
+    const bar = screen.getByTestId('supervision-bar');
+    for (const id of ['join-button', 'take-over-button', 'stop-monitoring-button']) expect(bar).toContainElement(screen.getByTestId(id));
+
+    const calls = fake.calls.length;
+    await user.click(screen.getByTestId('stop-monitoring-button'));
+    expect(screen.queryByTestId('monitoring-banner')).toBeNull();
+    expect(await screen.findByTestId('monitor-button')).toBeInTheDocument();
+    // Monitoring told nobody, so stopping it has nobody to tell either.
+    expect(fake.calls.slice(calls)).toEqual([]);
+  });
+
   it('take_over_makes_the_supervisor_responsible_and_hides_the_bar', async () => {
     const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'sue@example.com' });
     const chat = fake.simulateNewChat('Maria', 'Order');
