@@ -63,6 +63,8 @@ const COMMANDS: &[&str] = &[
     "upload_attachment",
     "attachment_bytes",
     "queued_uploads",
+    "rating_settings",
+    "set_rating_settings",
 ];
 
 /// What tauri-build's manifest check parses. Our config enables no feature the check governs

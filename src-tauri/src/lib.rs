@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod notify;
+pub mod rating;
 pub mod supervision;
 pub mod tray;
 
@@ -120,6 +121,8 @@ pub fn run() -> Result<i32, StartError> {
             attachments::upload_attachment,
             attachments::attachment_bytes,
             attachments::queued_uploads,
+            rating::rating_settings,
+            rating::set_rating_settings,
         ])
         .setup(move |app| {
             // A setup error would make Tauri panic: keep it, leave the loop, and return it.

@@ -129,10 +129,12 @@ pub fn collaboration(core: State<'_, Core>) -> Collaboration {
     core.collaboration()
 }
 
-/// Hides the answered or timed-out outcome of a sent invitation or transfer.
+/// Hides how the invitations and transfers of a chat to and from this operator ended; the
+/// server remembers it, so they do not come back after a snapshot (B22, B23).
 #[tauri::command]
-pub fn dismiss_sent(core: State<'_, Core>, chat: ChatId) {
-    core.dismiss_sent(chat);
+pub async fn dismiss_sent(core: State<'_, Core>, chat: ChatId) -> Result<(), String> {
+    core.dismiss_outcomes(chat).await;
+    Ok(())
 }
 
 /// Transfers a chat to a team with a staff-only note (B22).

@@ -49,7 +49,7 @@ describe('collaboration (issue 7)', () => {
     let answer: (state: Collaboration) => void = () => {};
     const backend = { collaboration: () => new Promise<Collaboration>((resolve) => (answer = resolve)) };
     const store = new CollaborationStore(backend as unknown as Backend);
-    const empty: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [], colleagues: [] };
+    const empty: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [], colleagues: [], ended: [] };
     const loading = store.load();
     const pushed = { ...empty, colleagues: [{ id: 2, name: 'Bob Operator', availability: 'online' as const, routing: true }] };
     store.replace(pushed);
@@ -105,6 +105,39 @@ describe('collaboration (issue 7)', () => {
     await userEvent.setup().click(within(invitation).getByTestId('invitation-decline'));
     await waitFor(() => expect(fake.calls).toContain(`answerInvitation ${chat} false`));
     await waitFor(() => expect(screen.queryByTestId('invitations')).toBeNull());
+  });
+
+  it('b22 b23 invitations_that_ended_while_away_show_why_in_a_thin_line_until_dismissed', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'bob@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Billing');
+    fake.simulateAcceptedBy(chat, ANN);
+    fake.simulateInvitation(chat, ANN, 'transfer', 'VIP');
+    await screen.findByTestId(`invitation-${chat}`);
+    const ended = (chat: number, outcome: Collaboration['ended'][number]['outcome']) => ({
+      chat,
+      kind: 'transfer' as const,
+      from: ANN,
+      subject: 'Where is <b>my</b> order?',
+      team: null,
+      outcome,
+    });
+    fake.simulateEndedWhileAway([
+      ended(chat, { type: 'withdrawn', by: ANN }),
+      ended(101, { type: 'timedOut' }),
+      ended(102, { type: 'chatEnded' }),
+      ended(103, { type: 'accepted', by: { id: 3, name: 'Sue <i>Supervisor</i>' } }),
+    ]);
+    await waitFor(() => expect(screen.queryByTestId('invitations')).toBeNull());
+    const list = await screen.findByTestId('ended-invitations');
+    expect(within(list).getByTestId(`ended-${chat}`)).toHaveTextContent('From Ann Operator · Where is <b>my</b> order?: Ann Operator withdrew');
+    expect(within(list).getByTestId('ended-101')).toHaveTextContent('timed out');
+    expect(within(list).getByTestId('ended-102')).toHaveTextContent('chat ended');
+    expect(within(list).getByTestId('ended-103')).toHaveTextContent('taken by Sue <i>Supervisor</i>');
+    expect(list.querySelector('b, i')).toBeNull();
+    await userEvent.setup().click(within(within(list).getByTestId(`ended-${chat}`)).getByTestId('ended-dismiss'));
+    await waitFor(() => expect(fake.calls).toContain(`dismissSent ${chat}`));
+    await waitFor(() => expect(screen.queryByTestId(`ended-${chat}`)).toBeNull());
+    expect(screen.getByTestId('ended-101')).toBeInTheDocument();
   });
 
   it('b22 a_team_transfer_names_the_sender_and_the_team_it_came_through', async () => {
@@ -284,6 +317,25 @@ describe('collaboration (issue 7)', () => {
     expect(fake.emailedTickets).toEqual([1]);
     const [ticket] = await fake.tickets();
     expect(ticket).toMatchObject({ subject: 'Order 42 lost', status: 'pending', assignee: BOB });
+  });
+
+  it('b25 a_transcript_email_that_fails_after_the_end_says_the_chat_ended_and_offers_to_send_again', async () => {
+    const { fake, chat, user } = await annWithActiveChat((fake, chat) => fake.simulateVisitorEmail(chat, 'maria@example.com'));
+    fake.mailServer = false;
+    await user.click(screen.getByTestId('end-button'));
+    const dialog = await screen.findByTestId('end-dialog');
+    await user.click(within(dialog).getByTestId('end-confirm'));
+    const problem = await within(dialog).findByTestId('end-error');
+    expect(problem).toHaveTextContent('The chat has ended and its ticket is saved, but the transcript was not emailed');
+    expect(problem).toHaveTextContent('no SMTP server');
+    expect(within(dialog).queryByTestId('end-confirm'), 'the chat is over: no second End').toBeNull();
+    expect(fake.calls.filter((call) => call === `endChat ${chat}`)).toHaveLength(1);
+
+    fake.mailServer = true;
+    await user.click(within(dialog).getByTestId('end-retry'));
+    await waitFor(() => expect(screen.queryByTestId('end-dialog')).toBeNull());
+    expect(fake.emailedTickets).toEqual([1]);
+    expect(fake.calls.filter((call) => call === `endChat ${chat}`), 'retrying only emails').toHaveLength(1);
   });
 
   it('b25 escape_cancels_the_end_dialog_without_ending', async () => {

@@ -1,4 +1,5 @@
 import { render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import ChannelIcon from '../src/chats/ChannelIcon.svelte';
 import { renderConsole } from './render-console';
@@ -45,6 +46,69 @@ describe('chat rating (B33)', () => {
     await state.chats.open(chat);
     await screen.findByText('Hello');
     expect(screen.queryByTestId('chat-rating')).toBeNull();
+  });
+});
+
+describe('rating switch and ticket rating (B33)', () => {
+  it('b33 a_supervisor_switches_ratings_off_and_on_from_the_console', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'sue@example.com' });
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('audit-toggle'));
+    const section = await screen.findByTestId('rating-switch');
+    const toggle = within(section).getByRole<HTMLInputElement>('checkbox', {
+      name: 'Ask visitors of Acme website to rate their chats',
+    });
+    await waitFor(() => expect(toggle).toBeEnabled());
+    expect(toggle).toBeChecked();
+
+    await user.click(toggle);
+    expect(await within(section).findByRole('status')).toHaveTextContent(
+      'Visitors of Acme website are no longer asked to rate their chats.',
+    );
+    expect(toggle).not.toBeChecked();
+    expect(fake.calls).toContain('setRatingSettings 1 false');
+    expect(await fake.ratingSettings(1)).toEqual({ enabled: false });
+
+    await user.click(toggle);
+    await waitFor(() => expect(toggle).toBeChecked());
+    expect(fake.calls).toContain('setRatingSettings 1 true');
+  });
+
+  it('b33 operators_who_do_not_supervise_see_no_switch', async () => {
+    await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
+    await screen.findByTestId('tickets-toggle');
+    expect(screen.queryByTestId('audit-toggle')).toBeNull();
+    expect(screen.queryByTestId('rating-switch')).toBeNull();
+  });
+
+  it('b33 the_ticket_shows_the_rating_with_a_hostile_comment_as_text', async () => {
+    const { fake, container } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Order', 'Where is my parcel?');
+    await fake.acceptChat(chat);
+    await fake.endChat(chat);
+    fake.simulateRating(chat, 'bad', HOSTILE);
+
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('tickets-toggle'));
+    const row = await screen.findByTestId('ticket-1');
+    await user.click(within(row).getByTestId('ticket-detail-toggle'));
+    const badge = await within(row).findByTestId('chat-rating');
+    expect(badge).toHaveAttribute('data-score', 'bad');
+    expect(within(badge).getByTestId('chat-rating-comment').textContent).toBe(HOSTILE);
+    expect(container.querySelector('img')).toBeNull();
+  });
+
+  it('b33 an_unrated_ticket_shows_no_rating', async () => {
+    const { fake } = await renderConsole({ seedDemoChats: false, signedInAs: 'ann@example.com' });
+    const chat = fake.simulateNewChat('Maria', 'Order', 'Hello');
+    await fake.acceptChat(chat);
+    await fake.endChat(chat);
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('tickets-toggle'));
+    const row = await screen.findByTestId('ticket-1');
+    await user.click(within(row).getByTestId('ticket-detail-toggle'));
+    await within(row).findByTestId('ticket-transcript');
+    expect(within(row).queryByTestId('chat-rating')).toBeNull();
   });
 });
 

@@ -18,7 +18,7 @@ import {
   retryEcho,
 } from "./conversation";
 import { type KeyValueStorage, RecordStore, type StoredRecord, type StoredSession, storageKey } from "./persistence";
-import { type RatingScore, RatingTracker, type RatingView } from "./rating";
+import { type RatingScore, RatingTracker, type RatingView, ratingSwitchFrom } from "./rating";
 import {
   type ApiError,
   type Attachment,
@@ -683,6 +683,12 @@ export class VisitorClient {
     const before = session.conversation;
     const after = applyEvent(before, seq, event);
     if (after === before) return;
+    // B33: a supervisor's change of the rating switch reaches this open widget in the chat
+    // itself; it replaces what the session said when the widget loaded (kept by persist below).
+    const ratingEnabled = ratingSwitchFrom(event);
+    if (ratingEnabled !== null && ratingEnabled !== session.ratingEnabled) {
+      this.record = { ...this.record, session: { ...session, ratingEnabled } };
+    }
     if (event.type === "messagePosted" && event.message.from.kind === "operator" && !this.record.open) {
       this.unread += 1;
     }

@@ -6,7 +6,7 @@
 // skipped) so a reload does not ask again.
 
 import type { KeyValueStorage } from "./persistence";
-import type { ChatId, ChatRating, RatingScore, VisitorChat } from "./protocol";
+import type { ChatId, ChatRating, RatingScore, VisitorChat, VisitorEvent } from "./protocol";
 import { MAX_RATING_COMMENT_CHARS } from "./protocol";
 
 export type { RatingScore };
@@ -30,6 +30,17 @@ export interface RatingView {
 export interface RatingActions {
   rate?(chat: ChatId, score: RatingScore, comment: string): void;
   skipRating?(chat: ChatId): void;
+}
+
+/**
+ * The live chat's rating switch as an event carries it in the chat (a supervisor changed it while
+ * this widget was open, or a snapshot after a reload), or `null` when the event says nothing of
+ * it (other events, or a server too old to send it).
+ */
+export function ratingSwitchFrom(event: VisitorEvent): boolean | null {
+  if (event.type !== "snapshot" && event.type !== "chatUpdated") return null;
+  const enabled = (event.chat as Partial<VisitorChat> | null)?.ratingEnabled;
+  return typeof enabled === "boolean" ? enabled : null;
 }
 
 /** Which part of the prompt shows for `chat`, given `rating` and whether the visitor opened it. */

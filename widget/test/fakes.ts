@@ -141,6 +141,7 @@ export function chat(overrides: Partial<VisitorChat> = {}): VisitorChat {
     operators: [],
     createdAt: 1_700_000_000_000,
     emojiEnabled: true,
+    ratingEnabled: true,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { VisitorClient } from "../src/client";
 import { memoryStorage } from "../src/persistence";
-import { ratingScreen, type RatingView } from "../src/rating";
+import { ratingScreen, ratingSwitchFrom, type RatingView } from "../src/rating";
 import { type MountedWidget, mountWidget } from "../src/view";
 import { FakeEnvironment, chat, commandsSent, event, jsonResponse, reply, serverSends, settle, welcome } from "./fakes";
 
@@ -122,7 +122,36 @@ describe("chat rating (B33)", () => {
     environment.sessionResponse = () =>
       jsonResponse(200, { token: "t", visitor: 7, liveChatName: "Acme website", ratingEnabled: false });
     const { byTestId, socket } = await connectedWidget(environment);
-    event(socket, 1, { type: "snapshot", chat: chat({ state: "closed" }), messages: [] });
+    // The server's chat carries the same switch as the session.
+    event(socket, 1, { type: "snapshot", chat: chat({ state: "closed", ratingEnabled: false }), messages: [] });
     expect(byTestId("sb-rating").hidden).toBe(true);
+  });
+
+  it("b33_an_open_widget_follows_the_rating_switch_live", async () => {
+    const { byTestId, socket } = await connectedWidget();
+    event(socket, 1, { type: "snapshot", chat: chat({ state: "active" }), messages: [] });
+    expect(byTestId("sb-rate-open").hidden).toBe(false);
+
+    // A supervisor switches ratings off: the offer goes at once, and the end asks nothing.
+    event(socket, 2, { type: "chatUpdated", chat: chat({ state: "active", ratingEnabled: false }) });
+    expect(byTestId("sb-rate-open").hidden).toBe(true);
+    event(socket, 3, { type: "chatUpdated", chat: chat({ state: "closed", ratingEnabled: false }) });
+    expect(byTestId("sb-rating").hidden).toBe(true);
+
+    // Switched on again: the ended chat's prompt shows without a reload.
+    event(socket, 4, { type: "chatUpdated", chat: chat({ state: "closed", ratingEnabled: true }) });
+    expect(byTestId("sb-rating").hidden).toBe(false);
+    expect(byTestId("sb-rating-prompt").hidden).toBe(false);
+  });
+
+  it("b33_the_switch_is_read_only_from_chat_events", () => {
+    expect(ratingSwitchFrom({ type: "chatUpdated", chat: chat({ ratingEnabled: false }) })).toBe(false);
+    expect(ratingSwitchFrom({ type: "snapshot", chat: chat({ ratingEnabled: true }), messages: [] })).toBe(true);
+    expect(ratingSwitchFrom({ type: "snapshot", chat: null, messages: [] })).toBeNull();
+    expect(ratingSwitchFrom({ type: "operatorJoined", name: "Ann" })).toBeNull();
+    // An older server's chat without the field says nothing of the switch.
+    const older = { ...chat() } as Partial<ReturnType<typeof chat>>;
+    delete older.ratingEnabled;
+    expect(ratingSwitchFrom({ type: "chatUpdated", chat: older as ReturnType<typeof chat> })).toBeNull();
   });
 });

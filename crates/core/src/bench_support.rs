@@ -88,6 +88,7 @@ pub fn populate(
             responsible: (state != ChatState::Pending).then(|| me.clone()).flatten(),
             created_at: at,
             updated_at: at,
+            rating: None,
         };
         let messages = (0..messages_per_chat)
             .map(|position| {

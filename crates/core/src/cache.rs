@@ -637,17 +637,7 @@ fn apply_event(
         // Teams (issue 3) are for transfer-to-team; the cache does not keep them yet.
         OperatorEvent::TeamsChanged { .. } => {}
         OperatorEvent::ChatRated { rating } => {
-            let json = serde_json::to_string(rating)
-                .map_err(|error| CoreError::Protocol(error.to_string()))?;
-            // B33: the newest rating wins; a replayed older one changes nothing.
-            let changed = transaction.execute(
-                "INSERT INTO chat_ratings (chat, rated_at, rating) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (chat) DO UPDATE SET rated_at = excluded.rated_at,
-                     rating = excluded.rating
-                 WHERE excluded.rated_at >= chat_ratings.rated_at",
-                params![rating.chat.0, rating.rated_at.0, json],
-            )?;
-            applied.chats_changed |= changed > 0;
+            applied.chats_changed |= store_rating(transaction, rating)?;
         }
         OperatorEvent::StaffEmojiChanged { live_chat, enabled } => {
             // The switch lives in the profile the console reads (`staffEmoji`), so it changes
@@ -713,6 +703,21 @@ fn apply_event(
     Ok(applied)
 }
 
+/// Keeps a chat's rating (B33). The newest rating wins; a replayed older one, or the same one
+/// again, changes nothing. Returns whether the cache changed.
+fn store_rating(transaction: &Transaction<'_>, rating: &ChatRating) -> Result<bool, CoreError> {
+    let json =
+        serde_json::to_string(rating).map_err(|error| CoreError::Protocol(error.to_string()))?;
+    let changed = transaction.execute(
+        "INSERT INTO chat_ratings (chat, rated_at, rating) VALUES (?1, ?2, ?3)
+         ON CONFLICT (chat) DO UPDATE SET rated_at = excluded.rated_at,
+             rating = excluded.rating
+         WHERE excluded.rated_at >= chat_ratings.rated_at AND excluded.rating != chat_ratings.rating",
+        params![rating.chat.0, rating.rated_at.0, json],
+    )?;
+    Ok(changed > 0)
+}
+
 /// A cached rating (B33); one written by another version that no longer parses is no rating.
 fn parse_rating(json: Option<String>) -> Option<ChatRating> {
     json.and_then(|json| serde_json::from_str(&json).ok())
@@ -758,10 +763,16 @@ fn read_summary(
 
 /// Inserts or updates a chat unless the cached copy is newer. Returns whether anything changed.
 fn upsert_chat(transaction: &Transaction<'_>, chat: &ChatSummary) -> Result<bool, CoreError> {
+    // B33: a rating in the summary (snapshot, history) reaches the badge even when this cache
+    // never saw the `ChatRated` event; the newest rating wins whichever way it came.
+    let rated = match &chat.rating {
+        Some(rating) => store_rating(transaction, rating)?,
+        None => false,
+    };
     if let Some(cached) = read_summary(transaction, chat.id)?
         && (cached.updated_at > chat.updated_at || cached == *chat)
     {
-        return Ok(false);
+        return Ok(rated);
     }
     let json =
         serde_json::to_string(chat).map_err(|error| CoreError::Protocol(error.to_string()))?;
@@ -1010,6 +1021,7 @@ mod tests {
             }),
             created_at: Timestamp(1),
             updated_at: Timestamp(1),
+            rating: None,
         };
         cache
             .apply(
@@ -1109,6 +1121,7 @@ mod tests {
             responsible: None,
             created_at: Timestamp(1),
             updated_at: Timestamp(1),
+            rating: None,
         };
         let upsert = OperatorEvent::ChatUpserted {
             chat: summary.clone(),
@@ -1152,6 +1165,67 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM chat_ratings", [], |row| row.get(0))
             .unwrap();
         assert_eq!(left, 0, "signing out forgets ratings");
+    }
+
+    #[test]
+    fn b33_a_rating_in_a_snapshot_or_history_reaches_a_cache_that_missed_chat_rated() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut cache = Cache::open(folder.path()).unwrap();
+        cache.set_operator(&profile()).unwrap();
+        let rating = |score, at: i64| ChatRating {
+            chat: ChatId(7),
+            score,
+            comment: None,
+            rated_at: Timestamp(at),
+        };
+        let good = rating(switchboard_protocol::RatingScore::Good, 10);
+        let bad = rating(switchboard_protocol::RatingScore::Bad, 20);
+        let summary = |rating: Option<ChatRating>| ChatSummary {
+            id: ChatId(7),
+            live_chat: switchboard_protocol::LiveChatId(1),
+            state: ChatState::Closed,
+            channel: switchboard_protocol::Channel::Web,
+            visitor: switchboard_protocol::VisitorProfile {
+                id: switchboard_protocol::VisitorId(3),
+                name: "Maria".to_owned(),
+                email: None,
+                page_url: None,
+                location: None,
+                country: None,
+                language: None,
+                time_zone: None,
+                topic: None,
+            },
+            subject: "Help".to_owned(),
+            responsible: None,
+            created_at: Timestamp(1),
+            updated_at: Timestamp(1),
+            rating,
+        };
+        let snapshot = |rating| OperatorEvent::Snapshot {
+            chats: vec![summary(rating)],
+            ringing: Vec::new(),
+            availability: Availability::Online,
+        };
+        cache.apply(1, &snapshot(Some(good.clone()))).unwrap();
+        assert_eq!(cache.chats().unwrap()[0].rating, Some(good.clone()));
+
+        // The history of the same chat, rated again since, is news even with an unchanged
+        // `updatedAt`.
+        cache
+            .store_history(&ChatHistory {
+                chat: summary(Some(bad.clone())),
+                messages: Vec::new(),
+            })
+            .unwrap();
+        assert_eq!(cache.chats().unwrap()[0].rating, Some(bad.clone()));
+
+        // An older summary (a stale snapshot) does not undo the later rating, and a summary
+        // without one does not erase it.
+        cache.apply(2, &snapshot(Some(good))).unwrap();
+        assert_eq!(cache.chats().unwrap()[0].rating, Some(bad.clone()));
+        cache.apply(3, &snapshot(None)).unwrap();
+        assert_eq!(cache.chats().unwrap()[0].rating, Some(bad));
     }
 
     /// A database as schema version `version` left it: the migrations up to it (append-only,

@@ -19,6 +19,7 @@ mod escalation;
 mod library;
 mod network;
 mod presence;
+mod rating;
 mod ringer;
 mod sensitive;
 mod sounds;
@@ -42,7 +43,7 @@ pub use state::{
     ChatGroup, ConnectionState, ConsoleChat, CoreEvent, CoreState, Counters, KeychainState,
     OutboxItem, OutboxState, RingerState, SearchResults, SyncProgress,
 };
-pub use supervision::{Collaboration, ReplyLock, SentInvitation, SentState};
+pub use supervision::{Collaboration, EndedInvitation, ReplyLock, SentInvitation, SentState};
 
 use std::collections::HashMap;
 use std::path::PathBuf;

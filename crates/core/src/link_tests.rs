@@ -156,6 +156,7 @@ fn chat(id: i64) -> ChatSummary {
         responsible: None,
         created_at: Timestamp(id),
         updated_at: Timestamp(id),
+        rating: None,
     }
 }
 

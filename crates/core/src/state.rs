@@ -393,6 +393,7 @@ mod tests {
                 }),
                 created_at: Timestamp(id),
                 updated_at: Timestamp(id),
+                rating: None,
             },
             unread: 0,
             ringing: false,

@@ -240,6 +240,7 @@ mod conformance {
                 }),
                 created_at: Timestamp(at),
                 updated_at: Timestamp(at),
+                rating: None,
             }
         }
 

@@ -3,6 +3,7 @@
 //! only asks and applies what comes back.
 
 use serde::{Deserialize, Serialize};
+use switchboard_protocol::OutgoingInvitation;
 use switchboard_protocol::{
     AnswerInvitation, AuditEntry, ChatHistory, ChatId, ChatState, ChatSummary, EmailTranscript,
     Endpoint, ErrorCode, GetAuditLog, GetTicket, GetTickets, Invitation, InvitationKind,
@@ -10,7 +11,10 @@ use switchboard_protocol::{
     OperatorRef, ReassignChat, StaffLeaveChat, TakeOverChat, Ticket, TicketDetail, TicketUpdate,
     TranscriptSent, TransferChat, UpdateTicket,
 };
-use switchboard_protocol::{Colleague, GetTeams, Team, TeamId, TransferToTeam};
+use switchboard_protocol::{
+    Colleague, DecidedInvitation, DismissInvitationOutcomes, GetTeams, InvitationOutcome, Team,
+    TeamId, TransferToTeam,
+};
 use ts_rs::TS;
 
 use crate::{Core, CoreError, CoreEvent, Inner, lock};
@@ -27,9 +31,9 @@ pub enum SentState {
     TimedOut,
     /// The chat ended before an answer came.
     ChatEnded,
-    /// Answered (or run out) while this operator was away, long enough ago that the server's
-    /// event log no longer says which; the chat is still with this operator. A transfer found
-    /// taken by its colleague is `Accepted` instead.
+    /// Answered (or run out) while this operator was away, and the server keeps no outcomes
+    /// (one older than this core), so it cannot say which; the chat is still with this
+    /// operator. A transfer found taken by its colleague is `Accepted` instead.
     AnsweredWhileAway,
 }
 
@@ -47,6 +51,21 @@ pub struct SentInvitation {
     /// The team it went to (B22).
     pub team: Option<TeamId>,
     pub state: SentState,
+}
+
+/// An invitation or transfer to this operator that ended while they were away (B22, B23),
+/// shown with why until dismissed: "Ann withdrew", "timed out", "chat ended", "taken by Bob".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EndedInvitation {
+    pub chat: ChatId,
+    pub kind: InvitationKind,
+    pub from: OperatorRef,
+    /// The visitor's pre-chat question.
+    pub subject: String,
+    /// The team's name when it was one of a transfer to a team.
+    pub team: Option<String>,
+    pub outcome: InvitationOutcome,
 }
 
 /// Who holds a chat's reply lock (B15).
@@ -73,6 +92,10 @@ pub struct Collaboration {
     /// switch, for the invite and transfer picker (B22, B23). Empty in caches written before.
     #[serde(default)]
     pub colleagues: Vec<Colleague>,
+    /// Invitations and transfers to this operator that ended while they were away, with why,
+    /// until dismissed. Empty in caches written before.
+    #[serde(default)]
+    pub ended: Vec<EndedInvitation>,
 }
 
 impl Collaboration {
@@ -90,6 +113,7 @@ impl Collaboration {
             }
             sent.state == SentState::ChatEnded
         });
+        // Why an invitation ended while away stays until dismissed, like a sent one's fate.
         self.reply_locks.retain(|lock| lock.chat != chat);
         self.unsubscribed
             .retain(|unsubscribed| *unsubscribed != chat);
@@ -126,8 +150,16 @@ impl Collaboration {
                     .filter(|chat| matches!(chat.state, ChatState::Active | ChatState::Pending))
                     .map(|chat| chat.id)
                     .collect();
-                self.invitations
-                    .retain(|invitation| live.contains(&invitation.chat));
+                // An invitation whose chat ended while away says so; the open invitations that
+                // follow the snapshot may name a more precise reason.
+                let (open, ended): (Vec<Invitation>, Vec<Invitation>) = self
+                    .invitations
+                    .drain(..)
+                    .partition(|invitation| live.contains(&invitation.chat));
+                self.invitations = open;
+                for invitation in ended {
+                    self.push_ended(invitation, InvitationOutcome::ChatEnded);
+                }
                 self.reply_locks.retain(|lock| live.contains(&lock.chat));
                 // Outcomes already shown of chats no longer live go; what still waited was
                 // decided while this operator was away (the log no longer reaches back, or
@@ -173,11 +205,20 @@ impl Collaboration {
                     self.set_sent_state(*chat, *kind, operator, SentState::TimedOut);
                 }
             }
-            OperatorEvent::OpenInvitations { received, sent } => {
+            OperatorEvent::OpenInvitations {
+                received,
+                sent,
+                decided: Some(decided),
+            } => self.settle_from_outcomes(received, sent, decided, me),
+            OperatorEvent::OpenInvitations {
+                received,
+                sent,
+                decided: None,
+            } => {
                 self.invitations = received.clone();
                 // What is still waiting per the server stays waiting; a waiting one it no longer
-                // lists was answered or ran out while the log could not tell us which: it says
-                // so until dismissed, like every settled one.
+                // lists was answered or ran out, and this (older) server keeps no outcome to
+                // tell which: it says so until dismissed, like every settled one.
                 for mine in &mut self.sent {
                     let open = sent.iter().any(|open| {
                         open.chat == mine.chat
@@ -191,19 +232,7 @@ impl Collaboration {
                         mine.state = SentState::AnsweredWhileAway;
                     }
                 }
-                // Sent from another device (or before the cache was reset): learn it.
-                for open in sent {
-                    if self.sent.iter().all(|mine| mine.chat != open.chat) {
-                        self.sent.push(SentInvitation {
-                            chat: open.chat,
-                            kind: open.kind,
-                            to: open.to.name.clone(),
-                            operator: open.team.is_none().then_some(open.to.id),
-                            team: open.team,
-                            state: SentState::Waiting,
-                        });
-                    }
-                }
+                self.learn_sent(sent);
             }
             OperatorEvent::ColleaguesChanged { colleagues } => {
                 self.colleagues = colleagues.clone();
@@ -230,6 +259,124 @@ impl Collaboration {
             _ => {}
         }
         *self != before
+    }
+}
+
+impl Collaboration {
+    fn push_ended(&mut self, invitation: Invitation, outcome: InvitationOutcome) {
+        self.ended.retain(|ended| ended.chat != invitation.chat);
+        self.ended.push(EndedInvitation {
+            chat: invitation.chat,
+            kind: invitation.kind,
+            from: invitation.from,
+            subject: invitation.subject,
+            team: invitation.team,
+            outcome,
+        });
+    }
+
+    /// Sent from another device (or before the cache was reset): learn what still waits.
+    fn learn_sent(&mut self, sent: &[OutgoingInvitation]) {
+        for open in sent {
+            if self.sent.iter().all(|mine| mine.chat != open.chat) {
+                self.sent.push(SentInvitation {
+                    chat: open.chat,
+                    kind: open.kind,
+                    to: open.to.name.clone(),
+                    operator: open.team.is_none().then_some(open.to.id),
+                    team: open.team,
+                    state: SentState::Waiting,
+                });
+            }
+        }
+    }
+
+    /// The open invitations after a snapshot from a server that stores outcomes: what I was
+    /// invited to and is no longer open ended while I was away, and what I sent and no longer
+    /// waits was decided; the server says how for both.
+    fn settle_from_outcomes(
+        &mut self,
+        received: &[Invitation],
+        sent: &[OutgoingInvitation],
+        decided: &[DecidedInvitation],
+        me: Option<OperatorId>,
+    ) {
+        let to_me = |chat: ChatId, kind: InvitationKind| {
+            decided
+                .iter()
+                .rev()
+                .find(|decided| {
+                    decided.chat == chat && decided.kind == kind && Some(decided.to.id) == me
+                })
+                .map(|decided| decided.outcome.clone())
+        };
+        let previous = std::mem::replace(&mut self.invitations, received.to_vec());
+        for invitation in previous {
+            if received.iter().any(|open| open.chat == invitation.chat) {
+                continue;
+            }
+            // Not listed: I answered it elsewhere (or dismissed it there): nothing to say.
+            if let Some(outcome) = to_me(invitation.chat, invitation.kind) {
+                self.push_ended(invitation, outcome);
+            }
+        }
+        // Ended ones the snapshot guessed ("chat ended") take the stored reason.
+        for ended in &mut self.ended {
+            if let Some(outcome) = to_me(ended.chat, ended.kind) {
+                ended.outcome = outcome;
+            }
+        }
+        self.sent.retain_mut(|mine| {
+            let open = sent.iter().any(|open| {
+                open.chat == mine.chat
+                    && open.kind == mine.kind
+                    && match mine.team {
+                        Some(team) => open.team == Some(team),
+                        None => mine.operator == Some(open.to.id),
+                    }
+            });
+            if mine.state != SentState::Waiting || open {
+                return true;
+            }
+            let mut mine_decided = decided.iter().filter(|decided| {
+                decided.chat == mine.chat
+                    && decided.kind == mine.kind
+                    && match mine.team {
+                        Some(team) => decided.team == Some(team),
+                        None => mine.operator == Some(decided.to.id) && decided.team.is_none(),
+                    }
+            });
+            // A team's transfer was taken if anyone took it; otherwise its last answer counts.
+            let outcome = mine_decided
+                .clone()
+                .find(|decided| matches!(decided.outcome, InvitationOutcome::Accepted { .. }))
+                .or_else(|| mine_decided.next_back())
+                .map(|decided| decided.outcome.clone());
+            match outcome {
+                Some(InvitationOutcome::Accepted { by }) => {
+                    mine.to = by.name;
+                    mine.operator = Some(by.id);
+                    mine.state = SentState::Accepted;
+                    true
+                }
+                Some(InvitationOutcome::Declined) => {
+                    mine.state = SentState::Declined;
+                    true
+                }
+                Some(InvitationOutcome::TimedOut) => {
+                    mine.state = SentState::TimedOut;
+                    true
+                }
+                Some(InvitationOutcome::ChatEnded) => {
+                    mine.state = SentState::ChatEnded;
+                    true
+                }
+                // Withdrawn by my leaving the chat, or dismissed from another device: nothing
+                // left to tell.
+                Some(InvitationOutcome::Withdrawn { .. }) | None => false,
+            }
+        });
+        self.learn_sent(sent);
     }
 }
 
@@ -524,15 +671,28 @@ impl Core {
         lock(&self.inner.cache).collaboration().unwrap_or_default()
     }
 
-    /// Hides the outcome of a sent invitation or transfer once the operator has seen it.
+    /// Hides the outcome of a sent invitation or transfer, and why an invitation to this
+    /// operator ended, once the operator has seen it. Local only: see
+    /// [`Core::dismiss_outcomes`], which also tells the server.
     pub fn dismiss_sent(&self, chat: ChatId) {
         self.inner.update_collaboration(|collaboration| {
-            let before = collaboration.sent.len();
+            let before = (collaboration.sent.len(), collaboration.ended.len());
             collaboration
                 .sent
                 .retain(|sent| sent.chat != chat || sent.state == SentState::Waiting);
-            collaboration.sent.len() != before
+            collaboration.ended.retain(|ended| ended.chat != chat);
+            (collaboration.sent.len(), collaboration.ended.len()) != before
         });
+    }
+
+    /// [`Core::dismiss_sent`], and the server stores the dismissal so the outcomes of that
+    /// chat are not listed again after the next snapshot (B22, B23). Offline, the local
+    /// dismissal still stands; the server may list them again once, after a snapshot.
+    pub async fn dismiss_outcomes(&self, chat: ChatId) {
+        self.dismiss_sent(chat);
+        if let Err(error) = self.inner.request(DismissInvitationOutcomes { chat }).await {
+            tracing::info!(%error, "the server did not store the dismissal");
+        }
     }
 
     /// Remembers this operator's B13 choice locally, so the console shows it after a restart.
@@ -553,7 +713,7 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchboard_protocol::{Availability, OutgoingInvitation};
+    use switchboard_protocol::Availability;
 
     const ME: OperatorId = OperatorId(2);
 
@@ -729,6 +889,7 @@ mod tests {
                         team: Some(TeamId(3)),
                     },
                 ],
+                decided: None,
             },
             Some(ME),
         ));
@@ -750,5 +911,74 @@ mod tests {
         );
         assert_eq!(state.sent[3].team, Some(TeamId(3)));
         assert_eq!(state.sent[3].operator, None);
+    }
+
+    #[test]
+    fn b22_b23_stored_outcomes_settle_what_i_sent_after_a_snapshot() {
+        use switchboard_protocol::Timestamp;
+        let mut state = Collaboration::default();
+        let waiting = |chat: i64, team: Option<TeamId>| SentInvitation {
+            chat: ChatId(chat),
+            kind: InvitationKind::Transfer,
+            to: if team.is_some() {
+                "Billing".to_owned()
+            } else {
+                ann().name
+            },
+            operator: team.is_none().then_some(ann().id),
+            team,
+            state: SentState::Waiting,
+        };
+        for chat in 1..=4 {
+            state.sent.push(waiting(chat, None));
+        }
+        state.sent.push(waiting(5, Some(TeamId(3))));
+        let sue = OperatorRef {
+            id: OperatorId(3),
+            name: "Sue Supervisor".to_owned(),
+        };
+        let decided = |chat: i64, to: OperatorRef, team, outcome| DecidedInvitation {
+            chat: ChatId(chat),
+            kind: InvitationKind::Transfer,
+            from: me(),
+            to,
+            team,
+            outcome,
+            decided_at: Timestamp(chat),
+        };
+        assert!(state.apply(
+            &OperatorEvent::OpenInvitations {
+                received: Vec::new(),
+                sent: Vec::new(),
+                decided: Some(vec![
+                    decided(1, ann(), None, InvitationOutcome::Declined),
+                    decided(2, ann(), None, InvitationOutcome::TimedOut),
+                    decided(3, ann(), None, InvitationOutcome::Withdrawn { by: me() }),
+                    // Chat 4: dismissed from another device, so not listed.
+                    decided(5, ann(), Some(TeamId(3)), InvitationOutcome::Declined),
+                    decided(
+                        5,
+                        sue.clone(),
+                        Some(TeamId(3)),
+                        InvitationOutcome::Accepted { by: sue.clone() },
+                    ),
+                ]),
+            },
+            Some(ME),
+        ));
+        let shown: Vec<(i64, SentState, &str)> = state
+            .sent
+            .iter()
+            .map(|sent| (sent.chat.0, sent.state, sent.to.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                (1, SentState::Declined, "Ann Operator"),
+                (2, SentState::TimedOut, "Ann Operator"),
+                (5, SentState::Accepted, "Sue Supervisor"),
+            ],
+            "no guess: withdrawn by me and dismissed ones go"
+        );
     }
 }

@@ -445,7 +445,11 @@ async fn b22_b23_what_was_decided_while_away_shows_why_after_a_snapshot() {
     };
     assert_eq!(outcome(taken).state, SentState::Accepted, "{shown:?}");
     assert_eq!(outcome(taken).to, "Bob Operator", "taken by Bob");
-    assert_eq!(outcome(declined).state, SentState::AnsweredWhileAway);
+    assert_eq!(
+        outcome(declined).state,
+        SentState::Declined,
+        "the server stored the outcome"
+    );
     assert_eq!(outcome(ended).state, SentState::ChatEnded);
 
     // Shown until dismissed.
@@ -453,4 +457,119 @@ async fn b22_b23_what_was_decided_while_away_shows_why_after_a_snapshot() {
     assert_eq!(ann.collaboration().sent.len(), 2);
     ann.shutdown().await;
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b22_b23_invitations_to_me_that_ended_while_away_say_why_after_a_snapshot() {
+    use switchboard_protocol::{Endpoint, InvitationOutcome, InviteOperator, StaffLeaveChat};
+    // Long enough that only the invitation left open runs out before Bob is back.
+    let server = TestServer::start_tweaked(|config| config.invitation_timeout_seconds = 8).await;
+    let data = tempfile::tempdir().expect("a data folder");
+    let config = CoreConfig {
+        server_url: server.url(),
+        data_dir: data.path().to_owned(),
+        credentials: CredentialStore::Memory,
+        audio: AudioOutput::Disabled,
+    };
+    let bob = Core::start(config.clone()).await.expect("start the core");
+    bob.sign_in(BOB, DEMO_PASSWORD).await.expect("Bob signs in");
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let mut sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
+    let team_path =
+        switchboard_protocol::CreateTeam::PATH.replace("{id}", &LiveChatId(1).to_string());
+    let billing: switchboard_protocol::Team = switchboard_server::test_support::post_json(
+        &format!("{}{team_path}", server.url()),
+        &switchboard_protocol::TeamRequest {
+            name: "Billing".to_owned(),
+            members: vec![bob_id(&bob), sue.id()],
+        },
+        Some(sue.token()),
+    )
+    .await
+    .expect("Sue creates a team");
+
+    let mut visitors = Vec::new();
+    let mut chats = Vec::new();
+    for name in ["Wile E.", "Road Runner", "Marvin", "Taz"] {
+        let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+        let chat = visitor.start_chat(name, "Anvil").await.id;
+        ann.wait_for("Ann's ring", rings(chat)).await;
+        ann.accept(chat).await.expect("Ann accepts");
+        visitors.push(visitor);
+        chats.push(chat);
+    }
+    let (withdrawn, taken, ended, timed_out) = (chats[0], chats[1], chats[2], chats[3]);
+    for chat in [withdrawn, ended, timed_out] {
+        ann.command(InviteOperator {
+            chat,
+            operator: bob_id(&bob),
+        })
+        .await
+        .expect("Ann invites Bob");
+    }
+    ann.command(switchboard_protocol::TransferToTeam {
+        chat: taken,
+        team: billing.id,
+        note: String::new(),
+    })
+    .await
+    .expect("Ann transfers to Billing");
+    collaboration_where(&bob, "four invitations", |state| {
+        state.invitations.len() == 4
+    })
+    .await;
+
+    // Bob's app goes away; Ann leaves one chat, Sue takes the team transfer, a visitor leaves
+    // and the last invitation runs out. Then the log no longer reaches back to Bob's cursor.
+    bob.shutdown().await;
+    drop(bob);
+    ann.command(StaffLeaveChat { chat: withdrawn })
+        .await
+        .expect("Ann leaves");
+    sue.command(AnswerInvitation {
+        chat: taken,
+        accept: true,
+    })
+    .await
+    .expect("Sue takes it");
+    visitors[2].leave().await;
+    ann.wait_for("the last invitation running out", |event| {
+        matches!(event, OperatorEvent::InvitationExpired { chat, .. } if *chat == timed_out)
+    })
+    .await;
+    trim_operator_log(&server);
+
+    let bob = Core::start(config).await.expect("the core restarts");
+    let shown = collaboration_where(&bob, "why each ended", |state| {
+        state.invitations.is_empty() && state.ended.len() == 4
+    })
+    .await;
+    let why = |chat: ChatId| {
+        shown
+            .ended
+            .iter()
+            .find(|ended| ended.chat == chat)
+            .map(|ended| ended.outcome.clone())
+            .unwrap_or_else(|| panic!("chat {chat} is not listed: {shown:?}"))
+    };
+    assert!(
+        matches!(why(withdrawn), InvitationOutcome::Withdrawn { by } if by.name == "Ann Operator"),
+        "{shown:?}"
+    );
+    assert!(
+        matches!(why(taken), InvitationOutcome::Accepted { by } if by.name == "Sue Supervisor"),
+        "{shown:?}"
+    );
+    assert_eq!(why(ended), InvitationOutcome::ChatEnded);
+    assert_eq!(why(timed_out), InvitationOutcome::TimedOut);
+
+    // Shown until dismissed.
+    bob.dismiss_outcomes(withdrawn).await;
+    assert_eq!(bob.collaboration().ended.len(), 3);
+    bob.shutdown().await;
+    server.stop().await;
+}
+
+fn bob_id(core: &Core) -> switchboard_protocol::OperatorId {
+    core.state().operator.expect("signed in").id
 }

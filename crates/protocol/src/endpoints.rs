@@ -456,6 +456,10 @@ pub struct Ticket {
 pub struct TicketDetail {
     pub ticket: Ticket,
     pub messages: Vec<Message>,
+    /// The visitor's rating of the chat (B33); absent until rated and from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub rating: Option<crate::ChatRating>,
 }
 
 /// The end dialog's choices (B25): subject, status and assignee (`null`: unassigned).

@@ -306,6 +306,12 @@ pub struct ChatSummary {
     pub responsible: Option<OperatorRef>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The visitor's rating of the chat (B33), so a fresh sign-in or a new device shows it
+    /// without having seen `ChatRated`; absent until rated and from older servers. Staff only:
+    /// visitors never get a `ChatSummary`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub rating: Option<ChatRating>,
 }
 
 /// Who wrote a message, as staff see it.
@@ -435,6 +441,43 @@ pub struct OutgoingInvitation {
     pub to: OperatorRef,
     /// Set when this is one of a transfer to a team.
     pub team: Option<TeamId>,
+}
+
+/// How an invitation or transfer ended (B22, B23), as the server stored it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum InvitationOutcome {
+    /// `by` accepted: the invited colleague, or for the other members of a team transfer, the
+    /// one who took it first ("taken by Bob").
+    Accepted {
+        by: OperatorRef,
+    },
+    Declined,
+    /// Nobody answered within the server's invitation timeout.
+    TimedOut,
+    /// `by`, the sender, left the chat or handed it on before an answer came.
+    Withdrawn {
+        by: OperatorRef,
+    },
+    /// The chat ended before an answer came.
+    ChatEnded,
+}
+
+/// An invitation or transfer to or from this operator that was decided recently (B22, B23):
+/// listed after a snapshot, until the operator dismisses it, so what happened while they were
+/// away still says why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DecidedInvitation {
+    pub chat: ChatId,
+    pub kind: InvitationKind,
+    pub from: OperatorRef,
+    /// The invited colleague (one entry per member for a team transfer).
+    pub to: OperatorRef,
+    /// Set when this is one of a transfer to a team.
+    pub team: Option<TeamId>,
+    pub outcome: InvitationOutcome,
+    pub decided_at: Timestamp,
 }
 
 /// Longest page URL, title or referrer the server keeps of a visitor's page view (B50), in
@@ -569,6 +612,12 @@ pub enum OperatorEvent {
     OpenInvitations {
         received: Vec<Invitation>,
         sent: Vec<OutgoingInvitation>,
+        /// Invitations and transfers to or from this operator decided in the last
+        /// [`DECIDED_INVITATIONS_KEPT_MS`] and not dismissed ([`DismissInvitationOutcomes`]),
+        /// oldest first. Absent from servers that keep no outcomes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        decided: Option<Vec<DecidedInvitation>>,
     },
     /// Every other staff member of this operator's live chats with their availability, by
     /// name, sent right after a snapshot. Replaces what the client knows of colleagues.
@@ -633,6 +682,10 @@ pub struct VisitorChat {
     /// A change reaches open chats as `ChatUpdated`; on for messages from older servers.
     #[serde(default = "emoji_enabled_default")]
     pub emoji_enabled: bool,
+    /// Whether the widget asks for a rating (B33): the live chat's rating switch. A change
+    /// reaches open chats as `ChatUpdated`; absent (on) from older servers.
+    #[serde(default = "emoji_enabled_default")]
+    pub rating_enabled: bool,
 }
 
 /// Serde default of [`VisitorChat::emoji_enabled`] for older servers.
@@ -990,6 +1043,17 @@ pub struct AnswerInvitation {
     pub accept: bool,
 }
 
+/// How long the server lists a decided invitation or transfer after a snapshot (24 h).
+pub const DECIDED_INVITATIONS_KEPT_MS: i64 = 24 * 60 * 60 * 1_000;
+
+/// The operator has seen how the invitations and transfers of a chat to and from them ended
+/// (B22, B23): they are no longer listed after a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DismissInvitationOutcomes {
+    pub chat: ChatId,
+}
+
 /// A staff member leaves a chat they are in (B24). The visitor sees "<name> left". When the
 /// responsible operator leaves, the first colleague who joined takes over; when nobody is left,
 /// the chat ends and a ticket is opened.
@@ -1075,6 +1139,7 @@ commands! {
     Transfer(TransferChat) -> Ack;
     TransferToTeam(TransferToTeam) -> Ack;
     AnswerInvitation(AnswerInvitation) -> ChatSummary;
+    DismissInvitationOutcomes(DismissInvitationOutcomes) -> Ack;
     LockReplies(LockReplies) -> Ack;
     StaffLeave(StaffLeaveChat) -> ChatSummary;
     EditMessage(EditMessage) -> Message;

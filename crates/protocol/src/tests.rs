@@ -34,6 +34,7 @@ fn chat_summary() -> ChatSummary {
         responsible: Some(operator_ref()),
         created_at: Timestamp(1_700_000_000_000),
         updated_at: Timestamp(1_700_000_060_000),
+        rating: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn visitor_chat() -> VisitorChat {
         operators: vec!["Ann Operator".into()],
         created_at: Timestamp(1_700_000_000_000),
         emoji_enabled: true,
+        rating_enabled: true,
     }
 }
 
@@ -642,6 +644,7 @@ fn collaboration_wire_types() {
                 chat: ChatId(7),
                 accept: false,
             }),
+            OperatorCommand::from(DismissInvitationOutcomes { chat: ChatId(7) }),
             OperatorCommand::from(LockReplies {
                 chat: ChatId(7),
                 locked: true,
@@ -692,6 +695,15 @@ fn collaboration_wire_types() {
                     to: operator_ref(),
                     team: Some(TeamId(2)),
                 }],
+                decided: Some(vec![DecidedInvitation {
+                    chat: ChatId(6),
+                    kind: InvitationKind::Transfer,
+                    from: operator_ref(),
+                    to: operator_ref(),
+                    team: None,
+                    outcome: InvitationOutcome::Withdrawn { by: operator_ref() },
+                    decided_at: Timestamp(1_700_000_000_000),
+                }]),
             },
             OperatorEvent::ColleaguesChanged {
                 colleagues: vec![Colleague {
@@ -732,6 +744,12 @@ fn ticket_wire_types() {
             TicketDetail {
                 ticket: ticket.clone(),
                 messages: vec![message(Visibility::Note)],
+                rating: Some(ChatRating {
+                    chat: ChatId(7),
+                    score: RatingScore::Bad,
+                    comment: None,
+                    rated_at: Timestamp(1_700_000_090_000),
+                }),
             },
             TicketUpdate {
                 subject: "Pricing question".into(),
@@ -904,6 +922,7 @@ fn visitor_edits_deletions_and_emoji_switch_wire_type() {
             },
             VisitorChat {
                 emoji_enabled: false,
+                rating_enabled: false,
                 ..visitor_chat()
             },
         )
@@ -1100,4 +1119,30 @@ fn b33_chat_rating_wire_types() {
         serde_json::from_str(r#"{"token":"t","visitor":1,"liveChatName":"Acme"}"#)
             .expect("an older session response still parses");
     assert!(older.rating_enabled, "ratings are on unless switched off");
+
+    // The rating travels in the chat summary (snapshot, history) and the visitor's chat carries
+    // the switch; both are absent in older payloads.
+    let rated = ChatSummary {
+        rating: Some(ChatRating {
+            chat: ChatId(7),
+            score: RatingScore::Good,
+            comment: None,
+            rated_at: Timestamp(1_700_000_000_000),
+        }),
+        ..chat_summary()
+    };
+    let json = serde_json::to_value(&rated).expect("a summary serializes");
+    assert_eq!(json["rating"]["score"], "good");
+    let mut older_summary = serde_json::to_value(chat_summary()).expect("a summary serializes");
+    assert!(older_summary.get("rating").is_none(), "no rating, no field");
+    older_summary["subject"] = "Older".into();
+    let parsed: ChatSummary = serde_json::from_value(older_summary).expect("still parses");
+    assert_eq!(parsed.rating, None);
+    let mut older_chat = serde_json::to_value(visitor_chat()).expect("a chat serializes");
+    older_chat
+        .as_object_mut()
+        .expect("an object")
+        .remove("ratingEnabled");
+    let parsed: VisitorChat = serde_json::from_value(older_chat).expect("still parses");
+    assert!(parsed.rating_enabled, "ratings are on unless switched off");
 }

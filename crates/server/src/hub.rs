@@ -1090,7 +1090,8 @@ impl Hub {
             // Nor open invitations and transfers (B22, B23), nor colleagues' availability:
             // they follow it too.
             if snapshot_sent {
-                let open = crate::supervision::open_invitations(effects.database, operator)?;
+                let open =
+                    crate::supervision::open_invitations(effects.database, operator, effects.now)?;
                 effects.notify_operator(operator, &open)?;
                 let colleagues = crate::colleagues::colleagues_changed(effects.database, operator)?;
                 effects.notify_operator(operator, &colleagues)?;
@@ -1366,6 +1367,9 @@ impl Hub {
             OperatorCommand::AnswerInvitation(command) => hub
                 .answer_invitation(operator, command)
                 .map(OperatorResponse::AnswerInvitation),
+            OperatorCommand::DismissInvitationOutcomes(command) => hub
+                .dismiss_invitation_outcomes(operator, command)
+                .map(OperatorResponse::DismissInvitationOutcomes),
             OperatorCommand::LockReplies(command) => hub
                 .lock_replies(operator, command)
                 .map(OperatorResponse::LockReplies),

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_protocol::{
     ApiError, ChatId, ChatRating, ChatState, ErrorCode, LiveChatId, MAX_RATING_COMMENT_CHARS,
     OperatorEvent, OperatorId, RATING_CHANGE_WINDOW_MS, RateChat, RatingScore, RatingSettings,
-    Visibility, VisitorId,
+    Timestamp, Visibility, VisitorEvent, VisitorId,
 };
 
 use crate::http::{AppState, HttpResult, authenticated_operator, json_body, path_id, with_hub};
@@ -36,6 +36,40 @@ pub fn rating_enabled(connection: &Connection, live_chat: LiveChatId) -> StoreRe
         [live_chat.0],
         |row| row.get(0),
     )?)
+}
+
+/// A stored rating from its `chat_ratings` columns; a score this version does not know (or no
+/// row at all) is no rating.
+pub(crate) fn rating_from_columns(
+    chat: ChatId,
+    score: Option<String>,
+    comment: Option<String>,
+    rated_at: Option<i64>,
+) -> Option<ChatRating> {
+    let score = match score.as_deref()? {
+        "good" => RatingScore::Good,
+        "bad" => RatingScore::Bad,
+        _ => return None,
+    };
+    Some(ChatRating {
+        chat,
+        score,
+        comment,
+        rated_at: Timestamp(rated_at?),
+    })
+}
+
+/// The chat's current rating, if its visitor rated it.
+pub fn chat_rating(connection: &Connection, chat: ChatId) -> StoreResult<Option<ChatRating>> {
+    let columns = connection
+        .query_row(
+            "SELECT score, comment, rated_at FROM chat_ratings WHERE chat_id = ?1",
+            [chat.0],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    Ok(columns
+        .and_then(|(score, comment, rated_at)| rating_from_columns(chat, score, comment, rated_at)))
 }
 
 /// The text of the staff-only system note, e.g. "Visitor rated: 👍 good — Quick help".
@@ -91,6 +125,22 @@ fn chat_staff(
     staff.sort_unstable();
     staff.dedup();
     Ok(staff)
+}
+
+/// The live chat's pending and active chats with their visitors: the widgets that are open.
+fn open_chats(
+    connection: &Connection,
+    live_chat: LiveChatId,
+) -> StoreResult<Vec<(ChatId, VisitorId)>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT id, visitor_id FROM chats WHERE live_chat_id = ?1 AND state IN ('pending', 'active')",
+    )?;
+    let chats = statement
+        .query_map([live_chat.0], |row| {
+            Ok((ChatId(row.get(0)?), VisitorId(row.get(1)?)))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(chats)
 }
 
 fn not_your_chat() -> ApiError {
@@ -226,6 +276,7 @@ impl Hub {
             ));
         }
         self.transact(|effects| {
+            let before = rating_enabled(effects.database, live_chat)?;
             effects
                 .database
                 .execute(
@@ -233,6 +284,16 @@ impl Hub {
                     params![live_chat.0, settings.enabled],
                 )
                 .map_err(StoreError::from)?;
+            // Widgets of open chats show or hide "Rate this chat" at once. The switch travels in
+            // the chat itself (logged `ChatUpdated`), so a resume or a snapshot says the same;
+            // an unchanged switch sends nothing.
+            if before != settings.enabled {
+                for (chat, visitor) in open_chats(effects.database, live_chat)? {
+                    if let Some(chat) = storage::visitor_chat(effects.database, chat)? {
+                        effects.notify_visitor(visitor, &VisitorEvent::ChatUpdated { chat })?;
+                    }
+                }
+            }
             Ok(RatingSettings {
                 enabled: rating_enabled(effects.database, live_chat)?,
             })

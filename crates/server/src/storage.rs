@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_team_transfers.sql"),
     include_str!("migrations/0012_visitor_retention.sql"),
     include_str!("migrations/0013_chat_ratings.sql"),
+    include_str!("migrations/0014_invitation_outcomes.sql"),
 ];
 
 /// Events kept per stream; older ones are trimmed, and a client behind them gets a snapshot.
@@ -888,8 +889,9 @@ pub fn current_chat_of_visitor(
 
 const CHAT_SUMMARY_SELECT: &str = "SELECT c.id, c.live_chat_id, c.state, c.subject, c.page_url,
         c.created_at, c.updated_at, v.id, v.name, v.email, o.id, o.name,
-        c.location, c.country, c.language, c.time_zone, c.topic
-    FROM chats c JOIN visitors v ON v.id = c.visitor_id LEFT JOIN operators o ON o.id = c.responsible_id";
+        c.location, c.country, c.language, c.time_zone, c.topic, r.score, r.comment, r.rated_at
+    FROM chats c JOIN visitors v ON v.id = c.visitor_id LEFT JOIN operators o ON o.id = c.responsible_id
+        LEFT JOIN chat_ratings r ON r.chat_id = c.id";
 
 fn chat_summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ChatSummary, String)> {
     let responsible = match (
@@ -923,6 +925,13 @@ fn chat_summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ChatSumma
         responsible,
         created_at: Timestamp(row.get(5)?),
         updated_at: Timestamp(row.get(6)?),
+        // B33: staff see the rating with the chat, so a fresh sign-in shows it too.
+        rating: crate::rating::rating_from_columns(
+            ChatId(row.get(0)?),
+            row.get(17)?,
+            row.get(18)?,
+            row.get(19)?,
+        ),
     };
     Ok((summary, row.get(2)?))
 }
@@ -1020,6 +1029,7 @@ pub fn visitor_chat(connection: &Connection, chat: ChatId) -> StoreResult<Option
         operators,
         created_at: summary.created_at,
         emoji_enabled,
+        rating_enabled: crate::rating::rating_enabled(connection, summary.live_chat)?,
     }))
 }
 

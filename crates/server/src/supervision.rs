@@ -15,7 +15,10 @@ use switchboard_protocol::{
 
 use crate::hub::{Effects, Hub};
 use crate::storage::{self, ChatRow, NewAuthor, StoreError, StoreResult};
-use switchboard_protocol::{OutgoingInvitation, TeamId, TransferToTeam};
+use switchboard_protocol::{
+    DECIDED_INVITATIONS_KEPT_MS, DecidedInvitation, DismissInvitationOutcomes, InvitationOutcome,
+    OutgoingInvitation, TeamId, TransferToTeam,
+};
 
 /// Whether `operator` joined `chat` visibly (and has not become responsible since).
 pub fn is_participant(
@@ -703,6 +706,22 @@ impl Hub {
                     )
                 })?;
             let answerer = storage::operator_ref(effects.database, operator)?;
+            let outcome = if command.accept {
+                InvitationOutcome::Accepted {
+                    by: answerer.clone(),
+                }
+            } else {
+                InvitationOutcome::Declined
+            };
+            record_outcome(
+                effects,
+                chat.id,
+                operator,
+                invitation.kind,
+                invitation.from,
+                invitation.team,
+                &outcome,
+            )?;
             if let Some(team) = invitation.team {
                 // One of a team transfer: the first acceptance withdraws the colleagues'
                 // invitations; a decline only goes back to the sender once nobody is left.
@@ -711,7 +730,14 @@ impl Hub {
                     return summary(effects.database, chat.id);
                 }
                 if command.accept {
-                    withdraw_team_invitations(effects, chat.id, team, &others)?;
+                    withdraw_team_invitations(
+                        effects,
+                        chat.id,
+                        team,
+                        &others,
+                        &invitation,
+                        &answerer,
+                    )?;
                 }
             }
             effects.notify_operator(
@@ -853,6 +879,7 @@ fn team_name(connection: &Connection, team: Option<TeamId>) -> StoreResult<Optio
 pub(crate) fn open_invitations(
     connection: &Connection,
     operator: OperatorId,
+    now: Timestamp,
 ) -> StoreResult<OperatorEvent> {
     let mut statement = connection.prepare_cached(
         "SELECT chat_id, operator_id, kind, from_operator_id, note, team_id
@@ -875,10 +902,14 @@ pub(crate) fn open_invitations(
     let mut sent = Vec::new();
     for (chat, to, kind, from, note, team) in rows {
         let kind = parse_kind(&kind)?;
+        // One whose chat ended is no longer open, though its row waits for the timer to
+        // record it as "chat ended".
+        let Some(chat_summary) = storage::chat_summary(connection, chat)?
+            .filter(|summary| summary.state == ChatState::Active)
+        else {
+            continue;
+        };
         if to == operator {
-            let Some(chat_summary) = storage::chat_summary(connection, chat)? else {
-                continue;
-            };
             received.push(Invitation {
                 chat,
                 kind,
@@ -897,7 +928,11 @@ pub(crate) fn open_invitations(
             });
         }
     }
-    Ok(OperatorEvent::OpenInvitations { received, sent })
+    Ok(OperatorEvent::OpenInvitations {
+        received,
+        sent,
+        decided: Some(decided_invitations(connection, operator, now)?),
+    })
 }
 
 /// Makes `to` responsible instead of `from`, who leaves; the visitor is told both.
@@ -910,6 +945,7 @@ fn hand_over(
     let leaver = storage::operator_ref(effects.database, from)?;
     let joiner = storage::operator_ref(effects.database, to)?;
     let already_in = is_participant(effects.database, chat.id, to)?;
+    withdraw_invitations_from(effects, chat.id, &leaver)?;
     remove_participant(effects.database, chat.id, from)?;
     release_reply_lock(effects.database, chat.id, from)?;
     make_responsible(effects, chat.id, to)?;
@@ -951,6 +987,7 @@ impl Hub {
                 ));
             }
             let leaver = storage::operator_ref(effects.database, operator)?;
+            withdraw_invitations_from(effects, chat.id, &leaver)?;
             remove_participant(effects.database, chat.id, operator)?;
             release_reply_lock(effects.database, chat.id, operator)?;
             let mut decisions = Vec::new();
@@ -1008,7 +1045,7 @@ pub(crate) fn expire_invitations(effects: &mut Effects<'_>, timeout_ms: i64) -> 
     let cutoff = effects.now.0 - timeout_ms;
     let expired = {
         let mut statement = effects.database.prepare_cached(
-            "SELECT chat_id, operator_id, kind, from_operator_id FROM chat_invitations
+            "SELECT chat_id, operator_id, kind, from_operator_id, team_id FROM chat_invitations
              WHERE created_at <= ?1 ORDER BY created_at, chat_id, operator_id",
         )?;
         statement
@@ -1018,6 +1055,7 @@ pub(crate) fn expire_invitations(effects: &mut Effects<'_>, timeout_ms: i64) -> 
                     OperatorId(row.get(1)?),
                     row.get::<_, String>(2)?,
                     OperatorId(row.get(3)?),
+                    row.get::<_, Option<i64>>(4)?.map(TeamId),
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?
@@ -1026,13 +1064,26 @@ pub(crate) fn expire_invitations(effects: &mut Effects<'_>, timeout_ms: i64) -> 
         "DELETE FROM chat_invitations WHERE created_at <= ?1",
         [cutoff],
     )?;
-    for (chat, invited, kind, from) in expired {
+    for (chat, invited, kind, from, team) in expired {
+        let kind = parse_kind(&kind)?;
         let event = OperatorEvent::InvitationExpired {
             chat,
-            kind: parse_kind(&kind)?,
+            kind,
             operator: storage::operator_ref(effects.database, invited)?,
         };
-        effects.notify_operator(from, &event)?;
+        // An invitation to a chat that ended meanwhile did not time out: both saw the chat end
+        // (its `ChatUpserted`), so only the invitee's console needs it withdrawn.
+        let live = storage::chat_summary(effects.database, chat)?
+            .is_some_and(|summary| summary.state == ChatState::Active);
+        let outcome = if live {
+            InvitationOutcome::TimedOut
+        } else {
+            InvitationOutcome::ChatEnded
+        };
+        record_outcome(effects, chat, invited, kind, from, team, &outcome)?;
+        if live {
+            effects.notify_operator(from, &event)?;
+        }
         effects.notify_operator(invited, &event)?;
     }
     Ok(())
@@ -1063,12 +1114,24 @@ fn withdraw_team_invitations(
     chat: ChatId,
     team: TeamId,
     others: &[OperatorId],
+    accepted: &OpenInvitation,
+    taker: &OperatorRef,
 ) -> StoreResult<()> {
     effects.database.execute(
         "DELETE FROM chat_invitations WHERE chat_id = ?1 AND team_id = ?2",
         [chat.0, team.0],
     )?;
     for other in others {
+        // The others see "taken by <name>" if they were away meanwhile.
+        record_outcome(
+            effects,
+            chat,
+            *other,
+            accepted.kind,
+            accepted.from,
+            Some(team),
+            &InvitationOutcome::Accepted { by: taker.clone() },
+        )?;
         let event = OperatorEvent::InvitationExpired {
             chat,
             kind: InvitationKind::Transfer,
@@ -1145,4 +1208,192 @@ fn check_transfer_note(note: &str) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+// ----- outcomes of invitations and transfers (B22, B23) -----
+
+fn outcome_name(outcome: &InvitationOutcome) -> (&'static str, Option<OperatorId>) {
+    match outcome {
+        InvitationOutcome::Accepted { by } => ("accepted", Some(by.id)),
+        InvitationOutcome::Declined => ("declined", None),
+        InvitationOutcome::TimedOut => ("timedOut", None),
+        InvitationOutcome::Withdrawn { by } => ("withdrawn", Some(by.id)),
+        InvitationOutcome::ChatEnded => ("chatEnded", None),
+    }
+}
+
+fn parse_outcome(
+    connection: &Connection,
+    name: &str,
+    by: Option<OperatorId>,
+) -> StoreResult<InvitationOutcome> {
+    let by_ref = |by: Option<OperatorId>| -> StoreResult<OperatorRef> {
+        let by = by.ok_or_else(|| StoreError::Invalid(format!("outcome {name} names nobody")))?;
+        storage::operator_ref(connection, by)
+    };
+    Ok(match name {
+        "accepted" => InvitationOutcome::Accepted { by: by_ref(by)? },
+        "declined" => InvitationOutcome::Declined,
+        "timedOut" => InvitationOutcome::TimedOut,
+        "withdrawn" => InvitationOutcome::Withdrawn { by: by_ref(by)? },
+        "chatEnded" => InvitationOutcome::ChatEnded,
+        other => {
+            return Err(StoreError::Invalid(format!(
+                "unknown invitation outcome {other}"
+            )));
+        }
+    })
+}
+
+/// Stores how one invitation ended, so a snapshot can still say why; outcomes older than the
+/// time they are listed go at the same time, keeping the table small.
+fn record_outcome(
+    effects: &Effects<'_>,
+    chat: ChatId,
+    invited: OperatorId,
+    kind: InvitationKind,
+    from: OperatorId,
+    team: Option<TeamId>,
+    outcome: &InvitationOutcome,
+) -> StoreResult<()> {
+    let (name, by) = outcome_name(outcome);
+    effects.database.execute(
+        "DELETE FROM invitation_outcomes WHERE decided_at <= ?1",
+        [effects.now.0 - DECIDED_INVITATIONS_KEPT_MS],
+    )?;
+    effects.database.execute(
+        "INSERT INTO invitation_outcomes
+             (chat_id, operator_id, from_operator_id, kind, team_id, outcome, by_operator_id,
+              decided_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            chat.0,
+            invited.0,
+            from.0,
+            kind_name(kind),
+            team.map(|team| team.0),
+            name,
+            by.map(|by| by.0),
+            effects.now.0
+        ],
+    )?;
+    Ok(())
+}
+
+/// The sender left the chat or handed it on: what they still had open there no longer stands.
+/// The invitees' consoles drop it; one who was away learns "<name> withdrew" after a snapshot.
+fn withdraw_invitations_from(
+    effects: &mut Effects<'_>,
+    chat: ChatId,
+    sender: &OperatorRef,
+) -> StoreResult<()> {
+    let open = {
+        let mut statement = effects.database.prepare_cached(
+            "SELECT operator_id, kind, team_id FROM chat_invitations
+             WHERE chat_id = ?1 AND from_operator_id = ?2 ORDER BY operator_id",
+        )?;
+        statement
+            .query_map([chat.0, sender.id.0], |row| {
+                Ok((
+                    OperatorId(row.get(0)?),
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<i64>>(2)?.map(TeamId),
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    effects.database.execute(
+        "DELETE FROM chat_invitations WHERE chat_id = ?1 AND from_operator_id = ?2",
+        [chat.0, sender.id.0],
+    )?;
+    for (invited, kind, team) in open {
+        let kind = parse_kind(&kind)?;
+        record_outcome(
+            effects,
+            chat,
+            invited,
+            kind,
+            sender.id,
+            team,
+            &InvitationOutcome::Withdrawn { by: sender.clone() },
+        )?;
+        let event = OperatorEvent::InvitationExpired {
+            chat,
+            kind,
+            operator: storage::operator_ref(effects.database, invited)?,
+        };
+        effects.notify_operator(invited, &event)?;
+    }
+    Ok(())
+}
+
+/// The invitations and transfers to and from `operator` decided in the last day and not
+/// dismissed, oldest first. Of those sent to them, their own answers are left out: they know.
+fn decided_invitations(
+    connection: &Connection,
+    operator: OperatorId,
+    now: Timestamp,
+) -> StoreResult<Vec<DecidedInvitation>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT chat_id, operator_id, from_operator_id, kind, team_id, outcome, by_operator_id,
+                decided_at
+         FROM invitation_outcomes AS outcome
+         WHERE decided_at > ?2
+           AND (from_operator_id = ?1
+                OR (operator_id = ?1 AND outcome <> 'declined'
+                    AND NOT (outcome = 'accepted' AND by_operator_id = ?1)))
+           AND NOT EXISTS (SELECT 1 FROM invitation_outcome_dismissals AS dismissal
+                           WHERE dismissal.outcome_id = outcome.id AND dismissal.operator_id = ?1)
+         ORDER BY decided_at, id",
+    )?;
+    let rows = statement
+        .query_map([operator.0, now.0 - DECIDED_INVITATIONS_KEPT_MS], |row| {
+            Ok((
+                ChatId(row.get(0)?),
+                OperatorId(row.get(1)?),
+                OperatorId(row.get(2)?),
+                row.get::<_, String>(3)?,
+                row.get::<_, Option<i64>>(4)?.map(TeamId),
+                row.get::<_, String>(5)?,
+                row.get::<_, Option<i64>>(6)?.map(OperatorId),
+                Timestamp(row.get(7)?),
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut decided = Vec::with_capacity(rows.len());
+    for (chat, to, from, kind, team, outcome, by, decided_at) in rows {
+        decided.push(DecidedInvitation {
+            chat,
+            kind: parse_kind(&kind)?,
+            from: storage::operator_ref(connection, from)?,
+            to: storage::operator_ref(connection, to)?,
+            team,
+            outcome: parse_outcome(connection, &outcome, by)?,
+            decided_at,
+        });
+    }
+    Ok(decided)
+}
+
+impl Hub {
+    /// B22, B23: the operator has seen how the invitations and transfers of a chat to and from
+    /// them ended; they stay hidden after the next snapshot. Touches nobody else's list.
+    pub(crate) fn dismiss_invitation_outcomes(
+        &mut self,
+        operator: OperatorId,
+        command: DismissInvitationOutcomes,
+    ) -> Result<Ack, ApiError> {
+        self.transact(|effects| {
+            effects
+                .database
+                .execute(
+                    "INSERT OR IGNORE INTO invitation_outcome_dismissals (outcome_id, operator_id)
+                     SELECT id, ?2 FROM invitation_outcomes
+                     WHERE chat_id = ?1 AND (operator_id = ?2 OR from_operator_id = ?2)",
+                    [command.chat.0, operator.0],
+                )
+                .map_err(StoreError::from)?;
+            Ok(Ack {})
+        })
+    }
 }

@@ -125,7 +125,13 @@ impl Hub {
     pub fn ticket_detail(&self, operator: OperatorId, id: i64) -> Result<TicketDetail, ApiError> {
         let ticket = self.visible_ticket(operator, id)?;
         let messages = storage::chat_messages(self.database(), ticket.chat)?;
-        Ok(TicketDetail { ticket, messages })
+        // B33: the ticket shows how the visitor rated the chat (staff only, like the notes).
+        let rating = crate::rating::chat_rating(self.database(), ticket.chat)?;
+        Ok(TicketDetail {
+            ticket,
+            messages,
+            rating,
+        })
     }
 
     /// The end dialog's choices (B25): subject, status, assignee (a member of the live chat).

@@ -4,9 +4,9 @@
 
 use switchboard_protocol::{
     AuditAction, AuditEntry, Author, ChatId, ChatRating, CreateVisitorSession, Endpoint, ErrorCode,
-    GetAuditLog, GetRatingSettings, GetTicket, GetTickets, OperatorEvent, RateChat, RatingScore,
-    RatingSettings, Ticket, TicketDetail, Visibility, VisitorResponse, VisitorSessionRequest,
-    VisitorSessionResponse,
+    GetAuditLog, GetChatHistory, GetRatingSettings, GetTicket, GetTickets, OperatorEvent, RateChat,
+    RatingScore, RatingSettings, Ticket, TicketDetail, Visibility, VisitorEvent, VisitorResponse,
+    VisitorSessionRequest, VisitorSessionResponse,
 };
 use switchboard_server::test_support::{
     ANN, BOB, DEMO_EMBED_KEY, DEMO_PASSWORD, SUE, TestOperator, TestServer, TestVisitor, get_json,
@@ -255,4 +255,144 @@ async fn b33_a_supervisor_switches_ratings_off_for_the_live_chat() {
         rate(&mut visitor, chat, RatingScore::Good, None).await,
         Err(ErrorCode::Forbidden)
     );
+}
+
+#[tokio::test]
+async fn b33_a_fresh_sign_in_gets_the_rating_in_snapshot_history_and_ticket() {
+    let server = TestServer::start().await;
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat = visitor.start_chat("Vera", "Where is my parcel?").await.id;
+    ann.accept(chat).await.expect("Ann accepts");
+    ann.end(chat).await.expect("Ann ends the chat");
+    let rating = rate(&mut visitor, chat, RatingScore::Bad, Some(HOSTILE))
+        .await
+        .expect("the visitor rates the ended chat");
+
+    // A new device: it never saw `ChatRated`, the snapshot's summary carries the rating.
+    let bob = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD).await;
+    let Some(OperatorEvent::Snapshot { chats, .. }) = bob.snapshot() else {
+        panic!("Bob's device starts from a snapshot");
+    };
+    let summary = chats
+        .iter()
+        .find(|summary| summary.id == chat)
+        .expect("the recently ended chat is in the snapshot");
+    assert_eq!(summary.rating.as_ref(), Some(&rating));
+
+    // The chat's history says the same.
+    let history: switchboard_protocol::ChatHistory = get_json(
+        &format!(
+            "{}{}",
+            server.url(),
+            GetChatHistory::PATH.replace("{id}", &chat.to_string())
+        ),
+        Some(bob.token()),
+    )
+    .await
+    .expect("Bob reads the history");
+    assert_eq!(history.chat.rating.as_ref(), Some(&rating));
+
+    // And the ended chat's ticket.
+    let tickets: Vec<Ticket> = get_json(
+        &format!("{}{}", server.url(), GetTickets::PATH),
+        Some(bob.token()),
+    )
+    .await
+    .expect("Bob lists tickets");
+    let ticket = tickets
+        .iter()
+        .find(|ticket| ticket.chat == chat)
+        .expect("the ended chat has a ticket");
+    let detail: TicketDetail = get_json(
+        &format!(
+            "{}{}",
+            server.url(),
+            GetTicket::PATH.replace("{id}", &ticket.id.to_string())
+        ),
+        Some(bob.token()),
+    )
+    .await
+    .expect("Bob opens the ticket");
+    assert_eq!(detail.rating, Some(rating));
+
+    // An unrated chat has no rating anywhere.
+    let mut other = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let unrated = other.start_chat("Otto", "Hi").await.id;
+    let bob = TestOperator::sign_in(&server.url(), BOB, DEMO_PASSWORD).await;
+    let Some(OperatorEvent::Snapshot { chats, .. }) = bob.snapshot() else {
+        panic!("a snapshot");
+    };
+    let summary = chats
+        .iter()
+        .find(|summary| summary.id == unrated)
+        .expect("the pending chat");
+    assert_eq!(summary.rating, None);
+
+    // Nothing of it reaches visitors: they never get a chat summary.
+    for frame in visitor.raw_frames().iter().chain(other.raw_frames()) {
+        assert!(!frame.contains("\"rating\""), "a rating leaked: {frame}");
+    }
+}
+
+#[tokio::test]
+async fn b33_open_widgets_follow_the_rating_switch_live_and_on_resume() {
+    let server = TestServer::start().await;
+    let sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
+    let live_chat = sue.profile().live_chats[0].id;
+    let settings_url = format!(
+        "{}{}",
+        server.url(),
+        GetRatingSettings::PATH.replace("{id}", &live_chat.to_string())
+    );
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let started = visitor.start_chat("Vera", "Hello").await;
+    assert!(started.rating_enabled, "ratings are on by default");
+    let chat = started.id;
+    let seq_before = visitor.last_seq();
+
+    let switch = |enabled: bool| {
+        let url = settings_url.clone();
+        let token = sue.token().to_owned();
+        async move {
+            post_json::<RatingSettings>(&url, &RatingSettings { enabled }, Some(&token))
+                .await
+                .expect("the supervisor switches ratings")
+        }
+    };
+    assert!(!switch(false).await.enabled);
+    let updated = visitor
+        .wait_for("the rating switch", |event| {
+            matches!(event, VisitorEvent::ChatUpdated { chat: updated }
+                if updated.id == chat && !updated.rating_enabled)
+        })
+        .await;
+    let VisitorEvent::ChatUpdated { chat: updated } = updated else {
+        unreachable!()
+    };
+    assert!(updated.emoji_enabled, "the other switch is unchanged");
+
+    // The change is logged: a widget that resumes from before it gets the same update.
+    visitor.reconnect_since(Some(seq_before)).await;
+    visitor
+        .wait_for("the rating switch", |event| {
+            matches!(event, VisitorEvent::ChatUpdated { chat: updated }
+                if updated.id == chat && !updated.rating_enabled)
+        })
+        .await;
+
+    // Switching it back on reaches the widget too; saving the same value again sends nothing.
+    let seq_off = visitor.last_seq();
+    assert!(switch(true).await.enabled);
+    visitor
+        .wait_for("the rating switch", |event| {
+            matches!(event, VisitorEvent::ChatUpdated { chat: updated }
+                if updated.id == chat && updated.rating_enabled)
+        })
+        .await;
+    let seq_on = visitor.last_seq();
+    assert!(seq_on > seq_off);
+    assert!(switch(true).await.enabled);
+    let welcome = visitor.reconnect_since(Some(seq_on)).await;
+    assert_eq!(welcome.head, seq_on, "an unchanged switch logs nothing");
 }

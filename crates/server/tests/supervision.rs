@@ -1497,7 +1497,7 @@ async fn b22_b23_a_snapshot_is_followed_by_every_open_invitation_to_and_from_me(
         .wait_for("Bob's open invitations", open_invitations)
         .await
     {
-        OperatorEvent::OpenInvitations { received, sent } => {
+        OperatorEvent::OpenInvitations { received, sent, .. } => {
             assert_eq!(received.len(), 1, "{received:?}");
             assert_eq!(received[0].chat, chat);
             assert_eq!(received[0].kind, InvitationKind::Invite);
@@ -1531,7 +1531,7 @@ async fn b22_b23_a_snapshot_is_followed_by_every_open_invitation_to_and_from_me(
         .wait_for("Ann's open invitations", open_invitations)
         .await
     {
-        OperatorEvent::OpenInvitations { received, sent } => {
+        OperatorEvent::OpenInvitations { received, sent, .. } => {
             assert!(received.is_empty());
             let mut to: Vec<(String, InvitationKind, Option<switchboard_protocol::TeamId>)> = sent
                 .into_iter()
@@ -1825,5 +1825,206 @@ async fn b22_b23_the_picker_knows_who_is_online_after_a_snapshot_and_live() {
         ),
         other => panic!("unexpected {other:?}"),
     }
+    server.stop().await;
+}
+
+// ----- outcomes that survive a snapshot (B22, B23) -----
+
+/// The decided invitations listed after a forced snapshot, as (chat, kind, from, to, outcome).
+async fn decided_after_snapshot(
+    operator: &mut TestOperator,
+) -> Vec<switchboard_protocol::DecidedInvitation> {
+    operator.socket().discard_queued_events();
+    let welcome = operator.reconnect_since(None).await;
+    assert!(!welcome.resumed, "no cursor: a snapshot");
+    match operator
+        .wait_for("the open invitations", open_invitations)
+        .await
+    {
+        OperatorEvent::OpenInvitations { decided, .. } => {
+            decided.expect("this server lists decided invitations")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn outcomes(
+    decided: &[switchboard_protocol::DecidedInvitation],
+) -> Vec<(String, String, switchboard_protocol::InvitationOutcome)> {
+    let mut outcomes: Vec<_> = decided
+        .iter()
+        .map(|decided| {
+            (
+                decided.from.name.clone(),
+                decided.to.name.clone(),
+                decided.outcome.clone(),
+            )
+        })
+        .collect();
+    outcomes.sort_by(|left, right| (&left.0, &left.1).cmp(&(&right.0, &right.1)));
+    outcomes
+}
+
+#[tokio::test]
+async fn b22_b23_how_invitations_ended_survives_a_snapshot_and_a_restart_until_dismissed() {
+    use switchboard_protocol::{DismissInvitationOutcomes, InvitationOutcome, OperatorRef};
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, mut sue, _visitor, chat) = active_chat(&server).await;
+    let billing = create_team(&server, &sue, "Billing", vec![bob.id(), sue.id()]).await;
+    let sue_ref = OperatorRef {
+        id: sue.id(),
+        name: SUE_NAME.to_owned(),
+    };
+
+    // Ann transfers to Billing; Sue takes it, so Bob's transfer was "taken by Sue".
+    ok_command(
+        &mut ann,
+        switchboard_protocol::TransferToTeam {
+            chat,
+            team: billing.id,
+            note: String::new(),
+        },
+    )
+    .await;
+    bob.wait_for("Bob's team transfer", invited(chat)).await;
+    sue.wait_for("Sue's team transfer", invited(chat)).await;
+    ok_command(&mut sue, AnswerInvitation { chat, accept: true }).await;
+    // Sue invites Bob, who declines; then she invites Ann and leaves before Ann answers.
+    ok_command(
+        &mut sue,
+        InviteOperator {
+            chat,
+            operator: bob.id(),
+        },
+    )
+    .await;
+    ok_command(
+        &mut bob,
+        AnswerInvitation {
+            chat,
+            accept: false,
+        },
+    )
+    .await;
+    ok_command(
+        &mut sue,
+        InviteOperator {
+            chat,
+            operator: ann.id(),
+        },
+    )
+    .await;
+    ok_command(&mut sue, StaffLeaveChat { chat }).await;
+
+    // Outcomes are durable: a restart in the middle loses none.
+    let server = server.restart().await;
+    for operator in [&mut ann, &mut bob, &mut sue] {
+        operator.socket().wait_closed().await;
+    }
+
+    let taken = InvitationOutcome::Accepted {
+        by: sue_ref.clone(),
+    };
+    let withdrawn = InvitationOutcome::Withdrawn {
+        by: sue_ref.clone(),
+    };
+    assert_eq!(
+        outcomes(&decided_after_snapshot(&mut ann).await),
+        vec![
+            (
+                "Ann Operator".to_owned(),
+                "Bob Operator".to_owned(),
+                taken.clone()
+            ),
+            (
+                "Ann Operator".to_owned(),
+                SUE_NAME.to_owned(),
+                taken.clone()
+            ),
+            (
+                SUE_NAME.to_owned(),
+                "Ann Operator".to_owned(),
+                withdrawn.clone()
+            ),
+        ],
+        "Ann sent the team transfer and was invited by Sue"
+    );
+    let bobs = decided_after_snapshot(&mut bob).await;
+    assert_eq!(
+        outcomes(&bobs),
+        vec![(
+            "Ann Operator".to_owned(),
+            "Bob Operator".to_owned(),
+            taken.clone()
+        )],
+        "Bob's own decline is his to know, the team transfer was taken"
+    );
+    assert_eq!(bobs[0].team, Some(billing.id));
+    assert_eq!(bobs[0].kind, InvitationKind::Transfer);
+    assert_eq!(
+        outcomes(&decided_after_snapshot(&mut sue).await),
+        vec![
+            (SUE_NAME.to_owned(), "Ann Operator".to_owned(), withdrawn),
+            (
+                SUE_NAME.to_owned(),
+                "Bob Operator".to_owned(),
+                InvitationOutcome::Declined
+            ),
+        ]
+    );
+
+    // Ann dismisses them: gone for her after the next snapshot, still there for Bob.
+    ok_command(&mut ann, DismissInvitationOutcomes { chat }).await;
+    assert!(decided_after_snapshot(&mut ann).await.is_empty());
+    assert_eq!(decided_after_snapshot(&mut bob).await.len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn b22_b23_a_timed_out_invitation_and_one_whose_chat_ended_say_so_after_a_snapshot() {
+    use switchboard_protocol::InvitationOutcome;
+    let server = TestServer::start_tweaked(|config| config.invitation_timeout_seconds = 1).await;
+    let (mut ann, mut bob, _sue, _visitor, chat) = active_chat(&server).await;
+    ok_command(
+        &mut ann,
+        InviteOperator {
+            chat,
+            operator: bob.id(),
+        },
+    )
+    .await;
+    ann.wait_for("the invitation timing out", expired(chat))
+        .await;
+    for operator in [&mut ann, &mut bob] {
+        let decided = decided_after_snapshot(operator).await;
+        assert_eq!(decided.len(), 1, "{decided:?}");
+        assert_eq!(decided[0].outcome, InvitationOutcome::TimedOut);
+    }
+
+    // A second chat ends while Bob's invitation to it is open: "chat ended", not "timed out".
+    let mut second = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let second_chat = second.start_chat("Road Runner", "Beep beep").await.id;
+    ann.wait_for("Ann's second ring", rings(second_chat)).await;
+    ann.accept(second_chat).await.expect("Ann accepts");
+    ok_command(
+        &mut ann,
+        InviteOperator {
+            chat: second_chat,
+            operator: bob.id(),
+        },
+    )
+    .await;
+    bob.wait_for("Bob's second invitation", invited(second_chat))
+        .await;
+    ann.end(second_chat).await.expect("Ann ends the chat");
+    bob.wait_for("the withdrawn invitation", expired(second_chat))
+        .await;
+    let decided = decided_after_snapshot(&mut bob).await;
+    let ended: Vec<_> = decided
+        .iter()
+        .filter(|decided| decided.chat == second_chat)
+        .map(|decided| decided.outcome.clone())
+        .collect();
+    assert_eq!(ended, vec![InvitationOutcome::ChatEnded]);
     server.stop().await;
 }

@@ -6,6 +6,7 @@ import type { CoreEvent, CoreState, SearchResults } from './core';
 import type { Collaboration } from './core';
 import type { AuditEntry, LiveChatId, OperatorId, Team, TicketDetail, TranscriptSent } from './protocol';
 import type { AttachmentId } from './protocol';
+import type { RatingSettings } from './protocol';
 import type { CreateCustomerRequest, Customer } from './protocol';
 import type {
   MessageId,
@@ -117,6 +118,10 @@ export interface Backend {
   auditLog(liveChat: LiveChatId): Promise<AuditEntry[]>;
   /** One ticket with its staff transcript (notes included). */
   ticket(id: number): Promise<TicketDetail>;
+  /** B33: whether the live chat asks its visitors for ratings (any member may read it). */
+  ratingSettings(liveChat: LiveChatId): Promise<RatingSettings>;
+  /** B33: switches rating prompts on or off; open widgets follow at once. Supervisors only. */
+  setRatingSettings(liveChat: LiveChatId, enabled: boolean): Promise<RatingSettings>;
   /** B25: emails the visitor the public transcript (never notes). */
   emailTranscript(id: number): Promise<TranscriptSent>;
   /** Invitations, transfers, reply locks and B13 unsubscriptions as last known (kept by the core). */

@@ -1,7 +1,7 @@
 // Generated from crates/core by ts-rs. Do not edit: run
 // `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-core` after changing the Rust types.
 
-import type { ApiError, Availability, ChatId, ChatRating, ChatSummary, Colleague, Invitation, InvitationKind, OperatorRef, OperatorId, TeamId, Message, MessageId, OperatorCommand, OperatorProfile, SiteVisitor, Timestamp, Visibility } from "./protocol";
+import type { ApiError, Availability, ChatId, ChatRating, ChatSummary, Colleague, Invitation, InvitationKind, InvitationOutcome, OperatorRef, OperatorId, TeamId, Message, MessageId, OperatorCommand, OperatorProfile, SiteVisitor, Timestamp, Visibility } from "./protocol";
 
 export type ConnectionState = { "type": "signedOut" } | { "type": "connecting" } | { "type": "connected" } | { "type": "offline" } | { "type": "reconnecting", at: Timestamp, } | { "type": "upgradeRequired" };
 
@@ -191,6 +191,16 @@ operator: OperatorId | null,
  */
 team: TeamId | null, state: SentState, };
 
+export type EndedInvitation = { chat: ChatId, kind: InvitationKind, from: OperatorRef, 
+/**
+ * The visitor's pre-chat question.
+ */
+subject: string, 
+/**
+ * The team's name when it was one of a transfer to a team.
+ */
+team: string | null, outcome: InvitationOutcome, };
+
 export type ReplyLock = { chat: ChatId, lockedBy: OperatorRef, };
 
 export type Collaboration = { 
@@ -210,7 +220,12 @@ unsubscribed: Array<ChatId>,
  * The other staff of this operator's live chats with their availability and routing
  * switch, for the invite and transfer picker (B22, B23). Empty in caches written before.
  */
-colleagues: Array<Colleague>, };
+colleagues: Array<Colleague>, 
+/**
+ * Invitations and transfers to this operator that ended while they were away, with why,
+ * until dismissed. Empty in caches written before.
+ */
+ended: Array<EndedInvitation>, };
 
 export type UploadState = { "kind": "sending" } | { "kind": "queued" } | { "kind": "done" } | { "kind": "failed", error: ApiError, };
 

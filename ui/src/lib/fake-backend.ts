@@ -309,7 +309,7 @@ export class FakeBackend implements Backend {
 
   // ----- collaboration (issue 7): invite, transfer, reassign, reply lock, leave -----
 
-  private collab: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [], colleagues: [] };
+  private collab: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [], colleagues: [], ended: [] };
   private readonly audit: AuditEntry[] = [];
   private readonly emailed: number[] = [];
 
@@ -442,7 +442,34 @@ export class FakeBackend implements Backend {
     this.requireOperator();
     const ticket = this.ticketList.find((candidate) => candidate.id === id);
     if (ticket === undefined) throw rejection('notFound', 'There is no such ticket.');
-    return clone({ ticket, messages: this.messages.get(ticket.chat) ?? [] });
+    const rating = this.ratings.get(ticket.chat);
+    return clone({
+      ticket,
+      messages: this.messages.get(ticket.chat) ?? [],
+      ...(rating === undefined ? {} : { rating }),
+    });
+  }
+
+  /** B33: each live chat's rating switch, on unless a supervisor switched it off. */
+  private readonly ratingSwitches = new Map<LiveChatId, boolean>();
+
+  async ratingSettings(liveChat: LiveChatId): Promise<import('./protocol').RatingSettings> {
+    this.calls.push(`ratingSettings ${liveChat}`);
+    const me = this.requireOperator();
+    if (!me.liveChats.some((live) => live.id === liveChat)) {
+      throw rejection('forbidden', 'You are not a member of this live chat.');
+    }
+    return { enabled: this.ratingSwitches.get(liveChat) ?? true };
+  }
+
+  async setRatingSettings(liveChat: LiveChatId, enabled: boolean): Promise<import('./protocol').RatingSettings> {
+    this.calls.push(`setRatingSettings ${liveChat} ${enabled}`);
+    const me = this.requireOperator();
+    if (!me.liveChats.some((live) => live.id === liveChat && live.supervisor)) {
+      throw rejection('forbidden', 'Only a supervisor of this live chat can change its rating settings.');
+    }
+    this.ratingSwitches.set(liveChat, enabled);
+    return { enabled };
   }
 
   async emailTranscript(id: number): Promise<TranscriptSent> {
@@ -451,6 +478,7 @@ export class FakeBackend implements Backend {
     const ticket = this.ticketList.find((candidate) => candidate.id === id);
     if (ticket === undefined) throw rejection('notFound', 'There is no such ticket.');
     if (ticket.visitor.email === null) throw rejection('badRequest', 'The visitor left no email address to send the transcript to.');
+    if (!this.mailServer) throw rejection('conflict', 'This server has no SMTP server configured for email.');
     this.emailed.push(id);
     return { to: ticket.visitor.email };
   }
@@ -463,6 +491,7 @@ export class FakeBackend implements Backend {
   async dismissSent(chat: ChatId): Promise<void> {
     this.calls.push(`dismissSent ${chat}`);
     this.collab.sent = this.collab.sent.filter((sent) => sent.chat !== chat || sent.state.type === 'waiting');
+    this.collab.ended = this.collab.ended.filter((ended) => ended.chat !== chat);
     this.emitCollaboration();
   }
 
@@ -511,6 +540,13 @@ export class FakeBackend implements Backend {
     this.emitCollaboration();
   }
 
+  /** B22, B23: the core learnt after a snapshot why invitations to this operator ended. */
+  simulateEndedWhileAway(ended: Collaboration['ended']): void {
+    this.collab.invitations = this.collab.invitations.filter((open) => ended.every((gone) => gone.chat !== open.chat));
+    this.collab.ended = [...this.collab.ended, ...ended];
+    this.emitCollaboration();
+  }
+
   /** A colleague locks (or unlocks, with `null`) replies to a chat (B15). */
   simulateReplyLock(chat: ChatId, lockedBy: OperatorRef | null): void {
     this.collab.replyLocks = this.collab.replyLocks.filter((lock) => lock.chat !== chat);
@@ -525,6 +561,9 @@ export class FakeBackend implements Backend {
   }
 
   /** The chats whose transcript was emailed, by ticket id. */
+  /** Whether the (simulated) server has an SMTP server to email transcripts through. */
+  mailServer = true;
+
   get emailedTickets(): readonly number[] {
     return this.emailed;
   }

@@ -2,6 +2,7 @@
 // language is one more catalogue of the same shape.
 
 import type { Availability, Channel, ChatState, Timestamp } from './protocol';
+import type { ConnectionState } from './core';
 
 function plural(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`;
@@ -31,6 +32,15 @@ export function formatDate(at: Timestamp): string {
 export function formatPreciseTime(at: Timestamp): string {
   return preciseTimeFormat.format(new Date(at));
 }
+
+const connectionStatusNames: Record<ConnectionState['type'], string> = {
+  signedOut: 'Signed out',
+  connecting: 'Connecting',
+  connected: 'Connected',
+  offline: 'Offline',
+  reconnecting: 'Reconnecting',
+  upgradeRequired: 'Update needed',
+};
 
 const availabilityNames: Record<Availability, string> = {
   online: 'Online',
@@ -73,6 +83,11 @@ export const EMOJI: readonly { glyph: string; name: string }[] = [
 
 export const messages = {
   appName: 'Switchboard',
+  header: {
+    settings: 'Settings',
+    views: 'Views',
+    chats: 'Chats',
+  },
   loading: 'Loading…',
   startFailed: 'The console could not reach the app core.',
   signIn: {
@@ -97,6 +112,9 @@ export const messages = {
     upgradeRequired: 'This version of Switchboard is too old for the server. Update the app.',
     catchingUp: (applied: number, total: number) => `Catching up: ${applied} of ${total} updates…`,
     catchingUpLabel: 'Catching up',
+    /** The header's short connection state; the banner below it says the rest. */
+    status: (state: ConnectionState['type']) => connectionStatusNames[state],
+    statusLabel: (state: ConnectionState['type']) => `Connection: ${connectionStatusNames[state]}`,
   },
   availability: {
     label: 'Availability',
@@ -197,6 +215,11 @@ export const messages = {
     score: (score: 'good' | 'bad') => (score === 'good' ? '👍 good' : '👎 bad'),
     label: (score: 'good' | 'bad') => (score === 'good' ? 'Visitor rated the chat good' : 'Visitor rated the chat bad'),
     badge: 'Visitor rated:',
+    switchTitle: 'Chat ratings',
+    switchLabel: (liveChat: string) => `Ask visitors of ${liveChat} to rate their chats`,
+    switchFailed: 'The rating setting was not saved.',
+    switchedOn: (liveChat: string) => `Visitors of ${liveChat} are asked to rate their chats.`,
+    switchedOff: (liveChat: string) => `Visitors of ${liveChat} are no longer asked to rate their chats.`,
   },
   customer: {
     title: 'Visitor details',
@@ -338,7 +361,11 @@ export const messages = {
     join: 'Join',
     takeOver: 'Take over',
     previousStays: 'Keep the current operator in the chat',
+    previousStaysShort: (operator: string | null) => `Keep ${operator ?? 'the operator'}`,
     monitoring: 'Monitoring invisibly: the visitor and the operator are not told. Only staff-only notes can be written until you join or take over.',
+    monitoringLead: 'Monitoring invisibly',
+    monitoringWho: (operator: string | null) => `— the visitor and ${operator ?? 'the operator'} do not see you`,
+    stopHint: 'Stop monitoring this chat',
     joined: 'You joined this chat.',
     failed: 'That did not work. Please try again.',
   },
@@ -405,6 +432,14 @@ export const messages = {
       `${name} answered, or the time ran out, while you were offline. The chat stays with you.`,
     dismiss: 'Dismiss',
     invitationsLabel: 'Invitations',
+    endedLabel: 'Invitations that ended while you were away',
+    endedWithdrawn: (name: string) => `${name} withdrew`,
+    endedTimedOut: 'timed out',
+    endedChatEnded: 'chat ended',
+    endedTakenBy: (name: string) => `taken by ${name}`,
+    endedAccepted: 'accepted',
+    endedDeclined: 'declined',
+    endedFrom: (name: string) => `From ${name}`,
     invitedBy: (name: string) => `${name} invites you to join`,
     transferredBy: (name: string) => `${name} transfers this chat to you`,
     transferredViaTeam: (name: string, team: string) => `Transfer from ${name} via team ${team}`,
@@ -439,6 +474,11 @@ export const messages = {
     cancel: 'Cancel',
     emailed: (to: string) => `Transcript sent to ${to}.`,
     failed: 'The chat could not be ended.',
+    ticketFailed: (reason: string) => `The chat has ended, but its ticket was not saved: ${reason}`,
+    emailFailed: (reason: string) => `The chat has ended and its ticket is saved, but the transcript was not emailed: ${reason}`,
+    retryTicket: 'Save the ticket again',
+    retryEmail: 'Send the email again',
+    close: 'Close',
   },
   audit: {
     open: 'Audit log',

@@ -117,7 +117,13 @@ subject: string,
 /**
  * The operator responsible for the chat, once accepted.
  */
-responsible: OperatorRef | null, createdAt: Timestamp, updatedAt: Timestamp, };
+responsible: OperatorRef | null, createdAt: Timestamp, updatedAt: Timestamp, 
+/**
+ * The visitor's rating of the chat (B33), so a fresh sign-in or a new device shows it
+ * without having seen `ChatRated`; absent until rated and from older servers. Staff only:
+ * visitors never get a `ChatSummary`.
+ */
+rating?: ChatRating, };
 
 export type Author = { "kind": "visitor", name: string, } | { "kind": "operator", id: OperatorId, name: string, } | { "kind": "system" };
 
@@ -190,6 +196,18 @@ to: OperatorRef,
  */
 team: TeamId | null, };
 
+export type InvitationOutcome = { "type": "accepted", by: OperatorRef, } | { "type": "declined" } | { "type": "timedOut" } | { "type": "withdrawn", by: OperatorRef, } | { "type": "chatEnded" };
+
+export type DecidedInvitation = { chat: ChatId, kind: InvitationKind, from: OperatorRef, 
+/**
+ * The invited colleague (one entry per member for a team transfer).
+ */
+to: OperatorRef, 
+/**
+ * Set when this is one of a transfer to a team.
+ */
+team: TeamId | null, outcome: InvitationOutcome, decidedAt: Timestamp, };
+
 export type Colleague = { id: OperatorId, name: string, availability: Availability, 
 /**
  * Their routing switch (B07): off means they get no new chats, though they may still
@@ -197,7 +215,13 @@ export type Colleague = { id: OperatorId, name: string, availability: Availabili
  */
 routing: boolean, };
 
-export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, } | { "type": "invitationExpired", chat: ChatId, kind: InvitationKind, operator: OperatorRef, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "unreadEscalation", chat: ChatId, messages: Array<Message>, } | { "type": "teamsChanged", teams: Array<Team>, } | { "type": "staffEmojiChanged", liveChat: LiveChatId, enabled: boolean, } | { "type": "visitorTyping", chat: ChatId, typing: boolean, } | { "type": "visitorRead", chat: ChatId, upTo: MessageId, } | { "type": "visitorsOnSite", visitors: Array<SiteVisitor>, } | { "type": "visitorArrived", visitor: SiteVisitor, } | { "type": "visitorUpdated", visitor: SiteVisitor, } | { "type": "visitorLeft", liveChat: LiveChatId, visitor: VisitorId, } | { "type": "openInvitations", received: Array<Invitation>, sent: Array<OutgoingInvitation>, } | { "type": "colleaguesChanged", colleagues: Array<Colleague>, } | { "type": "colleagueChanged", colleague: Colleague, } | { "type": "chatRated", rating: ChatRating, };
+export type OperatorEvent = { "type": "snapshot", chats: Array<ChatSummary>, ringing: Array<ChatId>, availability: Availability, } | { "type": "chatUpserted", chat: ChatSummary, } | { "type": "messagePosted", message: Message, } | { "type": "ringStarted", chat: ChatId, } | { "type": "ringStopped", chat: ChatId, reason: RingStopReason, } | { "type": "availabilityChanged", availability: Availability, } | { "type": "offered", offer: Offer, } | { "type": "routingChanged", routing: boolean, } | { "type": "invited", invitation: Invitation, } | { "type": "invitationAnswered", chat: ChatId, kind: InvitationKind, operator: OperatorRef, accepted: boolean, } | { "type": "replyLockChanged", chat: ChatId, lockedBy: OperatorRef | null, } | { "type": "invitationExpired", chat: ChatId, kind: InvitationKind, operator: OperatorRef, } | { "type": "messageEdited", message: Message, } | { "type": "messageDeleted", chat: ChatId, message: MessageId, } | { "type": "unreadEscalation", chat: ChatId, messages: Array<Message>, } | { "type": "teamsChanged", teams: Array<Team>, } | { "type": "staffEmojiChanged", liveChat: LiveChatId, enabled: boolean, } | { "type": "visitorTyping", chat: ChatId, typing: boolean, } | { "type": "visitorRead", chat: ChatId, upTo: MessageId, } | { "type": "visitorsOnSite", visitors: Array<SiteVisitor>, } | { "type": "visitorArrived", visitor: SiteVisitor, } | { "type": "visitorUpdated", visitor: SiteVisitor, } | { "type": "visitorLeft", liveChat: LiveChatId, visitor: VisitorId, } | { "type": "openInvitations", received: Array<Invitation>, sent: Array<OutgoingInvitation>, 
+/**
+ * Invitations and transfers to or from this operator decided in the last
+ * [`DECIDED_INVITATIONS_KEPT_MS`] and not dismissed ([`DismissInvitationOutcomes`]),
+ * oldest first. Absent from servers that keep no outcomes.
+ */
+decided?: Array<DecidedInvitation>, } | { "type": "colleaguesChanged", colleagues: Array<Colleague>, } | { "type": "colleagueChanged", colleague: Colleague, } | { "type": "chatRated", rating: ChatRating, };
 
 export type VisitorMessage = { id: MessageId, clientId: ClientId | null, from: VisitorSideAuthor, body: string, sentAt: Timestamp, 
 /**
@@ -226,7 +250,12 @@ operators: Array<string>, createdAt: Timestamp,
  * Whether the widget offers its emoji picker (B32): the live chat's visitor emoji switch.
  * A change reaches open chats as `ChatUpdated`; on for messages from older servers.
  */
-emojiEnabled: boolean, };
+emojiEnabled: boolean, 
+/**
+ * Whether the widget asks for a rating (B33): the live chat's rating switch. A change
+ * reaches open chats as `ChatUpdated`; absent (on) from older servers.
+ */
+ratingEnabled: boolean, };
 
 export type VisitorEvent = { "type": "snapshot", chat: VisitorChat | null, messages: Array<VisitorMessage>, } | { "type": "chatUpdated", chat: VisitorChat, } | { "type": "messagePosted", message: VisitorMessage, } | { "type": "operatorJoined", name: string, } | { "type": "operatorLeft", name: string, } | { "type": "messageEdited", message: VisitorMessage, } | { "type": "messageDeleted", message: MessageId, } | { "type": "operatorTyping", name: string, typing: boolean, } | { "type": "read", upTo: MessageId, };
 
@@ -286,6 +315,8 @@ export type TransferToTeam = { chat: ChatId, team: TeamId, note: string, };
 
 export type AnswerInvitation = { chat: ChatId, accept: boolean, };
 
+export type DismissInvitationOutcomes = { chat: ChatId, };
+
 export type LockReplies = { chat: ChatId, locked: boolean, };
 
 export type StaffLeaveChat = { chat: ChatId, };
@@ -302,9 +333,9 @@ export type UnsubscribeChat = { chat: ChatId, };
 
 export type SetTyping = { chat: ChatId, typing: boolean, visibility: Visibility, };
 
-export type OperatorCommand = { "type": "accept" } & AcceptChat | { "type": "send" } & SendMessage | { "type": "end" } & EndChat | { "type": "mute" } & MuteRing | { "type": "setAvailability" } & SetAvailability | { "type": "decline" } & DeclineOffer | { "type": "setRouting" } & SetRouting | { "type": "setOperatorAvailability" } & SetOperatorAvailability | { "type": "release" } & ReleaseChat | { "type": "monitor" } & MonitorChat | { "type": "join" } & JoinChat | { "type": "takeOver" } & TakeOverChat | { "type": "reassign" } & ReassignChat | { "type": "invite" } & InviteOperator | { "type": "transfer" } & TransferChat | { "type": "transferToTeam" } & TransferToTeam | { "type": "answerInvitation" } & AnswerInvitation | { "type": "lockReplies" } & LockReplies | { "type": "staffLeave" } & StaffLeaveChat | { "type": "editMessage" } & EditMessage | { "type": "deleteMessage" } & DeleteMessage | { "type": "markRead" } & MarkRead | { "type": "subscribe" } & SubscribeChat | { "type": "unsubscribe" } & UnsubscribeChat | { "type": "typing" } & SetTyping;
+export type OperatorCommand = { "type": "accept" } & AcceptChat | { "type": "send" } & SendMessage | { "type": "end" } & EndChat | { "type": "mute" } & MuteRing | { "type": "setAvailability" } & SetAvailability | { "type": "decline" } & DeclineOffer | { "type": "setRouting" } & SetRouting | { "type": "setOperatorAvailability" } & SetOperatorAvailability | { "type": "release" } & ReleaseChat | { "type": "monitor" } & MonitorChat | { "type": "join" } & JoinChat | { "type": "takeOver" } & TakeOverChat | { "type": "reassign" } & ReassignChat | { "type": "invite" } & InviteOperator | { "type": "transfer" } & TransferChat | { "type": "transferToTeam" } & TransferToTeam | { "type": "answerInvitation" } & AnswerInvitation | { "type": "dismissInvitationOutcomes" } & DismissInvitationOutcomes | { "type": "lockReplies" } & LockReplies | { "type": "staffLeave" } & StaffLeaveChat | { "type": "editMessage" } & EditMessage | { "type": "deleteMessage" } & DeleteMessage | { "type": "markRead" } & MarkRead | { "type": "subscribe" } & SubscribeChat | { "type": "unsubscribe" } & UnsubscribeChat | { "type": "typing" } & SetTyping;
 
-export type OperatorResponse = { "type": "accept" } & ChatSummary | { "type": "send" } & Message | { "type": "end" } & ChatSummary | { "type": "mute" } & Ack | { "type": "setAvailability" } & AvailabilityState | { "type": "decline" } & Ack | { "type": "setRouting" } & RoutingState | { "type": "setOperatorAvailability" } & AvailabilityState | { "type": "release" } & ChatSummary | { "type": "monitor" } & ChatHistory | { "type": "join" } & ChatSummary | { "type": "takeOver" } & ChatSummary | { "type": "reassign" } & ChatSummary | { "type": "invite" } & Ack | { "type": "transfer" } & Ack | { "type": "transferToTeam" } & Ack | { "type": "answerInvitation" } & ChatSummary | { "type": "lockReplies" } & Ack | { "type": "staffLeave" } & ChatSummary | { "type": "editMessage" } & Message | { "type": "deleteMessage" } & Ack | { "type": "markRead" } & Ack | { "type": "subscribe" } & Ack | { "type": "unsubscribe" } & Ack | { "type": "typing" } & Ack;
+export type OperatorResponse = { "type": "accept" } & ChatSummary | { "type": "send" } & Message | { "type": "end" } & ChatSummary | { "type": "mute" } & Ack | { "type": "setAvailability" } & AvailabilityState | { "type": "decline" } & Ack | { "type": "setRouting" } & RoutingState | { "type": "setOperatorAvailability" } & AvailabilityState | { "type": "release" } & ChatSummary | { "type": "monitor" } & ChatHistory | { "type": "join" } & ChatSummary | { "type": "takeOver" } & ChatSummary | { "type": "reassign" } & ChatSummary | { "type": "invite" } & Ack | { "type": "transfer" } & Ack | { "type": "transferToTeam" } & Ack | { "type": "answerInvitation" } & ChatSummary | { "type": "dismissInvitationOutcomes" } & Ack | { "type": "lockReplies" } & Ack | { "type": "staffLeave" } & ChatSummary | { "type": "editMessage" } & Message | { "type": "deleteMessage" } & Ack | { "type": "markRead" } & Ack | { "type": "subscribe" } & Ack | { "type": "unsubscribe" } & Ack | { "type": "typing" } & Ack;
 
 export type StartChat = { name: string, email: string | null, question: string, pageUrl: string | null, 
 /**
@@ -486,7 +517,11 @@ export type Ticket = { id: number, chat: ChatId, liveChat: LiveChatId,
  */
 subject: string, status: TicketStatus, assignee: OperatorRef | null, visitor: VisitorProfile, createdAt: Timestamp, updatedAt: Timestamp, };
 
-export type TicketDetail = { ticket: Ticket, messages: Array<Message>, };
+export type TicketDetail = { ticket: Ticket, messages: Array<Message>, 
+/**
+ * The visitor's rating of the chat (B33); absent until rated and from older servers.
+ */
+rating?: ChatRating, };
 
 export type TicketUpdate = { subject: string, status: TicketStatus, assignee: OperatorId | null, };
 

@@ -22,6 +22,7 @@ import type {
 import type { Collaboration } from './core';
 import type { AuditEntry, LiveChatId, OperatorId, Team, TicketDetail, TranscriptSent } from './protocol';
 import type { AttachmentId } from './protocol';
+import type { RatingSettings } from './protocol';
 import type { CreateCustomerRequest, Customer } from './protocol';
 
 export const CORE_EVENT = 'core://event';
@@ -101,6 +102,14 @@ export class TauriBackend implements Backend {
 
   ticket(id: number): Promise<TicketDetail> {
     return invoke<TicketDetail>('ticket', { id });
+  }
+
+  ratingSettings(liveChat: LiveChatId): Promise<RatingSettings> {
+    return invoke<RatingSettings>('rating_settings', { liveChat });
+  }
+
+  setRatingSettings(liveChat: LiveChatId, enabled: boolean): Promise<RatingSettings> {
+    return invoke<RatingSettings>('set_rating_settings', { liveChat, enabled });
   }
 
   emailTranscript(id: number): Promise<TranscriptSent> {

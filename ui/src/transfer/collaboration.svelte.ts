@@ -8,7 +8,7 @@ import type { Collaboration, ReplyLock, SentInvitation } from '../lib/core';
 import { messages } from '../lib/i18n';
 import type { ChatId, ChatSummary, Colleague, Invitation, OperatorId, OperatorRef, Team } from '../lib/protocol';
 
-const EMPTY: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [], colleagues: [] };
+const EMPTY: Collaboration = { invitations: [], sent: [], replyLocks: [], unsubscribed: [], colleagues: [], ended: [] };
 
 export class CollaborationStore {
   state = $state.raw<Collaboration>(EMPTY);

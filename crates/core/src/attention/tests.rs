@@ -35,6 +35,7 @@ fn chat(id: i64, state: ChatState, responsible: Option<OperatorId>) -> ChatSumma
         }),
         created_at: Timestamp(id),
         updated_at: Timestamp(id),
+        rating: None,
     }
 }
 
