@@ -20,7 +20,7 @@ use serde::Deserialize;
 use switchboard_protocol::{
     ATTACHMENT_NAME_HEADER, ApiError, Attachment, AttachmentId, CLIENT_ID_HEADER, ChatId,
     ChatState, ClientId, EmojiSettings, ErrorCode, LiveChatId, Message, MessageId, OperatorEvent,
-    OperatorId, Outcome, Visibility, VisitorEvent, VisitorId, VisitorMessage,
+    OperatorId, Outcome, Visibility, VisitorId, VisitorMessage,
 };
 use tokio::io::AsyncWriteExt;
 
@@ -946,33 +946,13 @@ pub(crate) async fn save_emoji(
             // Widgets of open chats show or hide their picker at once. It travels in the chat
             // itself (logged `ChatUpdated`), so a resume or a snapshot says the same.
             if before.visitors != settings.visitors {
-                for (chat, visitor) in open_chats(effects.database, live_chat)? {
-                    if let Some(chat) = storage::visitor_chat(effects.database, chat)? {
-                        effects.notify_visitor(visitor, &VisitorEvent::ChatUpdated { chat })?;
-                    }
-                }
+                effects.resend_open_chats(live_chat)?;
             }
             Ok(emoji_settings(effects.database, live_chat)?)
         })
     })
     .await
     .map(axum::Json)
-}
-
-/// The live chat's pending and active chats with their visitors.
-fn open_chats(
-    connection: &Connection,
-    live_chat: LiveChatId,
-) -> StoreResult<Vec<(ChatId, VisitorId)>> {
-    let mut statement = connection.prepare_cached(
-        "SELECT id, visitor_id FROM chats WHERE live_chat_id = ?1 AND state IN ('pending', 'active')",
-    )?;
-    let chats = statement
-        .query_map([live_chat.0], |row| {
-            Ok((ChatId(row.get(0)?), VisitorId(row.get(1)?)))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(chats)
 }
 
 fn live_chat_id(text: &str) -> Result<LiveChatId, HttpError> {

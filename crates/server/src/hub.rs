@@ -288,6 +288,18 @@ impl Effects<'_> {
         self.emit(Stream::Visitor(visitor), event)
     }
 
+    /// Sends each open widget of the live chat (pending and active chats) its chat again, after
+    /// a per-live-chat switch the widget follows (visitor emoji, ratings) changed. It travels in
+    /// the chat itself (logged `ChatUpdated`), so a resume or a snapshot says the same.
+    pub(crate) fn resend_open_chats(&mut self, live_chat: LiveChatId) -> StoreResult<()> {
+        for (chat, visitor) in storage::open_chats(self.database, live_chat)? {
+            if let Some(chat) = storage::visitor_chat(self.database, chat)? {
+                self.notify_visitor(visitor, &VisitorEvent::ChatUpdated { chat })?;
+            }
+        }
+        Ok(())
+    }
+
     fn history(
         &mut self,
         chat: ChatId,

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_protocol::{
     ApiError, ChatId, ChatRating, ChatState, ErrorCode, LiveChatId, MAX_RATING_COMMENT_CHARS,
     OperatorEvent, OperatorId, RATING_CHANGE_WINDOW_MS, RateChat, RatingScore, RatingSettings,
-    Timestamp, Visibility, VisitorEvent, VisitorId,
+    Timestamp, Visibility, VisitorId,
 };
 
 use crate::http::{AppState, HttpResult, authenticated_operator, json_body, path_id, with_hub};
@@ -125,22 +125,6 @@ fn chat_staff(
     staff.sort_unstable();
     staff.dedup();
     Ok(staff)
-}
-
-/// The live chat's pending and active chats with their visitors: the widgets that are open.
-fn open_chats(
-    connection: &Connection,
-    live_chat: LiveChatId,
-) -> StoreResult<Vec<(ChatId, VisitorId)>> {
-    let mut statement = connection.prepare_cached(
-        "SELECT id, visitor_id FROM chats WHERE live_chat_id = ?1 AND state IN ('pending', 'active')",
-    )?;
-    let chats = statement
-        .query_map([live_chat.0], |row| {
-            Ok((ChatId(row.get(0)?), VisitorId(row.get(1)?)))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(chats)
 }
 
 fn not_your_chat() -> ApiError {
@@ -288,11 +272,7 @@ impl Hub {
             // the chat itself (logged `ChatUpdated`), so a resume or a snapshot says the same;
             // an unchanged switch sends nothing.
             if before != settings.enabled {
-                for (chat, visitor) in open_chats(effects.database, live_chat)? {
-                    if let Some(chat) = storage::visitor_chat(effects.database, chat)? {
-                        effects.notify_visitor(visitor, &VisitorEvent::ChatUpdated { chat })?;
-                    }
-                }
+                effects.resend_open_chats(live_chat)?;
             }
             Ok(RatingSettings {
                 enabled: rating_enabled(effects.database, live_chat)?,

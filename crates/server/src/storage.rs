@@ -1548,6 +1548,22 @@ fn parse_visibility(text: &str) -> StoreResult<Visibility> {
     }
 }
 
+/// The live chat's pending and active chats with their visitors: the widgets that are open.
+pub(crate) fn open_chats(
+    connection: &Connection,
+    live_chat: LiveChatId,
+) -> StoreResult<Vec<(ChatId, VisitorId)>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT id, visitor_id FROM chats WHERE live_chat_id = ?1 AND state IN ('pending', 'active')",
+    )?;
+    let chats = statement
+        .query_map([live_chat.0], |row| {
+            Ok((ChatId(row.get(0)?), VisitorId(row.get(1)?)))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(chats)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
