@@ -907,6 +907,32 @@ mod tests {
 
     const ME: OperatorId = OperatorId(1);
 
+    /// Chat 7 of live chat 1, Maria's "Help", in `state` with `responsible`.
+    fn maria_chat(state: ChatState, responsible: Option<OperatorRef>) -> ChatSummary {
+        ChatSummary {
+            id: ChatId(7),
+            live_chat: switchboard_protocol::LiveChatId(1),
+            state,
+            channel: switchboard_protocol::Channel::Web,
+            visitor: switchboard_protocol::VisitorProfile {
+                id: switchboard_protocol::VisitorId(3),
+                name: "Maria".to_owned(),
+                email: None,
+                page_url: None,
+                location: None,
+                country: None,
+                language: None,
+                time_zone: None,
+                topic: None,
+            },
+            subject: "Help".to_owned(),
+            responsible,
+            created_at: Timestamp(1),
+            updated_at: Timestamp(1),
+            rating: None,
+        }
+    }
+
     fn profile() -> OperatorProfile {
         OperatorProfile {
             id: ME,
@@ -998,31 +1024,13 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let mut cache = Cache::open(folder.path()).unwrap();
         cache.set_operator(&profile()).unwrap();
-        let summary = ChatSummary {
-            id: ChatId(7),
-            live_chat: switchboard_protocol::LiveChatId(1),
-            state: ChatState::Active,
-            channel: switchboard_protocol::Channel::Web,
-            visitor: switchboard_protocol::VisitorProfile {
-                id: switchboard_protocol::VisitorId(3),
-                name: "Maria".to_owned(),
-                email: None,
-                page_url: None,
-                location: None,
-                country: None,
-                language: None,
-                time_zone: None,
-                topic: None,
-            },
-            subject: "Help".to_owned(),
-            responsible: Some(OperatorRef {
+        let summary = maria_chat(
+            ChatState::Active,
+            Some(OperatorRef {
                 id: ME,
                 name: "Ann Operator".to_owned(),
             }),
-            created_at: Timestamp(1),
-            updated_at: Timestamp(1),
-            rating: None,
-        };
+        );
         cache
             .apply(
                 1,
@@ -1101,28 +1109,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let mut cache = Cache::open(folder.path()).unwrap();
         cache.set_operator(&profile()).unwrap();
-        let summary = ChatSummary {
-            id: ChatId(7),
-            live_chat: switchboard_protocol::LiveChatId(1),
-            state: ChatState::Closed,
-            channel: switchboard_protocol::Channel::Web,
-            visitor: switchboard_protocol::VisitorProfile {
-                id: switchboard_protocol::VisitorId(3),
-                name: "Maria".to_owned(),
-                email: None,
-                page_url: None,
-                location: None,
-                country: None,
-                language: None,
-                time_zone: None,
-                topic: None,
-            },
-            subject: "Help".to_owned(),
-            responsible: None,
-            created_at: Timestamp(1),
-            updated_at: Timestamp(1),
-            rating: None,
-        };
+        let summary = maria_chat(ChatState::Closed, None);
         let upsert = OperatorEvent::ChatUpserted {
             chat: summary.clone(),
         };
