@@ -141,6 +141,8 @@ button { cursor: pointer; }
 .ended p { margin: 0; color: #3b4560; }
 .composer { position: relative; display: flex; gap: 8px; align-items: flex-end; padding: 10px 12px; border-top: 1px solid #e3e7ef; }
 .composer .attach, .composer .emoji { border: 0; background: none; font-size: 18px; padding: 6px 2px; }
+.composer .attach { color: #3b4560; }
+.attach svg { display: block; width: 20px; height: 20px; fill: none; stroke: currentColor; stroke-width: 2; stroke-linecap: round; transform: rotate(45deg); }
 .emoji-picker {
   position: absolute;
   bottom: calc(100% + 4px);

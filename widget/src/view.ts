@@ -92,16 +92,26 @@ function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-function launcherIcon(document: Document): SVGSVGElement {
+/** A decorative 24×24 icon: its button carries the accessible label, not the drawing. */
+function icon(document: Document, shape: string): SVGSVGElement {
   const svgNamespace = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(svgNamespace, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("aria-hidden", "true");
   svg.setAttribute("focusable", "false");
   const path = document.createElementNS(svgNamespace, "path");
-  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+  path.setAttribute("d", shape);
   svg.append(path);
   return svg;
+}
+
+function launcherIcon(document: Document): SVGSVGElement {
+  return icon(document, "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+}
+
+/** A paperclip drawn as one stroke, not the 📎 emoji: pages without an emoji font showed a box. */
+function paperclipIcon(document: Document): SVGSVGElement {
+  return icon(document, "M16 7v9a4 4 0 0 1-8 0V6a2.5 2.5 0 0 1 5 0v9.5a1 1 0 0 1-2 0V8");
 }
 
 function adoptStyles(document: Document, root: ShadowRoot): void {
@@ -227,7 +237,7 @@ export function mountWidget(document: Document, actions: WidgetActions): Mounted
     document,
     "button",
     { type: "button", class: "attach", "data-testid": "sb-attach", "aria-label": "Send a file" },
-    ["📎"],
+    [paperclipIcon(document)],
   );
   if (actions.attach !== undefined) composer.prepend(fileInput, attachButton);
   attachButton.addEventListener("click", () => fileInput.click());

@@ -71,6 +71,17 @@ describe("attachments in the widget (B32)", () => {
     expect(upload?.body).toBe(file);
   });
 
+  it("b32 the file button draws a paperclip, not an emoji, and keeps its label", async () => {
+    const { root } = await chattingWidget(() => ({ status: 200, body: {} }));
+    const button = root.querySelector<HTMLButtonElement>('[data-testid="sb-attach"]');
+    expect(button?.getAttribute("aria-label")).toBe("Send a file");
+    expect(button?.textContent, "no emoji that needs an emoji font").toBe("");
+    const svg = button?.querySelector("svg");
+    expect(svg?.namespaceURI).toBe("http://www.w3.org/2000/svg");
+    expect(svg?.getAttribute("aria-hidden")).toBe("true");
+    expect(svg?.querySelector("path")?.getAttribute("d")).toBeTruthy();
+  });
+
   it("b32 a refusal says why in the server's words and offers a retry with the same id", async () => {
     let refuse = true;
     const { root, requests } = await chattingWidget(() =>

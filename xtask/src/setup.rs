@@ -375,18 +375,30 @@ pub struct DemoServer {
 /// Starts `switchboard-server --demo` on `bind` with its database under target/demo, and waits for
 /// its "listening" line.
 pub fn start_demo_server(bind: &str, database: &Path) -> Result<DemoServer, Failure> {
+    start_server(bind, database, None)
+}
+
+/// [`start_demo_server`], writing transcript emails as `.eml` files into `mail_dir` when given
+/// (the demo has no SMTP server).
+fn start_server(
+    bind: &str,
+    database: &Path,
+    mail_dir: Option<&Path>,
+) -> Result<DemoServer, Failure> {
     if let Some(parent) = database.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let mut process = Guard::spawn(
-        "switchboard-server",
-        Command::new(target_dir().join("debug/switchboard-server"))
-            .args(["--demo", "--bind", bind, "--database"])
-            .arg(database)
-            .arg("--widget-dir")
-            .arg(root().join("widget/dist"))
-            .stdout(Stdio::piped()),
-    )?;
+    let mut command = Command::new(target_dir().join("debug/switchboard-server"));
+    command
+        .args(["--demo", "--bind", bind, "--database"])
+        .arg(database)
+        .arg("--widget-dir")
+        .arg(root().join("widget/dist"))
+        .stdout(Stdio::piped());
+    if let Some(mail_dir) = mail_dir {
+        command.arg("--mail-dir").arg(mail_dir);
+    }
+    let mut process = Guard::spawn("switchboard-server", &mut command)?;
     let stdout = process
         .child
         .stdout
@@ -431,15 +443,19 @@ pub fn desktop_app(server_url: &str, data_dir: &Path) -> Command {
 pub fn run_demo(progress: &mut Progress, port: u16, xvfb: bool) -> Result<(), Failure> {
     progress.step("Starting the server with the demo organisation");
     let demo_dir = target_dir().join("demo");
-    let server = start_demo_server(
+    let mail_dir = demo_dir.join("mail");
+    let server = start_server(
         &format!("127.0.0.1:{port}"),
         &demo_dir.join("server.sqlite3"),
+        Some(&mail_dir),
     )?;
     println!(
         "\n    Demo page (open it, start a chat, and the app rings): {}/demo\n    \
+         Emails (transcripts) are written to {}\n    \
          Sign-ins: ann@example.com, bob@example.com (operators), sue@example.com (supervisor); \
          password: {DEMO_PASSWORD}",
-        server.url
+        server.url,
+        mail_dir.display()
     );
 
     progress.step("Opening the desktop app signed in as Ann Operator");

@@ -38,8 +38,11 @@ pub struct Config {
     /// time zone (B04). `None` (the default) ignores such headers: without a proxy that
     /// overwrites it, a visitor could pick their own country.
     pub country_header: Option<String>,
-    /// Where transcript emails go out (B24, B25); `None` refuses to send them.
+    /// Where transcript emails go out (B24, B25). Takes precedence over `mail_dir`.
     pub smtp: Option<crate::mail::SmtpSettings>,
+    /// A folder receiving each transcript email as an `.eml` file, used only when no SMTP
+    /// server is set (the demo writes there); with neither, sending is refused.
+    pub mail_dir: Option<PathBuf>,
     /// Largest attachment accepted, in bytes (B32); larger uploads get a 413 `tooLarge`.
     pub attachment_max_bytes: u64,
     /// How long a visitor whose last page with the widget closed still counts as on site (B50),
@@ -66,6 +69,7 @@ impl Default for Config {
             invitation_timeout_seconds: 60,
             country_header: None,
             smtp: None,
+            mail_dir: None,
             attachment_max_bytes: switchboard_protocol::DEFAULT_ATTACHMENT_MAX_BYTES,
             visitor_leave_grace_ms: 30_000,
             visitor_retention_days: 30,
@@ -113,6 +117,7 @@ struct FileConfig {
     attachment_max_bytes: Option<u64>,
     smtp_port: Option<u16>,
     smtp_from: Option<String>,
+    mail_dir: Option<PathBuf>,
     visitor_retention_days: Option<i64>,
 }
 
@@ -123,6 +128,7 @@ pub struct Overrides {
     pub database: Option<PathBuf>,
     pub widget_dir: Option<PathBuf>,
     pub demo: bool,
+    pub mail_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -186,8 +192,11 @@ impl Config {
                     port: parsed.smtp_port.unwrap_or(25),
                     from: parsed
                         .smtp_from
-                        .unwrap_or_else(|| "Switchboard <switchboard@localhost>".to_owned()),
+                        .unwrap_or_else(|| crate::mail::DEFAULT_FROM.to_owned()),
                 });
+            }
+            if parsed.mail_dir.is_some() {
+                config.mail_dir = parsed.mail_dir;
             }
             if let Some(days) = parsed.visitor_retention_days {
                 config.visitor_retention_days = days.max(0);
@@ -201,6 +210,7 @@ impl Config {
                 "SWITCHBOARD_BIND" => config.bind = parse_address(&name, &value)?,
                 "SWITCHBOARD_DATABASE" => config.database = PathBuf::from(value),
                 "SWITCHBOARD_WIDGET_DIR" => config.widget_dir = Some(PathBuf::from(value)),
+                "SWITCHBOARD_MAIL_DIR" => config.mail_dir = Some(PathBuf::from(value)),
                 "SWITCHBOARD_VISITOR_RETENTION_DAYS" => {
                     if let Ok(days) = value.trim().parse::<i64>() {
                         config.visitor_retention_days = days.max(0);
@@ -224,7 +234,24 @@ impl Config {
             config.widget_dir = overrides.widget_dir;
         }
         config.demo |= overrides.demo;
+        if overrides.mail_dir.is_some() {
+            config.mail_dir = overrides.mail_dir;
+        }
         Ok(config)
+    }
+
+    /// How transcript emails leave: the SMTP server when one is set (a real deployment), else
+    /// the mail folder, else `None` (sending is refused).
+    pub fn mail_transport(&self) -> Option<crate::mail::MailTransport> {
+        if let Some(smtp) = &self.smtp {
+            return Some(crate::mail::MailTransport::Smtp(smtp.clone()));
+        }
+        self.mail_dir.as_ref().map(|path| {
+            crate::mail::MailTransport::Folder(crate::mail::MailFolder {
+                path: path.clone(),
+                from: crate::mail::DEFAULT_FROM.to_owned(),
+            })
+        })
     }
 }
 
@@ -283,6 +310,38 @@ mod tests {
         )];
         let config = Config::load(Some(&file), environment, Overrides::default()).expect("loads");
         assert_eq!(config.visitor_retention_days, 7);
+    }
+
+    #[test]
+    fn smtp_takes_precedence_over_the_mail_folder_and_the_flag_over_the_environment() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let file = directory.path().join("server.toml");
+        std::fs::write(&file, "mail_dir = \"from-file\"\n").expect("write config");
+        let environment = vec![("SWITCHBOARD_MAIL_DIR".to_owned(), "from-env".to_owned())];
+        let config =
+            Config::load(Some(&file), environment.clone(), Overrides::default()).expect("loads");
+        assert_eq!(config.mail_dir, Some(PathBuf::from("from-env")));
+        let overrides = Overrides {
+            mail_dir: Some(PathBuf::from("from-flag")),
+            ..Overrides::default()
+        };
+        let config = Config::load(Some(&file), environment, overrides).expect("loads");
+        assert_eq!(
+            config.mail_transport(),
+            Some(crate::mail::MailTransport::Folder(
+                crate::mail::MailFolder {
+                    path: PathBuf::from("from-flag"),
+                    from: crate::mail::DEFAULT_FROM.to_owned(),
+                }
+            ))
+        );
+        std::fs::write(&file, "mail_dir = \"mail\"\nsmtp_host = \"relay\"\n").expect("write");
+        let config = Config::load(Some(&file), Vec::new(), Overrides::default()).expect("loads");
+        assert!(matches!(
+            config.mail_transport(),
+            Some(crate::mail::MailTransport::Smtp(settings)) if settings.host == "relay"
+        ));
+        assert_eq!(Config::default().mail_transport(), None);
     }
 
     #[test]

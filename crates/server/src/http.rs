@@ -45,8 +45,8 @@ pub struct AppState {
     pub hub: SharedHub,
     pub widget_dir: Option<Arc<PathBuf>>,
     pub shutdown: watch::Receiver<bool>,
-    /// The SMTP relay for transcript emails, when configured.
-    pub mail: Option<Arc<crate::mail::SmtpSettings>>,
+    /// How transcript emails leave (SMTP relay or mail folder), when configured.
+    pub mail: Option<Arc<crate::mail::MailTransport>>,
     /// Where uploaded files go and the size limit (B32).
     pub attachments: Arc<crate::attachments::AttachmentStore>,
 }
@@ -436,7 +436,7 @@ async fn update_ticket(
     .map(axum::Json)
 }
 
-/// Builds the email under the hub lock, then talks SMTP outside it.
+/// Builds the email under the hub lock, then talks SMTP (or writes the file) outside it.
 async fn email_transcript(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -445,14 +445,14 @@ async fn email_transcript(
     let operator = authenticated_operator(&state, &headers).await?;
     let id = path_id(&id, "ticket")?;
     let email = with_hub(&state, move |hub| hub.lock().transcript_email(operator, id)).await?;
-    let Some(settings) = state.mail.clone() else {
+    let Some(transport) = state.mail.clone() else {
         return Err(error(
             ErrorCode::Conflict,
             "This server has no SMTP server configured for email.",
         ));
     };
     let to = email.to.clone();
-    crate::mail::send(&settings, email)
+    crate::mail::deliver(&transport, email)
         .await
         .map_err(|failure| {
             tracing::warn!(error = %failure, "transcript email failed");

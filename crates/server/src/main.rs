@@ -28,6 +28,9 @@ struct Arguments {
     /// Seed the demo organisation (safe to repeat).
     #[arg(long)]
     demo: bool,
+    /// Write transcript emails as .eml files into this folder (used when no SMTP host is set).
+    #[arg(long, value_name = "DIR")]
+    mail_dir: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -46,10 +49,14 @@ async fn main() -> anyhow::Result<()> {
         database: arguments.database,
         widget_dir: arguments.widget_dir,
         demo: arguments.demo,
+        mail_dir: arguments.mail_dir,
     };
     let config = Config::load(arguments.config.as_deref(), std::env::vars(), overrides)
         .context("loading the configuration")?;
     let demo = config.demo;
+    if let Some(switchboard_server::mail::MailTransport::Folder(folder)) = config.mail_transport() {
+        tracing::info!(folder = %folder.path.display(), "transcript emails are written to a folder");
+    }
     let server = Server::start(config).await.context("starting the server")?;
     let address = server.local_addr();
     // Scripts start the server on port 0 and read this line to learn the port.

@@ -124,7 +124,7 @@ impl Server {
             hub: hub.clone(),
             widget_dir: config.widget_dir.clone().map(Arc::new),
             shutdown: shutdown_signal.clone(),
-            mail: config.smtp.clone().map(Arc::new),
+            mail: config.mail_transport().map(Arc::new),
             attachments: Arc::new(crate::attachments::AttachmentStore::beside(
                 &config.database,
                 config.attachment_max_bytes,
