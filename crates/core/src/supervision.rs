@@ -53,8 +53,9 @@ pub struct SentInvitation {
     pub state: SentState,
 }
 
-/// An invitation or transfer to this operator that ended while they were away (B22, B23),
-/// shown with why until dismissed: "Ann withdrew", "timed out", "chat ended", "taken by Bob".
+/// An invitation or transfer to this operator that ended without their answer (B22, B23), live
+/// or while they were away, shown with why until dismissed: "Ann withdrew", "timed out", "chat
+/// ended", "taken by Bob".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct EndedInvitation {
@@ -92,18 +93,26 @@ pub struct Collaboration {
     /// switch, for the invite and transfer picker (B22, B23). Empty in caches written before.
     #[serde(default)]
     pub colleagues: Vec<Colleague>,
-    /// Invitations and transfers to this operator that ended while they were away, with why,
-    /// until dismissed. Empty in caches written before.
+    /// Invitations and transfers to this operator that ended without their answer (live or
+    /// while they were away), with why, until dismissed. Empty in caches written before.
     #[serde(default)]
     pub ended: Vec<EndedInvitation>,
 }
 
 impl Collaboration {
     /// Forgets everything about a chat that is no longer live, except why what this operator
-    /// sent got no answer: that stays until dismissed (or the next snapshot).
+    /// sent got no answer and why an invitation to them ended: those stay until dismissed (or
+    /// the next snapshot).
     fn forget_chat(&mut self, chat: ChatId) {
-        self.invitations
-            .retain(|invitation| invitation.chat != chat);
+        // An invitation to it says "chat ended", as it would after a snapshot.
+        let (ended, open): (Vec<Invitation>, Vec<Invitation>) = self
+            .invitations
+            .drain(..)
+            .partition(|invitation| invitation.chat == chat);
+        self.invitations = open;
+        for invitation in ended {
+            self.push_ended(invitation, InvitationOutcome::ChatEnded);
+        }
         self.sent.retain_mut(|sent| {
             if sent.chat != chat {
                 return true;
@@ -198,11 +207,27 @@ impl Collaboration {
                 chat,
                 kind,
                 operator,
+                outcome,
             } => {
                 if Some(operator.id) == me {
-                    self.invitations.retain(|open| open.chat != *chat);
+                    let (ended, open): (Vec<Invitation>, Vec<Invitation>) = self
+                        .invitations
+                        .drain(..)
+                        .partition(|invitation| invitation.chat == *chat);
+                    self.invitations = open;
+                    // Why it ended shows at once, like after a snapshot; an older server that
+                    // sends no reason only takes it away. A replay finds it gone: no change.
+                    if let Some(outcome) = outcome {
+                        for invitation in ended {
+                            self.push_ended(invitation, outcome.clone());
+                        }
+                    }
                 } else {
-                    self.set_sent_state(*chat, *kind, operator, SentState::TimedOut);
+                    let state = match outcome {
+                        Some(InvitationOutcome::ChatEnded) => SentState::ChatEnded,
+                        _ => SentState::TimedOut,
+                    };
+                    self.set_sent_state(*chat, *kind, operator, state);
                 }
             }
             OperatorEvent::OpenInvitations {
@@ -755,34 +780,129 @@ mod tests {
             team: None,
             state: SentState::Waiting,
         });
-        assert!(state.apply(
-            &OperatorEvent::InvitationExpired {
-                chat: ChatId(7),
-                kind: InvitationKind::Transfer,
-                operator: me(),
-            },
-            Some(ME),
-        ));
+        let mine_expired = OperatorEvent::InvitationExpired {
+            chat: ChatId(7),
+            kind: InvitationKind::Transfer,
+            operator: me(),
+            outcome: Some(InvitationOutcome::TimedOut),
+        };
+        assert!(state.apply(&mine_expired, Some(ME)));
         assert!(
             state.invitations.is_empty(),
             "my expired invitation is gone"
         );
-        assert!(state.apply(
-            &OperatorEvent::InvitationExpired {
-                chat: ChatId(8),
-                kind: InvitationKind::Invite,
-                operator: ann(),
-            },
-            Some(ME),
-        ));
+        assert_eq!(state.ended.len(), 1, "and says why");
+        assert_eq!(state.ended[0].outcome, InvitationOutcome::TimedOut);
+        let sent_expired = OperatorEvent::InvitationExpired {
+            chat: ChatId(8),
+            kind: InvitationKind::Invite,
+            operator: ann(),
+            outcome: Some(InvitationOutcome::TimedOut),
+        };
+        assert!(state.apply(&sent_expired, Some(ME)));
         assert_eq!(state.sent[0].state, SentState::TimedOut);
         assert_eq!(state.sent[0].to, "Ann Operator");
+        assert_eq!(state.ended.len(), 1, "what I sent is no invitation to me");
         // Replayed after a reconnect: nothing changes.
+        assert!(!state.apply(&sent_expired, Some(ME)));
+        assert!(!state.apply(&mine_expired, Some(ME)));
+    }
+
+    fn invited(chat: i64, team: Option<&str>) -> OperatorEvent {
+        OperatorEvent::Invited {
+            invitation: Invitation {
+                chat: ChatId(chat),
+                kind: InvitationKind::Transfer,
+                from: ann(),
+                note: None,
+                subject: "Anvil".to_owned(),
+                team: team.map(str::to_owned),
+            },
+        }
+    }
+
+    #[test]
+    fn b22_b23_an_invitation_withdrawn_live_says_why() {
+        let sue = OperatorRef {
+            id: OperatorId(3),
+            name: "Sue Supervisor".to_owned(),
+        };
+        let mut state = Collaboration::default();
+        for chat in [1, 2] {
+            assert!(state.apply(&invited(chat, None), Some(ME)));
+        }
+        assert!(state.apply(&invited(3, Some("Billing")), Some(ME)));
+        let expired = |chat: i64, outcome| OperatorEvent::InvitationExpired {
+            chat: ChatId(chat),
+            kind: InvitationKind::Transfer,
+            operator: me(),
+            outcome,
+        };
+        assert!(state.apply(
+            &expired(1, Some(InvitationOutcome::Withdrawn { by: ann() })),
+            Some(ME)
+        ));
+        assert!(state.apply(
+            &expired(3, Some(InvitationOutcome::Accepted { by: sue.clone() })),
+            Some(ME)
+        ));
+        // From a server that keeps no outcomes: it only goes away.
+        assert!(state.apply(&expired(2, None), Some(ME)));
+        assert!(state.invitations.is_empty(), "none is open any more");
+        let shown: Vec<(i64, InvitationOutcome, Option<&str>)> = state
+            .ended
+            .iter()
+            .map(|ended| (ended.chat.0, ended.outcome.clone(), ended.team.as_deref()))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                (1, InvitationOutcome::Withdrawn { by: ann() }, None),
+                (3, InvitationOutcome::Accepted { by: sue }, Some("Billing")),
+            ]
+        );
+        assert_eq!(state.ended[0].from, ann());
+        assert_eq!(state.ended[0].subject, "Anvil");
+    }
+
+    #[test]
+    fn b22_b23_an_invitation_whose_chat_ends_live_says_chat_ended() {
+        let mut state = Collaboration::default();
+        assert!(state.apply(&invited(4, None), Some(ME)));
+        use switchboard_protocol::{Channel, Timestamp, VisitorId, VisitorProfile};
+        let summary = ChatSummary {
+            id: ChatId(4),
+            live_chat: LiveChatId(1),
+            state: ChatState::Closed,
+            channel: Channel::Web,
+            visitor: VisitorProfile {
+                id: VisitorId(4),
+                name: "Wile E.".to_owned(),
+                email: None,
+                page_url: None,
+                location: None,
+                country: None,
+                language: None,
+                time_zone: None,
+                topic: None,
+            },
+            subject: "Anvil".to_owned(),
+            responsible: None,
+            created_at: Timestamp(4),
+            updated_at: Timestamp(4),
+            rating: None,
+        };
+        assert!(state.apply(&OperatorEvent::ChatUpserted { chat: summary }, Some(ME)));
+        assert!(state.invitations.is_empty());
+        assert_eq!(state.ended.len(), 1);
+        assert_eq!(state.ended[0].outcome, InvitationOutcome::ChatEnded);
+        // The server's expiry of it later changes nothing.
         assert!(!state.apply(
             &OperatorEvent::InvitationExpired {
-                chat: ChatId(8),
-                kind: InvitationKind::Invite,
-                operator: ann(),
+                chat: ChatId(4),
+                kind: InvitationKind::Transfer,
+                operator: me(),
+                outcome: Some(InvitationOutcome::ChatEnded),
             },
             Some(ME),
         ));

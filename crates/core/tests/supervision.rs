@@ -570,6 +570,105 @@ async fn b22_b23_invitations_to_me_that_ended_while_away_say_why_after_a_snapsho
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b22_b23_an_invitation_to_me_that_ends_while_connected_says_why_until_dismissed() {
+    use switchboard_protocol::{
+        Endpoint, InvitationOutcome, InviteOperator, JoinChat, StaffLeaveChat,
+    };
+    let server = TestServer::start().await;
+    let data = tempfile::tempdir().expect("a data folder");
+    let bob = Core::start(CoreConfig {
+        server_url: server.url(),
+        data_dir: data.path().to_owned(),
+        credentials: CredentialStore::Memory,
+        audio: AudioOutput::Disabled,
+    })
+    .await
+    .expect("start the core");
+    bob.sign_in(BOB, DEMO_PASSWORD).await.expect("Bob signs in");
+    let mut ann = TestOperator::sign_in(&server.url(), ANN, DEMO_PASSWORD).await;
+    let mut sue = TestOperator::sign_in(&server.url(), SUE, DEMO_PASSWORD).await;
+    let mut visitor = TestVisitor::connect(&server.url(), DEMO_EMBED_KEY).await;
+    let chat = visitor.start_chat("Wile E.", "Anvil").await.id;
+    ann.wait_for("Ann's ring", rings(chat)).await;
+    ann.accept(chat).await.expect("Ann accepts");
+
+    // Sue joins; Ann invites Bob and leaves before he answers, handing the chat to Sue.
+    sue.command(JoinChat { chat }).await.expect("Sue joins");
+    ann.command(InviteOperator {
+        chat,
+        operator: bob_id(&bob),
+    })
+    .await
+    .expect("Ann invites Bob");
+    collaboration_where(&bob, "Bob's invitation", |state| {
+        state.invitations.len() == 1
+    })
+    .await;
+    ann.command(StaffLeaveChat { chat })
+        .await
+        .expect("Ann leaves");
+    let shown = collaboration_where(&bob, "why it ended", |state| {
+        state.invitations.is_empty() && !state.ended.is_empty()
+    })
+    .await;
+    assert_eq!(shown.ended.len(), 1, "{shown:?}");
+    assert_eq!(shown.ended[0].chat, chat);
+    assert_eq!(shown.ended[0].subject, "Anvil");
+    assert!(
+        matches!(&shown.ended[0].outcome, InvitationOutcome::Withdrawn { by } if by.name == "Ann Operator"),
+        "{shown:?}"
+    );
+
+    // Sue transfers to a team of Bob and Ann; Ann takes it first: "taken by Ann" for Bob.
+    let team_path =
+        switchboard_protocol::CreateTeam::PATH.replace("{id}", &LiveChatId(1).to_string());
+    let billing: switchboard_protocol::Team = switchboard_server::test_support::post_json(
+        &format!("{}{team_path}", server.url()),
+        &switchboard_protocol::TeamRequest {
+            name: "Billing".to_owned(),
+            members: vec![bob_id(&bob), ann.id()],
+        },
+        Some(sue.token()),
+    )
+    .await
+    .expect("Sue creates a team");
+    sue.command(switchboard_protocol::TransferToTeam {
+        chat,
+        team: billing.id,
+        note: String::new(),
+    })
+    .await
+    .expect("Sue transfers to Billing");
+    collaboration_where(&bob, "Bob's team transfer", |state| {
+        state.invitations.len() == 1
+    })
+    .await;
+    ann.command(AnswerInvitation { chat, accept: true })
+        .await
+        .expect("Ann takes it");
+    let shown = collaboration_where(&bob, "taken by Ann", |state| {
+        state.invitations.is_empty()
+            && state
+                .ended
+                .iter()
+                .any(|ended| matches!(ended.outcome, InvitationOutcome::Accepted { .. }))
+    })
+    .await;
+    assert_eq!(shown.ended.len(), 1, "one line per chat: {shown:?}");
+    assert_eq!(shown.ended[0].team.as_deref(), Some("Billing"));
+    assert!(
+        matches!(&shown.ended[0].outcome, InvitationOutcome::Accepted { by } if by.name == "Ann Operator"),
+        "{shown:?}"
+    );
+
+    // Shown until dismissed.
+    bob.dismiss_outcomes(chat).await;
+    assert!(bob.collaboration().ended.is_empty());
+    bob.shutdown().await;
+    server.stop().await;
+}
+
 fn bob_id(core: &Core) -> switchboard_protocol::OperatorId {
     core.state().operator.expect("signed in").id
 }

@@ -555,11 +555,17 @@ pub enum OperatorEvent {
     },
     /// An invitation or transfer ran out unanswered (B22, B23): sent to its sender, who gets
     /// the chat back with the reason, and to `operator`, the invited one, whose invitation is
-    /// withdrawn.
+    /// withdrawn. Also sent to the invited one when the invitation is withdrawn otherwise (the
+    /// sender left or handed the chat on, a colleague took the team transfer, the chat ended).
     InvitationExpired {
         chat: ChatId,
         kind: InvitationKind,
         operator: OperatorRef,
+        /// Why it ended, as the server stored it, so a console can say so at once ("Ann
+        /// withdrew", "taken by Bob", "timed out"). Absent from servers that keep no outcomes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        outcome: Option<InvitationOutcome>,
     },
     /// The author changed the text of a message (B16). Replaces the message with the same id.
     MessageEdited { message: Message },

@@ -679,6 +679,14 @@ fn collaboration_wire_types() {
                 chat: ChatId(7),
                 kind: InvitationKind::Transfer,
                 operator: operator_ref(),
+                outcome: Some(InvitationOutcome::Withdrawn { by: operator_ref() }),
+            },
+            // From a server that keeps no outcomes.
+            OperatorEvent::InvitationExpired {
+                chat: ChatId(7),
+                kind: InvitationKind::Invite,
+                operator: operator_ref(),
+                outcome: None,
             },
             OperatorEvent::OpenInvitations {
                 received: vec![Invitation {

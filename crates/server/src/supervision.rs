@@ -1066,11 +1066,6 @@ pub(crate) fn expire_invitations(effects: &mut Effects<'_>, timeout_ms: i64) -> 
     )?;
     for (chat, invited, kind, from, team) in expired {
         let kind = parse_kind(&kind)?;
-        let event = OperatorEvent::InvitationExpired {
-            chat,
-            kind,
-            operator: storage::operator_ref(effects.database, invited)?,
-        };
         // An invitation to a chat that ended meanwhile did not time out: both saw the chat end
         // (its `ChatUpserted`), so only the invitee's console needs it withdrawn.
         let live = storage::chat_summary(effects.database, chat)?
@@ -1081,6 +1076,12 @@ pub(crate) fn expire_invitations(effects: &mut Effects<'_>, timeout_ms: i64) -> 
             InvitationOutcome::ChatEnded
         };
         record_outcome(effects, chat, invited, kind, from, team, &outcome)?;
+        let event = OperatorEvent::InvitationExpired {
+            chat,
+            kind,
+            operator: storage::operator_ref(effects.database, invited)?,
+            outcome: Some(outcome),
+        };
         if live {
             effects.notify_operator(from, &event)?;
         }
@@ -1107,8 +1108,8 @@ fn team_invitations(
     Ok(operators)
 }
 
-/// A colleague accepted the team transfer: the others' invitations disappear from their
-/// consoles.
+/// A colleague accepted the team transfer: the others' invitations give way to "taken by
+/// <name>" in their consoles.
 fn withdraw_team_invitations(
     effects: &mut Effects<'_>,
     chat: ChatId,
@@ -1122,7 +1123,8 @@ fn withdraw_team_invitations(
         [chat.0, team.0],
     )?;
     for other in others {
-        // The others see "taken by <name>" if they were away meanwhile.
+        // The others see "taken by <name>", now or after a snapshot if they were away.
+        let outcome = InvitationOutcome::Accepted { by: taker.clone() };
         record_outcome(
             effects,
             chat,
@@ -1130,12 +1132,13 @@ fn withdraw_team_invitations(
             accepted.kind,
             accepted.from,
             Some(team),
-            &InvitationOutcome::Accepted { by: taker.clone() },
+            &outcome,
         )?;
         let event = OperatorEvent::InvitationExpired {
             chat,
             kind: InvitationKind::Transfer,
             operator: storage::operator_ref(effects.database, *other)?,
+            outcome: Some(outcome),
         };
         effects.notify_operator(*other, &event)?;
     }
@@ -1281,7 +1284,7 @@ fn record_outcome(
 }
 
 /// The sender left the chat or handed it on: what they still had open there no longer stands.
-/// The invitees' consoles drop it; one who was away learns "<name> withdrew" after a snapshot.
+/// The invitees' consoles say "<name> withdrew" at once, or after a snapshot if they were away.
 fn withdraw_invitations_from(
     effects: &mut Effects<'_>,
     chat: ChatId,
@@ -1308,19 +1311,13 @@ fn withdraw_invitations_from(
     )?;
     for (invited, kind, team) in open {
         let kind = parse_kind(&kind)?;
-        record_outcome(
-            effects,
-            chat,
-            invited,
-            kind,
-            sender.id,
-            team,
-            &InvitationOutcome::Withdrawn { by: sender.clone() },
-        )?;
+        let outcome = InvitationOutcome::Withdrawn { by: sender.clone() };
+        record_outcome(effects, chat, invited, kind, sender.id, team, &outcome)?;
         let event = OperatorEvent::InvitationExpired {
             chat,
             kind,
             operator: storage::operator_ref(effects.database, invited)?,
+            outcome: Some(outcome),
         };
         effects.notify_operator(invited, &event)?;
     }

@@ -1226,14 +1226,32 @@ async fn b22_an_unanswered_transfer_times_out_back_to_the_sender_who_stays_respo
     .await;
     bob.wait_for("Bob's transfer", invited(chat)).await;
     match ann.wait_for("the transfer timing out", expired(chat)).await {
-        OperatorEvent::InvitationExpired { kind, operator, .. } => {
+        OperatorEvent::InvitationExpired {
+            kind,
+            operator,
+            outcome,
+            ..
+        } => {
             assert_eq!(kind, InvitationKind::Transfer);
             assert_eq!(operator.id, bob.id(), "the reason names who did not answer");
+            assert_eq!(
+                outcome,
+                Some(switchboard_protocol::InvitationOutcome::TimedOut)
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
-    bob.wait_for("Bob's transfer withdrawn", expired(chat))
-        .await;
+    match bob
+        .wait_for("Bob's transfer withdrawn", expired(chat))
+        .await
+    {
+        OperatorEvent::InvitationExpired { outcome, .. } => assert_eq!(
+            outcome,
+            Some(switchboard_protocol::InvitationOutcome::TimedOut),
+            "Bob is told why at once"
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
     // Too late to accept: Ann is still responsible and still replies.
     assert_eq!(
         refused(&mut bob, AnswerInvitation { chat, accept: true }).await,
@@ -2017,8 +2035,15 @@ async fn b22_b23_a_timed_out_invitation_and_one_whose_chat_ended_say_so_after_a_
     bob.wait_for("Bob's second invitation", invited(second_chat))
         .await;
     ann.end(second_chat).await.expect("Ann ends the chat");
-    bob.wait_for("the withdrawn invitation", expired(second_chat))
-        .await;
+    match bob
+        .wait_for("the withdrawn invitation", expired(second_chat))
+        .await
+    {
+        OperatorEvent::InvitationExpired { outcome, .. } => {
+            assert_eq!(outcome, Some(InvitationOutcome::ChatEnded));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
     let decided = decided_after_snapshot(&mut bob).await;
     let ended: Vec<_> = decided
         .iter()
@@ -2026,5 +2051,77 @@ async fn b22_b23_a_timed_out_invitation_and_one_whose_chat_ended_say_so_after_a_
         .map(|decided| decided.outcome.clone())
         .collect();
     assert_eq!(ended, vec![InvitationOutcome::ChatEnded]);
+    server.stop().await;
+}
+
+/// The reason Bob's live `InvitationExpired` for `chat` carries.
+async fn live_reason(
+    bob: &mut TestOperator,
+    chat: ChatId,
+    what: &str,
+) -> Option<switchboard_protocol::InvitationOutcome> {
+    match bob.wait_for(what, expired(chat)).await {
+        OperatorEvent::InvitationExpired {
+            operator, outcome, ..
+        } => {
+            assert_eq!(operator.id, bob.id(), "it is Bob's invitation");
+            outcome
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn b22_b23_an_invitation_withdrawn_while_connected_says_why_at_once() {
+    use switchboard_protocol::{InvitationOutcome, OperatorRef};
+    let server = TestServer::start().await;
+    let (mut ann, mut bob, mut sue, mut visitor, chat) = active_chat(&server).await;
+    let ann_ref = OperatorRef {
+        id: ann.id(),
+        name: "Ann Operator".to_owned(),
+    };
+
+    // Sue joins, Ann invites Bob and leaves before he answers: Sue takes over, Ann withdrew.
+    join(&mut sue, chat).await.expect("Sue joins");
+    sue_joined(&mut visitor).await;
+    ok_command(
+        &mut ann,
+        InviteOperator {
+            chat,
+            operator: bob.id(),
+        },
+    )
+    .await;
+    bob.wait_for("Bob's invitation", invited(chat)).await;
+    ok_command(&mut ann, StaffLeaveChat { chat }).await;
+    assert_eq!(
+        live_reason(&mut bob, chat, "Bob's invitation withdrawn").await,
+        Some(InvitationOutcome::Withdrawn {
+            by: ann_ref.clone()
+        })
+    );
+
+    // Sue, now responsible, transfers to a team; Ann takes it first: "taken by Ann" for Bob.
+    let billing = create_team(&server, &sue, "Billing", vec![bob.id(), ann.id()]).await;
+    ok_command(
+        &mut sue,
+        switchboard_protocol::TransferToTeam {
+            chat,
+            team: billing.id,
+            note: String::new(),
+        },
+    )
+    .await;
+    bob.wait_for("Bob's team transfer", invited(chat)).await;
+    ann.wait_for("Ann's team transfer", invited(chat)).await;
+    ok_command(&mut ann, AnswerInvitation { chat, accept: true }).await;
+    assert_eq!(
+        live_reason(&mut bob, chat, "Bob's team transfer taken").await,
+        Some(InvitationOutcome::Accepted { by: ann_ref })
+    );
+    assert!(
+        !ann.socket().queued_events().any(expired(chat)),
+        "the one who took it is not told it ended"
+    );
     server.stop().await;
 }

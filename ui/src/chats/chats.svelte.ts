@@ -94,7 +94,22 @@ export class ChatsStore {
   }
 
   /** Opens a chat: loads its history once and marks it read. */
+  /**
+   * Calls `listener` whenever a chat is opened, by any path (the list, search, a notification or
+   * the tray, an invitation), also when it is the chat already selected: opening means seeing.
+   * Returns the function that stops it.
+   */
+  onOpen(listener: (chat: ChatId) => void): () => void {
+    this.openListeners.push(listener);
+    return () => {
+      this.openListeners = this.openListeners.filter((candidate) => candidate !== listener);
+    };
+  }
+
+  private openListeners: Array<(chat: ChatId) => void> = [];
+
   async open(chat: ChatId): Promise<void> {
+    for (const listener of this.openListeners) listener(chat);
     this.selectedChatId = chat;
     this.actionError = null;
     const loads: Promise<unknown>[] = [this.markReadIfUnread(chat)];

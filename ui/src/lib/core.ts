@@ -222,8 +222,8 @@ unsubscribed: Array<ChatId>,
  */
 colleagues: Array<Colleague>, 
 /**
- * Invitations and transfers to this operator that ended while they were away, with why,
- * until dismissed. Empty in caches written before.
+ * Invitations and transfers to this operator that ended without their answer (live or
+ * while they were away), with why, until dismissed. Empty in caches written before.
  */
 ended: Array<EndedInvitation>, };
 

@@ -540,6 +540,21 @@ export class FakeBackend implements Backend {
     this.emitCollaboration();
   }
 
+  /**
+   * B22, B23: an open invitation to this operator ended while connected (the server's
+   * `InvitationExpired` with its outcome): the core moves it to `ended` with why.
+   */
+  simulateInvitationEnded(chat: ChatId, outcome: Collaboration['ended'][number]['outcome']): void {
+    const invitation = this.collab.invitations.find((open) => open.chat === chat);
+    if (invitation === undefined) throw new Error(`no open invitation to chat ${chat}`);
+    this.collab.invitations = this.collab.invitations.filter((open) => open.chat !== chat);
+    this.collab.ended = [
+      ...this.collab.ended.filter((ended) => ended.chat !== chat),
+      { chat, kind: invitation.kind, from: invitation.from, subject: invitation.subject, team: invitation.team ?? null, outcome },
+    ];
+    this.emitCollaboration();
+  }
+
   /** B22, B23: the core learnt after a snapshot why invitations to this operator ended. */
   simulateEndedWhileAway(ended: Collaboration['ended']): void {
     this.collab.invitations = this.collab.invitations.filter((open) => ended.every((gone) => gone.chat !== open.chat));

@@ -432,7 +432,7 @@ export const messages = {
       `${name} answered, or the time ran out, while you were offline. The chat stays with you.`,
     dismiss: 'Dismiss',
     invitationsLabel: 'Invitations',
-    endedLabel: 'Invitations that ended while you were away',
+    endedLabel: 'Invitations that ended before you answered',
     endedWithdrawn: (name: string) => `${name} withdrew`,
     endedTimedOut: 'timed out',
     endedChatEnded: 'chat ended',
