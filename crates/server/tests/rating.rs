@@ -35,6 +35,30 @@ async fn rate(
     }
 }
 
+/// The ticket of an ended `chat`, as `operator` opens it.
+async fn ticket_of(server: &TestServer, operator: &TestOperator, chat: ChatId) -> TicketDetail {
+    let tickets: Vec<Ticket> = get_json(
+        &format!("{}{}", server.url(), GetTickets::PATH),
+        Some(operator.token()),
+    )
+    .await
+    .expect("list tickets");
+    let ticket = tickets
+        .iter()
+        .find(|ticket| ticket.chat == chat)
+        .expect("the ended chat has a ticket");
+    get_json(
+        &format!(
+            "{}{}",
+            server.url(),
+            GetTicket::PATH.replace("{id}", &ticket.id.to_string())
+        ),
+        Some(operator.token()),
+    )
+    .await
+    .expect("open the ticket")
+}
+
 async fn chat_rated(operator: &mut TestOperator, chat: ChatId, score: RatingScore) -> ChatRating {
     match operator
         .wait_for("the rating", |event| {
@@ -116,26 +140,7 @@ async fn b33_visitor_rates_own_chat_staff_see_it_and_a_later_rating_replaces_it(
     assert_eq!(chat_rated(&mut ann, chat, RatingScore::Bad).await, replaced);
 
     // The ended chat's ticket shows both ratings in its history.
-    let tickets: Vec<Ticket> = get_json(
-        &format!("{}{}", server.url(), GetTickets::PATH),
-        Some(ann.token()),
-    )
-    .await
-    .expect("Ann lists tickets");
-    let ticket = tickets
-        .iter()
-        .find(|ticket| ticket.chat == chat)
-        .expect("the ended chat has a ticket");
-    let detail: TicketDetail = get_json(
-        &format!(
-            "{}{}",
-            server.url(),
-            GetTicket::PATH.replace("{id}", &ticket.id.to_string())
-        ),
-        Some(ann.token()),
-    )
-    .await
-    .expect("Ann opens the ticket");
+    let detail = ticket_of(&server, &ann, chat).await;
     let notes: Vec<&str> = detail
         .messages
         .iter()
@@ -294,26 +299,7 @@ async fn b33_a_fresh_sign_in_gets_the_rating_in_snapshot_history_and_ticket() {
     assert_eq!(history.chat.rating.as_ref(), Some(&rating));
 
     // And the ended chat's ticket.
-    let tickets: Vec<Ticket> = get_json(
-        &format!("{}{}", server.url(), GetTickets::PATH),
-        Some(bob.token()),
-    )
-    .await
-    .expect("Bob lists tickets");
-    let ticket = tickets
-        .iter()
-        .find(|ticket| ticket.chat == chat)
-        .expect("the ended chat has a ticket");
-    let detail: TicketDetail = get_json(
-        &format!(
-            "{}{}",
-            server.url(),
-            GetTicket::PATH.replace("{id}", &ticket.id.to_string())
-        ),
-        Some(bob.token()),
-    )
-    .await
-    .expect("Bob opens the ticket");
+    let detail = ticket_of(&server, &bob, chat).await;
     assert_eq!(detail.rating, Some(rating));
 
     // An unrated chat has no rating anywhere.
