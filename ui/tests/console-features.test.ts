@@ -2,7 +2,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { badgeCounts } from '../src/chats/badges';
-import { NO_COUNTERS } from '../src/chats/chats.svelte';
+import { NO_COUNTERS } from '../src/lib/counters';
 import { groupCounts } from '../src/chats/grouping';
 import type { ConsoleChat } from '../src/lib/core';
 import { highlightSegments, segmentText } from '../src/lib/text';

@@ -1,25 +1,13 @@
 // The chat list, the selected group and chat, and the messages of the chats opened so far.
 
 import { toApiError, type Backend } from '../lib/backend';
+import { NO_COUNTERS } from '../lib/counters';
 import type { ChatGroup, ConsoleChat, Counters } from '../lib/core';
 import { messages as text } from '../lib/i18n';
 import type { ChatId, LiveChatId, Message, MessageId } from '../lib/protocol';
 import { chatsInGroup } from './grouping';
 import { PresenceStore, TypingSender } from './presence.svelte';
 import { mergeMessage, mergeMessages } from './timeline';
-
-export const NO_COUNTERS: Counters = {
-  unread: 0,
-  unassigned: 0,
-  ringing: 0,
-  myChats: 0,
-  awaiting: 0,
-  myChatsUnread: 0,
-  othersActive: 0,
-  closed: 0,
-  red: 0,
-  blue: 0,
-};
 
 export type TimelineState =
   | { status: 'loading'; messages: Message[] }

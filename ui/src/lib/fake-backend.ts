@@ -43,6 +43,7 @@ import type {
   Visibility,
 } from './protocol';
 import { MAX_MESSAGE_CHARS } from './protocol';
+import { NO_COUNTERS } from './counters';
 import { DEFAULT_ATTACHMENT_MAX_BYTES, type Attachment, type AttachmentId } from './protocol';
 import type { UploadState } from './core';
 import type { CreateCustomerRequest, Customer, VisitorId } from './protocol';
@@ -1103,18 +1104,7 @@ export class FakeBackend implements Backend {
 
   private consoleChats(): { chats: ConsoleChat[]; counters: Counters } {
     const me = this.operator;
-    const counters: Counters = {
-      unread: 0,
-      unassigned: 0,
-      ringing: 0,
-      myChats: 0,
-      awaiting: 0,
-      myChatsUnread: 0,
-      othersActive: 0,
-      closed: 0,
-      red: 0,
-      blue: 0,
-    };
+    const counters: Counters = { ...NO_COUNTERS };
     if (me === null) return { chats: [], counters };
     let waitingSupervised = 0;
     const supervised = new Set(me.liveChats.filter((live) => live.supervisor).map((live) => live.id));
