@@ -101,8 +101,21 @@ fn prune_in(
     limit: usize,
     keep: impl Fn(VisitorId) -> bool,
 ) -> StoreResult<usize> {
+    delete_all_but(
+        connection,
+        &expired_visitors(connection, cutoff, limit)?,
+        keep,
+    )
+}
+
+/// Deletes each of `visitors` for which `keep` says no; returns how many went.
+fn delete_all_but(
+    connection: &Connection,
+    visitors: &[VisitorId],
+    keep: impl Fn(VisitorId) -> bool,
+) -> StoreResult<usize> {
     let mut deleted = 0;
-    for visitor in expired_visitors(connection, cutoff, limit)? {
+    for visitor in visitors.iter().copied() {
         if !keep(visitor) && delete_visitor(connection, visitor)? {
             deleted += 1;
         }
@@ -130,13 +143,9 @@ impl Hub {
             .collect();
         let deleted = self
             .transact(|effects| {
-                let mut deleted = 0;
-                for visitor in &candidates {
-                    if !present.contains(visitor) && delete_visitor(effects.database, *visitor)? {
-                        deleted += 1;
-                    }
-                }
-                Ok(deleted)
+                Ok(delete_all_but(effects.database, &candidates, |visitor| {
+                    present.contains(&visitor)
+                })?)
             })
             .map_err(|error| crate::storage::StoreError::Invalid(error.message))?;
         // A batch made only of present visitors would come back forever: stop there.
