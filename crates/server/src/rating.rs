@@ -13,9 +13,9 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_protocol::{
-    ApiError, ChatId, ChatRating, ChatState, ErrorCode, LiveChatId, MAX_RATING_COMMENT_CHARS,
-    OperatorEvent, OperatorId, RATING_CHANGE_WINDOW_MS, RateChat, RatingScore, RatingSettings,
-    Timestamp, Visibility, VisitorId,
+    ApiError, AuditAction, ChatId, ChatRating, ChatState, ErrorCode, LiveChatId,
+    MAX_RATING_COMMENT_CHARS, OperatorEvent, OperatorId, RATING_CHANGE_WINDOW_MS, RateChat,
+    RatingScore, RatingSettings, Timestamp, Visibility, VisitorId,
 };
 
 use crate::http::{AppState, HttpResult, authenticated_operator, json_body, path_id, with_hub};
@@ -191,14 +191,7 @@ fn store_rating(
     };
     // The audit row names the operator the rating is about; a chat nobody took has none.
     if let Some(responsible) = chat.responsible {
-        effects
-            .database
-            .execute(
-                "INSERT INTO audit_log (live_chat_id, chat_id, operator_id, action, at)
-                 VALUES (?1, ?2, ?3, 'rated', ?4)",
-                params![chat.live_chat.0, chat.id.0, responsible.0, effects.now.0],
-            )
-            .map_err(StoreError::from)?;
+        crate::supervision::record(effects, &chat, responsible, AuditAction::Rated, None)?;
     }
     // A staff-only system note keeps the rating in the chat's history and on its ticket; as a
     // note it can never reach a visitor.

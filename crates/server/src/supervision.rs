@@ -97,7 +97,7 @@ fn parse_action(name: &str) -> StoreResult<AuditAction> {
 }
 
 /// Writes the audit row for `operator` taking `action` on `chat` now.
-fn record(
+pub(crate) fn record(
     effects: &Effects<'_>,
     chat: &ChatRow,
     operator: OperatorId,
