@@ -105,14 +105,10 @@ impl Collaboration {
     /// the next snapshot).
     fn forget_chat(&mut self, chat: ChatId) {
         // An invitation to it says "chat ended", as it would after a snapshot.
-        let (ended, open): (Vec<Invitation>, Vec<Invitation>) = self
-            .invitations
-            .drain(..)
-            .partition(|invitation| invitation.chat == chat);
-        self.invitations = open;
-        for invitation in ended {
-            self.push_ended(invitation, InvitationOutcome::ChatEnded);
-        }
+        self.close_invitations(
+            |invitation| invitation.chat == chat,
+            Some(&InvitationOutcome::ChatEnded),
+        );
         self.sent.retain_mut(|sent| {
             if sent.chat != chat {
                 return true;
@@ -161,14 +157,10 @@ impl Collaboration {
                     .collect();
                 // An invitation whose chat ended while away says so; the open invitations that
                 // follow the snapshot may name a more precise reason.
-                let (open, ended): (Vec<Invitation>, Vec<Invitation>) = self
-                    .invitations
-                    .drain(..)
-                    .partition(|invitation| live.contains(&invitation.chat));
-                self.invitations = open;
-                for invitation in ended {
-                    self.push_ended(invitation, InvitationOutcome::ChatEnded);
-                }
+                self.close_invitations(
+                    |invitation| !live.contains(&invitation.chat),
+                    Some(&InvitationOutcome::ChatEnded),
+                );
                 self.reply_locks.retain(|lock| live.contains(&lock.chat));
                 // Outcomes already shown of chats no longer live go; what still waited was
                 // decided while this operator was away (the log no longer reaches back, or
@@ -210,18 +202,9 @@ impl Collaboration {
                 outcome,
             } => {
                 if Some(operator.id) == me {
-                    let (ended, open): (Vec<Invitation>, Vec<Invitation>) = self
-                        .invitations
-                        .drain(..)
-                        .partition(|invitation| invitation.chat == *chat);
-                    self.invitations = open;
                     // Why it ended shows at once, like after a snapshot; an older server that
                     // sends no reason only takes it away. A replay finds it gone: no change.
-                    if let Some(outcome) = outcome {
-                        for invitation in ended {
-                            self.push_ended(invitation, outcome.clone());
-                        }
-                    }
+                    self.close_invitations(|invitation| invitation.chat == *chat, outcome.as_ref());
                 } else {
                     let state = match outcome {
                         Some(InvitationOutcome::ChatEnded) => SentState::ChatEnded,
@@ -288,6 +271,25 @@ impl Collaboration {
 }
 
 impl Collaboration {
+    /// Takes the open invitations `closes` picks off the list; with an `outcome` they move to
+    /// `ended` and say it, without one they are only gone.
+    fn close_invitations(
+        &mut self,
+        closes: impl Fn(&Invitation) -> bool,
+        outcome: Option<&InvitationOutcome>,
+    ) {
+        let (closed, open): (Vec<Invitation>, Vec<Invitation>) = self
+            .invitations
+            .drain(..)
+            .partition(|invitation| closes(invitation));
+        self.invitations = open;
+        if let Some(outcome) = outcome {
+            for invitation in closed {
+                self.push_ended(invitation, outcome.clone());
+            }
+        }
+    }
+
     fn push_ended(&mut self, invitation: Invitation, outcome: InvitationOutcome) {
         self.ended.retain(|ended| ended.chat != invitation.chat);
         self.ended.push(EndedInvitation {
