@@ -652,7 +652,9 @@ async function main() {
       await testId(page, "sb-file").setInputFiles({
         name: "big-notes.txt",
         mimeType: "text/plain",
-        buffer: Buffer.alloc(512 * 1024, "a"),
+        // Two minutes at that rate: the cancel below always lands long before the last byte,
+        // even on a loaded machine (512 KiB once finished first under CI load).
+        buffer: Buffer.alloc(4 * 1024 * 1024, "a"),
       });
       const bar = testId(page, "sb-upload-progress");
       await bar.waitFor({ state: "visible" });
